@@ -1,0 +1,19 @@
+"""Named errors: each carries a one-line message that says what is wrong and, where it can, what to do."""
+
+from __future__ import annotations
+
+
+class JobError(Exception):
+    """A run that cannot go on; nothing of it is published."""
+
+
+class SourceHealthError(JobError):
+    """The feed is unusable: nothing returned, most tiles failed, or the data is stale."""
+
+
+class SnapshotFormatError(JobError):
+    """A recorded capture that cannot be read (unknown format, missing required columns)."""
+
+
+class ReferenceDataError(JobError):
+    """Reference data (airports, airlines, aircraft types) that cannot be loaded."""
