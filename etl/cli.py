@@ -1,0 +1,151 @@
+"""`python -m etl extract|run|show|report`: the job on a laptop, on the simulated world, the live feed or a capture."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from etl.config import ConfigError, JobConfig
+from etl.errors import JobError
+from etl.layout import RunSlot, RunSlotError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", required=True, help="local folder or s3:// URI of the data lake")
+    parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the current hour)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_const", dest="source", const="demo", help="simulated world (default)")
+    source.add_argument("--live", action="store_const", dest="source", const="live", help="live FlightRadar24 feed")
+    source.add_argument("--snapshot", metavar="PATH", help="a recorded capture: CSV, JSON or Parquet")
+    parser.add_argument("--config", metavar="FILE", help="JSON job config; command-line values win")
+    parser.add_argument("--demo-flights", type=int, help="flights in the simulated world (default 20000)")
+    parser.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
+
+
+def _add_read_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", required=True, help="local folder or s3:// URI of the data lake")
+    parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the latest successful run)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    extract = commands.add_parser("extract", help="fetch a world snapshot into raw/ only")
+    _add_job_arguments(extract)
+    run = commands.add_parser("run", help="extract, clean and compute every KPI for a run slot")
+    _add_job_arguments(run)
+    run.add_argument("--show", action="store_true", help="print the answers after the run")
+    run.add_argument("--report", action="store_true", help="write the HTML dashboard after the run")
+    _add_read_arguments(commands.add_parser("show", help="print each KPI's answer and top 5"))
+    report = commands.add_parser("report", help="write a self-contained HTML dashboard")
+    _add_read_arguments(report)
+    report.add_argument("--out", help="output file (default: under <data-root>/reports/)")
+    return parser
+
+
+def job_config(args: argparse.Namespace) -> JobConfig:
+    """The job config from an optional JSON file and the command line."""
+    values: dict[str, Any] = {}
+    if args.config:
+        try:
+            values = json.loads(Path(args.config).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read job config {args.config}: {exc}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"job config {args.config} must be a JSON object")
+    source = "snapshot" if args.snapshot else args.source
+    overrides = {
+        "data_root": args.data_root,
+        "run_slot": args.run_slot or values.get("run_slot") or str(RunSlot.now()),
+        "source": source or values.get("source") or "demo",
+        "snapshot_path": args.snapshot,
+        "demo_flights": args.demo_flights,
+        "spark_master": args.spark_master,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return JobConfig.from_dict(values)
+
+
+def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
+    from etl.manifest import latest_manifest
+    from etl.storage import storage_for
+
+    if text:
+        return RunSlot.parse(text)
+    latest = latest_manifest(storage_for(data_root), data_root)
+    if latest is None:
+        raise JobError(f"no successful run under {data_root}/runs: run `python -m etl run` first")
+    return RunSlot.parse(latest["run_slot"])
+
+
+def _reader_spark() -> Any:
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master("local[1]")
+        .appName("flight-kpis-show")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def _write_report(data_root: str, slot: RunSlot, out: str | None = None) -> None:
+    from etl.report import write_report
+
+    path = write_report(data_root, slot, out)
+    print(f"dashboard written: {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "extract":
+            from etl.extract import extract_to_raw
+            from etl.storage import storage_for
+
+            config = job_config(args)
+            landing = extract_to_raw(config, storage_for(config.data_root))
+            print(f"raw flights written: {landing.raw_flights_path} ({landing.rows} flights)")
+            print(f"reference data: {landing.airports_path}, {landing.airlines_path}")
+            print(json.dumps(landing.stats, indent=2, default=str))
+        elif args.command == "run":
+            from etl.pipeline import build_spark, run
+            from etl.show import render_slot
+
+            config = job_config(args)
+            spark = build_spark(config)
+            manifest = run(config, spark=spark)
+            print(
+                f"run {manifest['run_id']} {manifest['status']}: {manifest['counts']['raw']} raw rows, "
+                f"{manifest['counts']['silver']} clean, {manifest['counts']['quarantine']} quarantined, "
+                f"{manifest['counts']['live_flights']} live flights, {manifest['timings_s']['total']:.1f} s"
+            )
+            print(f"manifest: {config.data_root}/runs/{manifest['run_id']}.json")
+            if args.show:
+                print(render_slot(spark, config.data_root, config.run_slot))
+            if args.report:
+                _write_report(config.data_root, config.run_slot)
+        elif args.command == "show":
+            from etl.show import render_slot
+
+            slot = _slot_to_read(args.data_root, args.run_slot)
+            print(render_slot(_reader_spark(), args.data_root, slot))
+        elif args.command == "report":
+            _write_report(args.data_root, _slot_to_read(args.data_root, args.run_slot), args.out)
+    except (ConfigError, RunSlotError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except JobError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0

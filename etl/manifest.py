@@ -1,0 +1,120 @@
+"""The run manifest, `runs/<run_id>.json`: the record of one run, written last, one JSON object on one line."""
+
+from __future__ import annotations
+
+import json
+import platform
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any
+
+from etl import __version__
+from etl.layout import RunSlot, join, manifest_path
+from etl.storage import Storage
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """`2026-11-22T14:00:03Z`, or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id(slot: RunSlot, started: datetime) -> str:
+    """Sortable and unique: `<slot>-<start time>-<random>`, e.g. 20261122T14-20261122T140312Z-3f9a1c."""
+    return f"{slot.start:%Y%m%dT%H}-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def versions(spark_version: str | None = None) -> dict[str, str | None]:
+    """The versions that produced a run."""
+    return {
+        "etl": __version__,
+        "python": platform.python_version(),
+        "spark": spark_version,
+        "flightradarapi": _version("FlightRadarAPI"),
+    }
+
+
+@dataclass
+class Manifest:
+    """Collects a run's facts as it goes; `to_dict` is what lands in runs/."""
+
+    run_id: str
+    run_slot: RunSlot
+    source: str
+    started_at: datetime
+    config: dict[str, Any] = field(default_factory=dict)
+    status: str = "running"
+    finished_at: datetime | None = None
+    capture_time: datetime | None = None
+    error: str | None = None
+    counts: dict[str, Any] = field(default_factory=dict)
+    cleaning_rules: dict[str, int] = field(default_factory=dict)
+    extraction: dict[str, Any] = field(default_factory=dict)
+    mapping_coverage: dict[str, float] = field(default_factory=dict)
+    reference_sources: dict[str, str] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str | None] = field(default_factory=versions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "run_id": self.run_id,
+            "run_slot": str(self.run_slot),
+            "status": self.status,
+            "source": self.source,
+            "started_at": utc_iso(self.started_at),
+            "finished_at": utc_iso(self.finished_at),
+            "capture_time": utc_iso(self.capture_time),
+            "error": self.error,
+            "counts": self.counts,
+            "cleaning_rules": self.cleaning_rules,
+            "extraction": self.extraction,
+            "mapping_coverage": self.mapping_coverage,
+            "reference_sources": self.reference_sources,
+            "timings_s": self.timings_s,
+            "outputs": self.outputs,
+            "versions": self.versions,
+            "config": self.config,
+        }
+
+    def write(self, storage: Storage, data_root: str) -> str:
+        """Write the manifest as one line of JSON (Athena's JSON SerDe reads one object per line)."""
+        path = manifest_path(data_root, self.run_id)
+        line = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str) + "\n"
+        storage.write_bytes(path, line.encode("utf-8"))
+        return path
+
+
+def read_manifests(storage: Storage, data_root: str) -> list[dict[str, Any]]:
+    """Every run manifest under runs/, oldest first (run ids sort by slot, then start time)."""
+    manifests = []
+    for path in storage.list_files(join(data_root, "runs")):
+        if path.endswith(".json"):
+            manifests.append(json.loads(storage.read_bytes(path)))
+    return sorted(manifests, key=lambda m: (m["run_slot"], m.get("started_at") or "", m["run_id"]))
+
+
+def latest_manifest(
+    storage: Storage, data_root: str, slot: RunSlot | None = None, status: str = SUCCEEDED
+) -> dict[str, Any] | None:
+    """The newest manifest with this status, for a slot or across all slots (the latest slot, then latest run)."""
+    candidates = [
+        m
+        for m in read_manifests(storage, data_root)
+        if m["status"] == status and (slot is None or m["run_slot"] == str(slot))
+    ]
+    return candidates[-1] if candidates else None

@@ -1,0 +1,170 @@
+"""The job: extract a world snapshot to raw, clean it to silver, compute the gold KPIs, publish, record the run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from etl.columns import GOLD_TABLES
+from etl.config import JobConfig
+from etl.errors import JobError
+from etl.extract import extract_to_raw
+from etl.extract.feed import Feed
+from etl.log import bind_run_id, log_event
+from etl.manifest import FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.storage import Storage, storage_for
+
+SUCCESS_METRIC = "SuccessfulRuns"
+
+
+class DataQualityError(JobError):
+    """The stages' counts do not add up: a row was lost or invented."""
+
+
+def build_spark(config: JobConfig) -> SparkSession:
+    """The job's Spark session: UTC everywhere, few shuffle partitions for a snapshot of tens of thousands of rows."""
+    builder = (
+        SparkSession.builder.appName(f"flight-kpis-{config.run_slot}")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+    )
+    if config.spark_master:
+        builder = builder.master(config.spark_master).config("spark.ui.enabled", "false")
+    return builder.getOrCreate()
+
+
+@contextmanager
+def _timed(manifest: Manifest, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    log_event("stage_started", stage=stage)
+    try:
+        yield
+    finally:
+        manifest.timings_s[stage] = round(time.perf_counter() - started, 3)
+        log_event("stage_finished", stage=stage, seconds=manifest.timings_s[stage])
+
+
+def run(
+    config: JobConfig,
+    *,
+    spark: SparkSession | None = None,
+    storage: Storage | None = None,
+    feed: Feed | None = None,
+) -> dict[str, Any]:
+    """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
+    # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
+    from etl.clean import clean_flights, read_raw_flights
+    from etl.kpis import compute_kpis, mapping_coverage
+    from etl.load import Publication
+    from etl.reference import load_references
+
+    config.validate()
+    storage = storage or storage_for(config.data_root)
+    started = datetime.now(timezone.utc)
+    manifest = Manifest(
+        run_id=new_run_id(config.run_slot, started),
+        run_slot=config.run_slot,
+        source=config.source,
+        started_at=started,
+        config=config.to_dict(),
+    )
+    bind_run_id(manifest.run_id)
+    log_event("run_started", run_slot=str(config.run_slot), source=config.source, data_root=config.data_root)
+    publication = Publication(storage, config.data_root, manifest.run_id, config.run_slot)
+    total_started = time.perf_counter()
+    try:
+        with _timed(manifest, "extract"):
+            landing = extract_to_raw(config, storage, feed=feed)
+        manifest.capture_time = landing.capture_time
+        manifest.extraction = landing.stats
+        manifest.outputs["raw"] = landing.raw_flights_path
+
+        with _timed(manifest, "spark_start"):
+            spark = spark or build_spark(config)
+        manifest.versions = versions(spark.version)
+
+        with _timed(manifest, "clean"):
+            raw = read_raw_flights(spark, landing.raw_flights_path)
+            cleaned = clean_flights(raw)
+            silver = cleaned.silver.cache()
+            publication.stage(silver, "silver", "flights")
+            publication.stage(cleaned.quarantine, "quarantine", "flights")
+            raw_rows = raw.count()
+            silver_rows = silver.count()
+            quarantine_rows = spark.read.parquet(publication.staged["quarantine/flights"]).count()
+            manifest.cleaning_rules = dict(cleaned.rule_counts)
+            manifest.counts.update(raw=raw_rows, silver=silver_rows, quarantine=quarantine_rows)
+            if raw_rows != silver_rows + quarantine_rows:
+                raise DataQualityError(
+                    f"raw rows ({raw_rows}) != silver ({silver_rows}) + quarantine ({quarantine_rows}): rows were lost"
+                )
+
+        with _timed(manifest, "kpis"):
+            refs = load_references(spark, airports_csv=landing.airports_path, airlines_csv=landing.airlines_path)
+            manifest.reference_sources = dict(refs.sources)
+            gold = compute_kpis(silver, refs)
+            missing = [name for name in GOLD_TABLES if name not in gold]
+            if missing:
+                raise JobError(f"KPI tables not computed: {', '.join(missing)}")
+            gold_rows = {}
+            for name in GOLD_TABLES:
+                path = publication.stage(gold[name], "gold", name)
+                gold_rows[name] = spark.read.parquet(path).count()
+            manifest.counts["gold"] = gold_rows
+            manifest.mapping_coverage = mapping_coverage(silver, refs)
+            manifest.counts["live_flights"] = silver.where(
+                F.col("is_aircraft") & (F.col("on_ground") == F.lit(False))
+            ).count()
+
+        with _timed(manifest, "publish"):
+            published = publication.commit()
+        manifest.outputs.update(published)
+        silver.unpersist()
+    except BaseException as exc:
+        publication.discard()
+        manifest.status = FAILED
+        manifest.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        _finish(manifest, storage, config, total_started)
+        log_event("run_failed", logging.ERROR, error=manifest.error)
+        raise
+    manifest.status = SUCCEEDED
+    _finish(manifest, storage, config, total_started)
+    log_event("run_succeeded", counts=manifest.counts, seconds=manifest.timings_s.get("total"))
+    _publish_success_metric(config)
+    return manifest.to_dict()
+
+
+def _finish(manifest: Manifest, storage: Storage, config: JobConfig, total_started: float) -> None:
+    manifest.finished_at = datetime.now(timezone.utc)
+    manifest.timings_s["total"] = round(time.perf_counter() - total_started, 3)
+    try:
+        path = manifest.write(storage, config.data_root)
+        log_event("manifest_written", path=path, status=manifest.status)
+    except Exception as exc:  # the run's own error matters more than a manifest that could not be written
+        log_event("manifest_not_written", logging.ERROR, error=str(exc))
+
+
+def _publish_success_metric(config: JobConfig) -> None:
+    """Tell CloudWatch a run succeeded: the 'no successful run in 4 hours' alarm listens for it."""
+    if not config.metrics_namespace:
+        return
+    import boto3
+
+    try:
+        boto3.client("cloudwatch").put_metric_data(
+            Namespace=config.metrics_namespace,
+            MetricData=[{"MetricName": SUCCESS_METRIC, "Value": 1.0, "Unit": "Count"}],
+        )
+        log_event("success_metric_published", namespace=config.metrics_namespace)
+    except Exception as exc:  # the data is published; a missing metric makes the alarm fire, which is loud enough
+        log_event("success_metric_not_published", logging.ERROR, error=str(exc))

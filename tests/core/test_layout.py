@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from etl import layout
+from etl.layout import RunSlot, RunSlotError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-22T14", datetime(2026, 11, 22, 14, tzinfo=timezone.utc)),
+        ("2026-11-22T14:59:59Z", datetime(2026, 11, 22, 14, tzinfo=timezone.utc)),
+        ("2026-01-02T04:00:00+00:00", datetime(2026, 1, 2, 4, tzinfo=timezone.utc)),
+        ("2026-01-02T04:07", datetime(2026, 1, 2, 4, tzinfo=timezone.utc)),
+    ],
+)
+def test_run_slot_is_floored_to_the_hour(text: str, expected: datetime) -> None:
+    assert RunSlot.parse(text).start == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "2026-11-22", "2026-13-01T00", "2026-11-22T24", "22/11/2026 14h", "2026-11-22T14+02:00"]
+)
+def test_bad_run_slot_is_refused_with_the_expected_form(text: str) -> None:
+    with pytest.raises(RunSlotError, match=r"YYYY-MM-DDTHH|not a real date"):
+        RunSlot.parse(text)
+
+
+def test_partition_values_are_zero_padded() -> None:
+    slot = RunSlot.parse("2026-01-05T04")
+    assert slot.partition_values == {
+        "tech_year": "2026",
+        "tech_month": "2026-01",
+        "tech_day": "2026-01-05",
+        "tech_hour": "04",
+    }
+    assert slot.partition_path == "tech_year=2026/tech_month=2026-01/tech_day=2026-01-05/tech_hour=04"
+
+
+def test_from_datetime_converts_to_utc() -> None:
+    from datetime import timedelta
+
+    paris = timezone(timedelta(hours=1))
+    assert str(RunSlot.from_datetime(datetime(2026, 11, 22, 15, 30, tzinfo=paris))) == "2026-11-22T14"
+
+
+def test_raw_file_follows_the_nomenclature() -> None:
+    slot = RunSlot.parse("2026-11-22T14")
+    assert layout.raw_flights_file("s3://bucket/", slot) == (
+        "s3://bucket/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
+        "flights_20261122140000.csv"
+    )
+    assert layout.table_partition("/data", "gold", "longest_live_flight", slot) == (
+        "/data/gold/longest_live_flight/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
+    )
