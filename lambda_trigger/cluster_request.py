@@ -1,0 +1,127 @@
+"""The transient cluster of one run slot, as a pure `RunJobFlow` request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_trigger.config import TriggerConfig
+
+PYTHON = "/usr/bin/python3.11"  # FlightRadarAPI needs Python >= 3.10; emr-7 ships 3.9 as default and 3.11 beside it
+SLOT_TAG = "run-slot"
+PROJECT_TAG = "project"
+EBS_GIB = 64  # Graviton general-purpose types are EBS-only; room for Spark shuffle and logs
+SPOT_TIMEOUT_MINUTES = 10  # then the core fleet is filled on demand rather than waiting on Spot
+
+
+def cluster_name(config: TriggerConfig, run_slot: str) -> str:
+    """`<project>-<slot>`: the name the duplicate guard and the failure rules look for."""
+    return f"{config.project}-{run_slot}"
+
+
+def _instance_types(types: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "InstanceType": instance_type,
+            "WeightedCapacity": 1,
+            "EbsConfiguration": {
+                "EbsBlockDeviceConfigs": [
+                    {"VolumeSpecification": {"VolumeType": "gp3", "SizeInGB": EBS_GIB}, "VolumesPerInstance": 1}
+                ],
+                "EbsOptimized": True,
+            },
+        }
+        for instance_type in types
+    ]
+
+
+def step_args(config: TriggerConfig, run_slot: str) -> list[str]:
+    """The spark-submit command of the step: the entry script, the code, the config and the slot."""
+    return [
+        "spark-submit",
+        "--deploy-mode",
+        "client",  # the driver (which also fetches the feed) stays on the on-demand primary node, not on Spot
+        config.main_uri,
+        "--code",
+        config.code_uri,
+        "--config",
+        config.job_config_uri,
+        "--run-slot",
+        run_slot,
+        "--data-root",
+        config.data_root,
+    ]
+
+
+def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str, Any]:
+    """The complete `RunJobFlow` request for one run slot (no I/O)."""
+    instances: dict[str, Any] = {
+        "InstanceFleets": [
+            {
+                "Name": "primary",
+                "InstanceFleetType": "MASTER",
+                "TargetOnDemandCapacity": 1,
+                "TargetSpotCapacity": 0,
+                "InstanceTypeConfigs": _instance_types(config.primary_instance_types),
+                "LaunchSpecifications": {"OnDemandSpecification": {"AllocationStrategy": "lowest-price"}},
+            },
+            {
+                "Name": "core",
+                "InstanceFleetType": "CORE",
+                "TargetOnDemandCapacity": 0,
+                "TargetSpotCapacity": config.core_capacity,
+                "InstanceTypeConfigs": _instance_types(config.core_instance_types),
+                "LaunchSpecifications": {
+                    "SpotSpecification": {
+                        "TimeoutDurationMinutes": SPOT_TIMEOUT_MINUTES,
+                        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
+                        "AllocationStrategy": "price-capacity-optimized",
+                    },
+                    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
+                },
+            },
+        ],
+        "Ec2SubnetIds": list(config.subnet_ids),
+        "EmrManagedMasterSecurityGroup": config.primary_security_group,
+        "EmrManagedSlaveSecurityGroup": config.core_security_group,
+        "KeepJobFlowAliveWhenNoSteps": False,
+        "TerminationProtected": False,
+    }
+    if config.service_access_security_group:
+        instances["ServiceAccessSecurityGroup"] = config.service_access_security_group
+    return {
+        "Name": cluster_name(config, run_slot),
+        "ReleaseLabel": config.release_label,
+        "LogUri": config.log_uri,
+        "Applications": [{"Name": "Spark"}],
+        "ServiceRole": config.service_role,
+        "JobFlowRole": config.instance_profile,
+        "SecurityConfiguration": config.security_configuration,
+        "VisibleToAllUsers": True,
+        "Instances": instances,
+        # A safety net only: with KeepJobFlowAliveWhenNoSteps=False the cluster ends with its step.
+        "AutoTerminationPolicy": {"IdleTimeout": config.idle_timeout_s},
+        "BootstrapActions": [
+            {
+                "Name": "install-job-dependencies",
+                "ScriptBootstrapAction": {"Path": config.bootstrap_uri, "Args": [config.requirements_uri, PYTHON]},
+            }
+        ],
+        "Configurations": [
+            {
+                "Classification": "spark-env",
+                "Configurations": [{"Classification": "export", "Properties": {"PYSPARK_PYTHON": PYTHON}}],
+                "Properties": {},
+            }
+        ],
+        "Steps": [
+            {
+                "Name": f"{config.project} {run_slot}",
+                "ActionOnFailure": "TERMINATE_CLUSTER",
+                "HadoopJarStep": {"Jar": "command-runner.jar", "Args": step_args(config, run_slot)},
+            }
+        ],
+        "Tags": [
+            {"Key": PROJECT_TAG, "Value": config.project},
+            {"Key": SLOT_TAG, "Value": run_slot},
+        ],
+    }

@@ -1,0 +1,269 @@
+"""The trigger under moto: exactly the intended cluster, one per run slot, none for a malformed event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambda_trigger import handler as handler_module
+from lambda_trigger.config import TriggerConfig, TriggerConfigError
+from lambda_trigger.handler import trigger
+from lambda_trigger.run_slot import MalformedEventError
+
+ENV = {
+    "PROJECT": "flight-kpis",
+    "EMR_RELEASE_LABEL": "emr-7.13.0",
+    "EMR_LOG_URI": "s3://logs-bucket/emr/",
+    "EMR_SERVICE_ROLE": "arn:aws:iam::123456789012:role/emr-service",
+    "EMR_INSTANCE_PROFILE": "emr-instance-profile",
+    "EMR_SECURITY_CONFIGURATION": "flight-kpis-at-rest",
+    "EMR_SUBNET_IDS": "subnet-aaa,subnet-bbb",
+    "EMR_PRIMARY_SECURITY_GROUP": "sg-primary",
+    "EMR_CORE_SECURITY_GROUP": "sg-core",
+    "EMR_PRIMARY_INSTANCE_TYPES": "m7g.xlarge,m6g.xlarge",
+    "EMR_CORE_INSTANCE_TYPES": "m7g.xlarge",
+    "EMR_CORE_CAPACITY": "2",
+    "EMR_IDLE_TIMEOUT_SECONDS": "900",
+    "JOB_MAIN_URI": "s3://assets/main.py",
+    "JOB_CODE_URI": "s3://assets/etl.zip",
+    "JOB_CONFIG_URI": "s3://assets/job_config.json",
+    "JOB_DATA_ROOT": "s3://data-bucket",
+    "BOOTSTRAP_SCRIPT_URI": "s3://assets/bootstrap.sh",
+    "BOOTSTRAP_REQUIREMENTS_URI": "s3://assets/requirements.txt",
+}
+EVENT = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-22T14:00:00Z"}
+
+
+def _fleet_types(*types: str) -> list[dict[str, Any]]:
+    ebs = {
+        "EbsBlockDeviceConfigs": [
+            {"VolumeSpecification": {"VolumeType": "gp3", "SizeInGB": 64}, "VolumesPerInstance": 1}
+        ],
+        "EbsOptimized": True,
+    }
+    return [{"InstanceType": t, "WeightedCapacity": 1, "EbsConfiguration": ebs} for t in types]
+
+
+# Written out by hand from issue 4 item 5: what the 14:00 slot's cluster must be asked for.
+EXPECTED_REQUEST = {
+    "Name": "flight-kpis-2026-11-22T14",
+    "ReleaseLabel": "emr-7.13.0",
+    "LogUri": "s3://logs-bucket/emr/",
+    "Applications": [{"Name": "Spark"}],
+    "ServiceRole": "arn:aws:iam::123456789012:role/emr-service",
+    "JobFlowRole": "emr-instance-profile",
+    "SecurityConfiguration": "flight-kpis-at-rest",
+    "VisibleToAllUsers": True,
+    "Instances": {
+        "InstanceFleets": [
+            {
+                "Name": "primary",
+                "InstanceFleetType": "MASTER",
+                "TargetOnDemandCapacity": 1,
+                "TargetSpotCapacity": 0,
+                "InstanceTypeConfigs": _fleet_types("m7g.xlarge", "m6g.xlarge"),
+                "LaunchSpecifications": {"OnDemandSpecification": {"AllocationStrategy": "lowest-price"}},
+            },
+            {
+                "Name": "core",
+                "InstanceFleetType": "CORE",
+                "TargetOnDemandCapacity": 0,
+                "TargetSpotCapacity": 2,
+                "InstanceTypeConfigs": _fleet_types("m7g.xlarge"),
+                "LaunchSpecifications": {
+                    "SpotSpecification": {
+                        "TimeoutDurationMinutes": 10,
+                        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
+                        "AllocationStrategy": "price-capacity-optimized",
+                    },
+                    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
+                },
+            },
+        ],
+        "Ec2SubnetIds": ["subnet-aaa", "subnet-bbb"],
+        "EmrManagedMasterSecurityGroup": "sg-primary",
+        "EmrManagedSlaveSecurityGroup": "sg-core",
+        "KeepJobFlowAliveWhenNoSteps": False,
+        "TerminationProtected": False,
+    },
+    "AutoTerminationPolicy": {"IdleTimeout": 900},
+    "BootstrapActions": [
+        {
+            "Name": "install-job-dependencies",
+            "ScriptBootstrapAction": {
+                "Path": "s3://assets/bootstrap.sh",
+                "Args": ["s3://assets/requirements.txt", "/usr/bin/python3.11"],
+            },
+        }
+    ],
+    "Configurations": [
+        {
+            "Classification": "spark-env",
+            "Configurations": [{"Classification": "export", "Properties": {"PYSPARK_PYTHON": "/usr/bin/python3.11"}}],
+            "Properties": {},
+        }
+    ],
+    "Steps": [
+        {
+            "Name": "flight-kpis 2026-11-22T14",
+            "ActionOnFailure": "TERMINATE_CLUSTER",
+            "HadoopJarStep": {
+                "Jar": "command-runner.jar",
+                "Args": [
+                    "spark-submit",
+                    "--deploy-mode",
+                    "client",
+                    "s3://assets/main.py",
+                    "--code",
+                    "s3://assets/etl.zip",
+                    "--config",
+                    "s3://assets/job_config.json",
+                    "--run-slot",
+                    "2026-11-22T14",
+                    "--data-root",
+                    "s3://data-bucket",
+                ],
+            },
+        }
+    ],
+    "Tags": [{"Key": "project", "Value": "flight-kpis"}, {"Key": "run-slot", "Value": "2026-11-22T14"}],
+}
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, so that nothing can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def emr(aws_credentials: None) -> Iterator[Any]:
+    """A moto EMR client that also records every RunJobFlow request it sends."""
+    with mock_aws():
+        client = boto3.client("emr", region_name="us-east-1")
+        client.sent_requests = []  # type: ignore[attr-defined]
+
+        def record(params: dict[str, Any], **_: Any) -> None:
+            client.sent_requests.append(params)  # type: ignore[attr-defined]
+
+        client.meta.events.register("provide-client-params.emr.RunJobFlow", record)
+        yield client
+
+
+def _clusters(emr: Any) -> list[dict[str, Any]]:
+    return emr.list_clusters()["Clusters"]
+
+
+def test_cluster_is_created_with_exactly_the_intended_request(emr: Any) -> None:
+    result = trigger(EVENT, emr=emr, environ=ENV)
+
+    assert emr.sent_requests == [EXPECTED_REQUEST]
+    assert result["status"] == "started" and result["run_slot"] == "2026-11-22T14"
+    cluster = emr.describe_cluster(ClusterId=result["cluster_id"])["Cluster"]
+    assert cluster["Name"] == "flight-kpis-2026-11-22T14"
+    assert cluster["ReleaseLabel"] == "emr-7.13.0"
+    assert [a["Name"] for a in cluster["Applications"]] == ["Spark"]
+    assert {t["Key"]: t["Value"] for t in cluster["Tags"]} == {"project": "flight-kpis", "run-slot": "2026-11-22T14"}
+    assert cluster["AutoTerminate"] is True  # KeepJobFlowAliveWhenNoSteps=False
+    assert cluster["SecurityConfiguration"] == "flight-kpis-at-rest"
+    (step,) = emr.list_steps(ClusterId=result["cluster_id"])["Steps"]
+    assert step["ActionOnFailure"] == "TERMINATE_CLUSTER"
+    assert step["Config"]["Args"][step["Config"]["Args"].index("--run-slot") + 1] == "2026-11-22T14"
+    (action,) = emr.list_bootstrap_actions(ClusterId=result["cluster_id"])["BootstrapActions"]
+    assert action["ScriptPath"] == "s3://assets/bootstrap.sh"
+
+
+def test_second_trigger_for_an_active_slot_starts_nothing(emr: Any, caplog: pytest.LogCaptureFixture) -> None:
+    first = trigger(EVENT, emr=emr, environ=ENV)
+    caplog.set_level("INFO", logger=handler_module.__name__)
+    # A retry of the same schedule (same hour, a few minutes later) finds the cluster still active.
+    again = trigger({**EVENT, "time": "2026-11-22T14:03:10Z"}, emr=emr, environ=ENV)
+
+    assert again == {"status": "already_running", "run_slot": "2026-11-22T14", "cluster_id": first["cluster_id"]}
+    assert len(emr.sent_requests) == 1
+    assert len(_clusters(emr)) == 1
+    assert '"event": "cluster_not_started"' in caplog.text and first["cluster_id"] in caplog.text
+
+
+def test_next_slot_gets_its_own_cluster(emr: Any) -> None:
+    first = trigger(EVENT, emr=emr, environ=ENV)
+    second = trigger({**EVENT, "time": "2026-11-22T16:00:00Z"}, emr=emr, environ=ENV)
+
+    assert second["status"] == "started" and second["cluster_id"] != first["cluster_id"]
+    assert sorted(c["Name"] for c in _clusters(emr)) == ["flight-kpis-2026-11-22T14", "flight-kpis-2026-11-22T16"]
+
+
+def test_terminated_cluster_of_the_slot_does_not_block_a_rerun(emr: Any) -> None:
+    first = trigger(EVENT, emr=emr, environ=ENV)
+    emr.terminate_job_flows(JobFlowIds=[first["cluster_id"]])
+
+    rerun = trigger(EVENT, emr=emr, environ=ENV)
+
+    assert rerun["status"] == "started" and rerun["cluster_id"] != first["cluster_id"]
+
+
+def test_same_name_without_the_project_tags_is_not_taken_for_the_slot(emr: Any) -> None:
+    emr.run_job_flow(
+        Name="flight-kpis-2026-11-22T14",
+        ReleaseLabel="emr-7.13.0",
+        Instances={"InstanceCount": 1, "MasterInstanceType": "m7g.xlarge", "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="x",
+        ServiceRole="y",
+    )
+
+    assert trigger(EVENT, emr=emr, environ=ENV)["status"] == "started"
+
+
+def test_malformed_event_creates_no_cluster(emr: Any) -> None:
+    with pytest.raises(MalformedEventError, match="event has no 'time' field"):
+        trigger({"detail-type": "Scheduled Event"}, emr=emr, environ=ENV)
+
+    assert emr.sent_requests == []
+    assert _clusters(emr) == []
+
+
+def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
+    env = {k: v for k, v in ENV.items() if k != "JOB_CODE_URI"}
+    with pytest.raises(TriggerConfigError, match=r"^environment variable JOB_CODE_URI is not set$"):
+        trigger(EVENT, emr=emr, environ=env)
+
+    assert _clusters(emr) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EMR_CORE_CAPACITY", "two", "environment variable EMR_CORE_CAPACITY='two' is not an integer"),
+        (
+            "EMR_IDLE_TIMEOUT_SECONDS",
+            "30",
+            "environment variable EMR_IDLE_TIMEOUT_SECONDS=30 is not between 60 and 604800",
+        ),
+        ("EMR_SUBNET_IDS", " , ", "environment variable EMR_SUBNET_IDS lists nothing"),
+    ],
+)
+def test_bad_setting_is_refused(name: str, value: str, message: str) -> None:
+    with pytest.raises(TriggerConfigError) as caught:
+        TriggerConfig.from_env({**ENV, name: value})
+    assert str(caught.value) == message
+
+
+def test_lambda_handler_reads_its_environment(emr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+
+    result = handler_module.handler(EVENT, None)
+
+    assert result["status"] == "started"
+    assert [c["Name"] for c in _clusters(emr)] == ["flight-kpis-2026-11-22T14"]
