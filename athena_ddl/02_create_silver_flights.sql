@@ -1,0 +1,57 @@
+-- Clean flights (silver): typed, de-duplicated, non-aircraft tracks flagged; one Parquet set per slot.
+CREATE EXTERNAL TABLE IF NOT EXISTS silver_flights (
+  flight_id          string,
+  icao_24bit         string,
+  latitude           double,
+  longitude          double,
+  heading            int,
+  altitude_ft        int,
+  ground_speed_kt    int,
+  squawk             string,
+  aircraft_code      string,
+  registration       string,
+  position_time      timestamp,
+  origin_iata        string,
+  destination_iata   string,
+  flight_number      string,
+  airline_iata       string,
+  airline_icao       string,
+  on_ground          boolean,
+  vertical_speed_fpm int,
+  callsign           string,
+  track_type         string,
+  is_aircraft        boolean,
+  tile               string,
+  requested_at       timestamp
+)
+PARTITIONED BY (
+  tech_year string,
+  tech_month string,
+  tech_day string,
+  tech_hour string
+)
+STORED AS PARQUET
+LOCATION 's3://{{data_bucket}}/silver/flights/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.tech_year.type' = 'date',
+  'projection.tech_year.format' = 'yyyy',
+  'projection.tech_year.range' = '2024,NOW',
+  'projection.tech_year.interval' = '1',
+  'projection.tech_year.interval.unit' = 'YEARS',
+  'projection.tech_month.type' = 'date',
+  'projection.tech_month.format' = 'yyyy-MM',
+  'projection.tech_month.range' = '2024-01,NOW',
+  'projection.tech_month.interval' = '1',
+  'projection.tech_month.interval.unit' = 'MONTHS',
+  'projection.tech_day.type' = 'date',
+  'projection.tech_day.format' = 'yyyy-MM-dd',
+  'projection.tech_day.range' = '2024-01-01,NOW',
+  'projection.tech_day.interval' = '1',
+  'projection.tech_day.interval.unit' = 'DAYS',
+  'projection.tech_hour.type' = 'integer',
+  'projection.tech_hour.range' = '0,23',
+  'projection.tech_hour.digits' = '2',
+  'storage.location.template' = 's3://{{data_bucket}}/silver/flights/tech_year=${tech_year}/tech_month=${tech_month}/tech_day=${tech_day}/tech_hour=${tech_hour}/',
+  'classification' = 'parquet'
+)
