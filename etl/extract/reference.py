@@ -1,0 +1,90 @@
+"""Reference snapshots (airports, airlines) under raw/reference/, refreshed at most once a UTC day."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from etl.layout import join, raw_reference_dir
+from etl.storage import Storage
+
+log = logging.getLogger(__name__)
+
+AIRPORT_COLUMNS = ("iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source")
+AIRLINE_COLUMNS = ("icao", "iata", "name", "source")
+
+
+def reference_path(root: str, name: str, day: str) -> str:
+    """`raw/reference/<name>/tech_day=<day>/<name>.csv`."""
+    return join(raw_reference_dir(root, name, day), f"{name}.csv")
+
+
+def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    """RFC 4180 CSV (CRLF line ends, minimal quoting), UTF-8, with a header."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+    return buffer.getvalue().encode("utf-8")
+
+
+def airportsdata_airports() -> list[dict[str, Any]]:
+    """Offline airports from the airportsdata package: IATA-coded ones only, country as ISO 3166-1 alpha-2."""
+    import airportsdata
+
+    return [
+        {
+            "iata": row["iata"],
+            "icao": row.get("icao", ""),
+            "name": row.get("name", ""),
+            "country": row.get("country", ""),
+            "latitude": row.get("lat", ""),
+            "longitude": row.get("lon", ""),
+            "altitude": row.get("elevation", ""),
+            "source": "airportsdata",
+        }
+        for _, row in sorted(airportsdata.load("IATA").items())
+        if row.get("iata")
+    ]
+
+
+def _existing_source(storage: Storage, path: str) -> str:
+    rows = list(csv.DictReader(io.StringIO(storage.read_bytes(path).decode("utf-8"))))
+    return rows[0].get("source", "") if rows else "empty"
+
+
+def land_reference(
+    storage: Storage,
+    root: str,
+    name: str,
+    day: str,
+    fetchers: list[tuple[str, Callable[[], list[dict[str, Any]]]]],
+    columns: tuple[str, ...],
+) -> tuple[str, dict[str, Any]]:
+    """Reuse today's file, else write the first fetcher's rows that works (an empty last resort is allowed).
+
+    Returns the path and stats: source (fr24, airportsdata, simulator, none, or reused:<source>), rows, errors.
+    """
+    path = reference_path(root, name, day)
+    if storage.exists(path):
+        return path, {"source": f"reused:{_existing_source(storage, path)}", "rows": None}
+    errors: dict[str, str] = {}
+    for source, fetch in fetchers:
+        try:
+            rows = fetch()
+        except Exception as exc:  # any failure here only means: use the next source
+            errors[source] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            log.warning("reference %s from %s failed: %s", name, source, errors[source])
+            continue
+        if not rows and source != "none":
+            errors[source] = "no rows"
+            continue
+        rows = [{**r, "source": r.get("source") or source} for r in rows]
+        storage.write_bytes(path, to_csv(columns, rows))
+        return path, {"source": source, "rows": len(rows), **({"errors": errors} if errors else {})}
+    storage.write_bytes(path, to_csv(columns, []))
+    return path, {"source": "none", "rows": 0, "errors": errors}

@@ -1,0 +1,184 @@
+"""Snapshot replay: a recorded capture (CSV, JSON or Parquet) read as raw rows instead of the live feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from typing import Any
+
+from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE, REQUIRED_FLIGHT_FIELDS
+from etl.errors import SnapshotFormatError
+from etl.storage import LocalStorage, Storage
+
+FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+# Where the feed's 19-value arrays put each attribute (airline_iata is not sent: FlightRadarAPI derives it).
+WIRE_INDEX: dict[str, int] = {
+    "icao_24bit": 0,
+    "latitude": 1,
+    "longitude": 2,
+    "heading": 3,
+    "altitude": 4,
+    "ground_speed": 5,
+    "squawk": 6,
+    "aircraft_code": 8,
+    "registration": 9,
+    "time": 10,
+    "origin_airport_iata": 11,
+    "destination_airport_iata": 12,
+    "number": 13,
+    "on_ground": 14,
+    "vertical_speed": 15,
+    "callsign": 16,
+    "airline_icao": 18,
+}
+_NAME_TIME = re.compile(r"(\d{8})[_T-]?(\d{6})")
+
+
+@dataclass
+class Snapshot:
+    """A recorded capture as raw rows (FLIGHT_FIELDS + tile + requested_at, all text)."""
+
+    path: str
+    format: str
+    rows: list[dict[str, str]]
+    captured_at: str = ""  # from the file name (flights_YYYYMMDD_HHMMSS.*), "" when it says nothing
+    missing_optional: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
+    """Read a capture by its extension; refuse an unknown format or one without id, latitude, longitude."""
+    name = PurePosixPath(path).name
+    suffix = PurePosixPath(name).suffix.lower()
+    kind = FORMATS.get(suffix)
+    if kind is None:
+        raise SnapshotFormatError(
+            f"snapshot {path}: unknown format {suffix or '(no extension)'!r}; use .csv, .json or .parquet"
+        )
+    store = storage or LocalStorage()
+    try:
+        data = store.read_bytes(path)
+    except FileNotFoundError:
+        raise SnapshotFormatError(f"snapshot {path}: file not found") from None
+    try:
+        records, columns = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet}[kind](data)
+    except SnapshotFormatError as exc:
+        raise SnapshotFormatError(f"snapshot {path}: {exc}") from None
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise SnapshotFormatError(f"snapshot {path}: not readable as {kind}: {exc}") from None
+    missing = [c for c in REQUIRED_FLIGHT_FIELDS if c not in columns]
+    if records and missing:
+        raise SnapshotFormatError(
+            f"snapshot {path}: missing required column(s) {', '.join(missing)} "
+            f"(needs at least {', '.join(REQUIRED_FLIGHT_FIELDS)})"
+        )
+    captured_at = _time_from_name(name)
+    rows = []
+    for record in records:
+        row = {c: record.get(c, "") for c in FLIGHT_FIELDS}
+        row[RAW_TILE] = ""
+        row[RAW_REQUESTED_AT] = captured_at
+        rows.append(row)
+    return Snapshot(
+        path=path,
+        format=kind,
+        rows=rows,
+        captured_at=captured_at,
+        missing_optional=[c for c in FLIGHT_FIELDS if c not in columns],
+        ignored_columns=sorted(c for c in columns if c not in FLIGHT_FIELDS),
+    )
+
+
+def _time_from_name(name: str) -> str:
+    match = _NAME_TIME.search(name)
+    if not match:
+        return ""
+    try:
+        moment = datetime.strptime("".join(match.groups()), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_csv(data: bytes) -> tuple[list[dict[str, str]], set[str]]:
+    text = data.decode("utf-8-sig")
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    names = [h.strip() for h in next(reader, [])]
+    records = []
+    for values in reader:
+        if not values or values == [""]:
+            continue
+        if len(values) > len(names):
+            raise SnapshotFormatError(
+                f"line {reader.line_num} has {len(values)} fields, the header {len(names)} ({delimiter!r} separated)"
+            )
+        # A short line keeps what it has; its missing trailing fields read as empty, like missing values.
+        records.append(dict(zip(names, values + [""] * (len(names) - len(values)), strict=True)))
+    return records, set(names)
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as text: numbers as written in the file, null as "", true/false as written."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _read_json(data: bytes) -> tuple[list[dict[str, str]], set[str]]:
+    # Numbers stay the text they were written as: 45.80800 must not become 45.808.
+    doc = json.loads(data.decode("utf-8-sig"), parse_float=str, parse_int=str)
+    if isinstance(doc, list):
+        if not all(isinstance(r, dict) for r in doc):
+            raise SnapshotFormatError("a JSON list must hold one object per flight")
+        columns = {k for r in doc for k in r}
+        return [{k: _json_text(v) for k, v in r.items()} for r in doc], columns
+    if isinstance(doc, dict):
+        # The feed's own answer: {"full_count": ..., "version": ..., "<flight id>": [19 values], "stats": {...}}.
+        flights = {k: v for k, v in doc.items() if isinstance(v, list) and k[:1].isdigit()}
+        if not flights and any(isinstance(v, list) for v in doc.values()):
+            raise SnapshotFormatError("JSON object has lists but none keyed by a flight id")
+        records = []
+        for flight_id, values in flights.items():
+            if len(values) <= WIRE_INDEX["airline_icao"]:
+                raise SnapshotFormatError(f"flight {flight_id} has {len(values)} values, the feed sends 19")
+            record = {name: _json_text(values[i]) for name, i in WIRE_INDEX.items()}
+            record["id"] = flight_id
+            number = record["number"]
+            record["airline_iata"] = number[:2] if number and number != "N/A" else ""
+            records.append(record)
+        return records, set(FLIGHT_FIELDS)
+    raise SnapshotFormatError("JSON must be a list of flight objects or the feed's {flight_id: [values]} object")
+
+
+def _parquet_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"  # the feed's own spelling of on_ground
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+def _read_parquet(data: bytes) -> tuple[list[dict[str, str]], set[str]]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid and friends
+        raise SnapshotFormatError(f"not readable as parquet: {exc}") from None
+    columns = set(table.column_names)
+    wanted = [c for c in table.column_names if c in FLIGHT_FIELDS]
+    records = [{k: _parquet_text(v) for k, v in r.items()} for r in table.select(wanted).to_pylist()]
+    return records, columns

@@ -1,0 +1,140 @@
+"""A local HTTP server (127.0.0.1 only) that speaks the FR24 feed's wire format, for end-to-end adapter tests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from etl.extract.feed import Bounds, TransientFeedError
+from etl.extract.snapshot import WIRE_INDEX
+from etl.simulate.feed import SimulatedFeed
+
+FEED_PATH = "/zones/fcgi/feed.js"
+AIRPORTS_PATH = "/_json/airports.php"
+_FLOATS = {"latitude", "longitude"}
+_INTS = {"heading", "altitude", "ground_speed", "time", "on_ground", "vertical_speed"}
+
+
+def wire_values(record: dict[str, str]) -> list[Any]:
+    """A flight record as the feed's 19-value array (numbers as JSON numbers where they parse)."""
+    values: list[Any] = [""] * 19
+    for name, index in WIRE_INDEX.items():
+        text = record.get(name, "")
+        if name in _FLOATS or name in _INTS:
+            try:
+                values[index] = float(text) if name in _FLOATS else int(text)
+                continue
+            except ValueError:
+                pass
+        values[index] = text
+    values[7] = "F-SIM1"  # the receiving radar, which FlightRadarAPI does not read
+    values[17] = 0
+    return values
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FeedHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read results, not access logs
+        return
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path == AIRPORTS_PATH:
+            rows = [
+                {
+                    "name": a["name"],
+                    "iata": a["iata"],
+                    "icao": a["icao"],
+                    "lat": a["latitude"],
+                    "lon": a["longitude"],
+                    "country": a["country"],
+                    "alt": a["altitude"] or 0,
+                }
+                for a in self.server.feed.fetch_airports()
+            ]
+            self._send(200, json.dumps({"version": "1", "rows": rows}).encode())
+            return
+        if url.path != FEED_PATH:
+            self._send(404, b'{"error": "not found"}')
+            return
+        query = parse_qs(url.query)
+        self.server.queries.append(query)
+        try:
+            north, south, west, east = (float(v) for v in query["bounds"][0].split(","))
+            bounds = Bounds(south, north, west, east)
+        except (KeyError, ValueError):
+            self._send(400, b'{"error": "bad bounds"}')
+            return
+        try:
+            flights = self.server.feed.fetch_flights(bounds)
+        except TransientFeedError:
+            status = next(self.server.failure_statuses)
+            if status == 403:  # what Cloudflare's bot management answers, marked as its own decision
+                self._send(403, b"<html>blocked</html>", {"Content-Type": "text/html", "cf-mitigated": "challenge"})
+            else:
+                self._send(status, b"<html>upstream error</html>", {"Content-Type": "text/html"})
+            return
+        body: dict[str, Any] = {"full_count": len(self.server.feed.matching(bounds)), "version": 4}
+        for record in flights:
+            body[record["id"]] = wire_values(record)
+        body["stats"] = {"total": {"ads-b": len(flights)}, "visible": {"ads-b": len(flights)}}
+        self._send(200, json.dumps(body).encode())
+
+
+class FeedHTTPServer(ThreadingHTTPServer):
+    """Serves a SimulatedFeed at FEED_PATH; its transient failures answer 503, 520 or a Cloudflare 403 in turn."""
+
+    daemon_threads = True
+
+    def __init__(self, feed: SimulatedFeed, failure_statuses: tuple[int, ...] = (503, 520, 403)) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.feed = feed
+        self.failure_statuses = itertools.cycle(failure_statuses)
+        self.queries: list[dict[str, list[str]]] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serve_feed(feed: SimulatedFeed, **kwargs: Any) -> Iterator[FeedHTTPServer]:
+    """Run a FeedHTTPServer in a thread for the duration of the block."""
+    server = FeedHTTPServer(feed, **kwargs)
+    thread = threading.Thread(target=server.serve_forever, name="fr24-sim", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def flightradarapi_pointed_at(base_url: str) -> Iterator[None]:
+    """Point FlightRadarAPI's feed and airports URLs at `base_url`, restoring the class attributes afterwards."""
+    from FlightRadarAPI.core import Core
+
+    saved = Core.real_time_flight_tracker_data_url, Core.airports_json_url
+    Core.real_time_flight_tracker_data_url = base_url + FEED_PATH
+    Core.airports_json_url = base_url + AIRPORTS_PATH
+    try:
+        yield
+    finally:
+        Core.real_time_flight_tracker_data_url, Core.airports_json_url = saved

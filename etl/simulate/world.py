@@ -1,0 +1,522 @@
+"""A seeded, realistic whole-world snapshot of live air traffic, as the FR24 feed would describe it."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+# Busy airports by region with a relative traffic weight (a rough share of daily movements).
+AIRPORTS_BY_REGION: dict[str, tuple[tuple[str, int], ...]] = {
+    "NA": (
+        ("ATL", 10),
+        ("ORD", 9),
+        ("DFW", 9),
+        ("DEN", 8),
+        ("LAX", 8),
+        ("JFK", 6),
+        ("LAS", 5),
+        ("MCO", 5),
+        ("CLT", 6),
+        ("PHX", 5),
+        ("SEA", 5),
+        ("SFO", 5),
+        ("EWR", 5),
+        ("MIA", 4),
+        ("IAH", 5),
+        ("BOS", 4),
+        ("MSP", 4),
+        ("DTW", 4),
+        ("PHL", 3),
+        ("SLC", 3),
+        ("YYZ", 5),
+        ("YVR", 3),
+        ("YUL", 3),
+        ("MEX", 5),
+        ("CUN", 3),
+        ("ANC", 1),
+        ("HNL", 2),
+    ),
+    "EU": (
+        ("LHR", 6),
+        ("CDG", 6),
+        ("AMS", 6),
+        ("FRA", 6),
+        ("IST", 6),
+        ("MAD", 5),
+        ("BCN", 4),
+        ("MUC", 4),
+        ("FCO", 4),
+        ("LGW", 3),
+        ("DUB", 3),
+        ("ZRH", 3),
+        ("CPH", 3),
+        ("OSL", 3),
+        ("ARN", 2),
+        ("VIE", 3),
+        ("LIS", 3),
+        ("PMI", 2),
+        ("ATH", 2),
+        ("WAW", 2),
+        ("HEL", 2),
+        ("BRU", 2),
+        ("MAN", 2),
+        ("SAW", 3),
+    ),
+    "AS": (
+        ("PEK", 6),
+        ("PKX", 4),
+        ("PVG", 6),
+        ("CAN", 6),
+        ("SZX", 5),
+        ("CTU", 5),
+        ("KMG", 4),
+        ("XIY", 4),
+        ("CKG", 4),
+        ("HGH", 4),
+        ("SHA", 4),
+        ("HND", 6),
+        ("NRT", 3),
+        ("ICN", 5),
+        ("HKG", 4),
+        ("TPE", 3),
+        ("SIN", 5),
+        ("BKK", 5),
+        ("KUL", 4),
+        ("CGK", 5),
+        ("MNL", 4),
+        ("SGN", 4),
+        ("DEL", 6),
+        ("BOM", 5),
+        ("BLR", 4),
+    ),
+    "ME": (("DXB", 6), ("DOH", 4), ("AUH", 3), ("RUH", 3), ("JED", 3)),
+    "OC": (("SYD", 4), ("MEL", 4), ("BNE", 3), ("AKL", 3), ("PER", 2)),
+    "SA": (("GRU", 5), ("GIG", 2), ("BOG", 4), ("SCL", 3), ("LIM", 3), ("EZE", 2), ("CGH", 3), ("BSB", 2)),
+    "AF": (("JNB", 3), ("CAI", 3), ("ADD", 3), ("CMN", 2), ("NBO", 2), ("LOS", 2), ("CPT", 2)),
+}
+# Share of the world's flights departing from each region (North America and Europe dominate).
+REGION_WEIGHTS: dict[str, int] = {"NA": 34, "EU": 25, "AS": 25, "ME": 4, "OC": 4, "SA": 5, "AF": 3}
+
+# (ICAO, IATA, name, country, weight) of real airlines, by the region they mostly fly from.
+AIRLINES_BY_REGION: dict[str, tuple[tuple[str, str, str, str, int], ...]] = {
+    "NA": (
+        ("AAL", "AA", "American Airlines", "United States", 12),
+        ("DAL", "DL", "Delta Air Lines", "United States", 12),
+        ("UAL", "UA", "United Airlines", "United States", 11),
+        ("SWA", "WN", "Southwest Airlines", "United States", 11),
+        ("SKW", "OO", "SkyWest Airlines", "United States", 6),
+        ("ASA", "AS", "Alaska Airlines", "United States", 4),
+        ("JBU", "B6", "JetBlue Airways", "United States", 4),
+        ("RPA", "YX", "Republic Airways", "United States", 3),
+        ("ACA", "AC", "Air Canada", "Canada", 4),
+        ("WJA", "WS", "WestJet", "Canada", 3),
+        ("AMX", "AM", "Aeromexico", "Mexico", 2),
+        ("VOI", "Y4", "Volaris", "Mexico", 2),
+        ("FFT", "F9", "Frontier Airlines", "United States", 2),
+        ("NKS", "NK", "Spirit Airlines", "United States", 2),
+        ("FDX", "FX", "FedEx", "United States", 2),
+        ("UPS", "5X", "UPS Airlines", "United States", 1),
+    ),
+    "EU": (
+        ("RYR", "FR", "Ryanair", "Ireland", 12),
+        ("EZY", "U2", "easyJet", "United Kingdom", 7),
+        ("THY", "TK", "Turkish Airlines", "Turkey", 7),
+        ("DLH", "LH", "Lufthansa", "Germany", 7),
+        ("AFR", "AF", "Air France", "France", 5),
+        ("BAW", "BA", "British Airways", "United Kingdom", 5),
+        ("KLM", "KL", "KLM Royal Dutch Airlines", "Netherlands", 4),
+        ("WZZ", "W6", "Wizz Air", "Hungary", 4),
+        ("IBE", "IB", "Iberia", "Spain", 3),
+        ("VLG", "VY", "Vueling", "Spain", 3),
+        ("PGT", "PC", "Pegasus", "Turkey", 3),
+        ("SAS", "SK", "SAS Scandinavian Airlines", "Sweden", 3),
+        ("SWR", "LX", "Swiss", "Switzerland", 2),
+        ("EWG", "EW", "Eurowings", "Germany", 2),
+        ("NAX", "DY", "Norwegian Air Shuttle", "Norway", 2),
+        ("TAP", "TP", "TAP Air Portugal", "Portugal", 2),
+        ("ITY", "AZ", "ITA Airways", "Italy", 2),
+        ("AUA", "OS", "Austrian Airlines", "Austria", 1),
+        ("LOT", "LO", "LOT Polish Airlines", "Poland", 1),
+        ("FIN", "AY", "Finnair", "Finland", 1),
+    ),
+    "AS": (
+        ("CSN", "CZ", "China Southern Airlines", "China", 9),
+        ("CES", "MU", "China Eastern Airlines", "China", 8),
+        ("CCA", "CA", "Air China", "China", 7),
+        ("CHH", "HU", "Hainan Airlines", "China", 4),
+        ("CXA", "MF", "Xiamen Airlines", "China", 3),
+        ("IGO", "6E", "IndiGo", "India", 7),
+        ("AIC", "AI", "Air India", "India", 3),
+        ("ANA", "NH", "All Nippon Airways", "Japan", 4),
+        ("JAL", "JL", "Japan Airlines", "Japan", 3),
+        ("KAL", "KE", "Korean Air", "South Korea", 3),
+        ("AAR", "OZ", "Asiana Airlines", "South Korea", 1),
+        ("CPA", "CX", "Cathay Pacific", "Hong Kong", 2),
+        ("SIA", "SQ", "Singapore Airlines", "Singapore", 2),
+        ("AXM", "AK", "AirAsia", "Malaysia", 3),
+        ("THA", "TG", "Thai Airways", "Thailand", 1),
+        ("LNI", "JT", "Lion Air", "Indonesia", 3),
+        ("GIA", "GA", "Garuda Indonesia", "Indonesia", 1),
+        ("CEB", "5J", "Cebu Pacific", "Philippines", 2),
+        ("VJC", "VJ", "VietJet Air", "Vietnam", 2),
+        ("HVN", "VN", "Vietnam Airlines", "Vietnam", 2),
+        ("EVA", "BR", "EVA Air", "Taiwan", 1),
+        ("CAL", "CI", "China Airlines", "Taiwan", 1),
+    ),
+    "ME": (
+        ("UAE", "EK", "Emirates", "United Arab Emirates", 5),
+        ("QTR", "QR", "Qatar Airways", "Qatar", 4),
+        ("ETD", "EY", "Etihad Airways", "United Arab Emirates", 2),
+        ("SVA", "SV", "Saudia", "Saudi Arabia", 3),
+    ),
+    "OC": (
+        ("QFA", "QF", "Qantas", "Australia", 4),
+        ("VOZ", "VA", "Virgin Australia", "Australia", 3),
+        ("JST", "JQ", "Jetstar", "Australia", 2),
+        ("ANZ", "NZ", "Air New Zealand", "New Zealand", 2),
+    ),
+    "SA": (
+        ("TAM", "LA", "LATAM Airlines Brasil", "Brazil", 4),
+        ("GLO", "G3", "Gol", "Brazil", 4),
+        ("AZU", "AD", "Azul", "Brazil", 3),
+        ("AVA", "AV", "Avianca", "Colombia", 3),
+        ("LAN", "LA", "LATAM Airlines", "Chile", 2),
+        ("ARG", "AR", "Aerolineas Argentinas", "Argentina", 1),
+        ("CMP", "CM", "Copa Airlines", "Panama", 1),
+    ),
+    "AF": (
+        ("ETH", "ET", "Ethiopian Airlines", "Ethiopia", 3),
+        ("MSR", "MS", "EgyptAir", "Egypt", 2),
+        ("RAM", "AT", "Royal Air Maroc", "Morocco", 2),
+        ("SAA", "SA", "South African Airways", "South Africa", 1),
+        ("KQA", "KQ", "Kenya Airways", "Kenya", 1),
+    ),
+}
+
+# ICAO type designators with weights, by route length.
+SHORT_HAUL_TYPES = (
+    ("B738", 22),
+    ("A320", 18),
+    ("A20N", 12),
+    ("A321", 10),
+    ("B38M", 8),
+    ("A21N", 6),
+    ("B739", 4),
+    ("A319", 4),
+    ("E190", 3),
+    ("E75L", 4),
+    ("CRJ9", 2),
+    ("AT76", 3),
+    ("DH8D", 2),
+    ("BCS3", 2),
+    ("B737", 2),
+)
+MEDIUM_HAUL_TYPES = (("A321", 20), ("A21N", 16), ("B739", 10), ("B752", 8), ("B763", 8), ("B738", 14), ("A333", 6))
+LONG_HAUL_TYPES = (
+    ("B77W", 20),
+    ("B789", 16),
+    ("A359", 14),
+    ("B788", 8),
+    ("A333", 8),
+    ("B772", 6),
+    ("A388", 4),
+    ("B744", 2),
+    ("B763", 5),
+    ("A339", 3),
+    ("A35K", 3),
+    ("B78X", 4),
+)
+# Registration prefixes by airline country (ICAO nationality marks).
+_REG_PREFIX = {
+    "United States": "N",
+    "Canada": "C-",
+    "Mexico": "XA-",
+    "Ireland": "EI-",
+    "United Kingdom": "G-",
+    "Turkey": "TC-",
+    "Germany": "D-",
+    "France": "F-",
+    "Netherlands": "PH-",
+    "Hungary": "HA-",
+    "Spain": "EC-",
+    "Sweden": "SE-",
+    "Switzerland": "HB-",
+    "Norway": "LN-",
+    "Portugal": "CS-",
+    "Italy": "I-",
+    "Austria": "OE-",
+    "Poland": "SP-",
+    "Finland": "OH-",
+    "China": "B-",
+    "India": "VT-",
+    "Japan": "JA",
+    "South Korea": "HL",
+    "Hong Kong": "B-",
+    "Singapore": "9V-",
+    "Malaysia": "9M-",
+    "Thailand": "HS-",
+    "Indonesia": "PK-",
+    "Philippines": "RP-C",
+    "Vietnam": "VN-",
+    "Taiwan": "B-",
+    "United Arab Emirates": "A6-",
+    "Qatar": "A7-",
+    "Saudi Arabia": "HZ-",
+    "Australia": "VH-",
+    "New Zealand": "ZK-",
+    "Brazil": "PR-",
+    "Colombia": "HK-",
+    "Chile": "CC-",
+    "Argentina": "LV-",
+    "Panama": "HP-",
+    "Ethiopia": "ET-",
+    "Egypt": "SU-",
+    "Morocco": "CN-",
+    "South Africa": "ZS-",
+    "Kenya": "5Y-",
+}
+# Where gliders fly on a summer day: Alps and German plains, Chile, Australia, US west.
+GLIDER_AREAS = ((47.0, 9.5, 2.5), (51.0, 10.0, 2.5), (-33.4, -70.6, 0.8), (-34.0, 147.0, 3.0), (39.0, -119.0, 2.0))
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_HEX = "0123456789ABCDEF"
+
+
+@dataclass(frozen=True)
+class Airline:
+    """A real airline the simulator flies."""
+
+    icao: str
+    iata: str
+    name: str
+    country: str
+
+
+@lru_cache(maxsize=1)
+def airport_positions() -> dict[str, tuple[float, float, str]]:
+    """IATA -> (latitude, longitude, ISO country) of the simulator's airports, from the airportsdata package."""
+    import airportsdata
+
+    known = airportsdata.load("IATA")
+    out = {}
+    for airports in AIRPORTS_BY_REGION.values():
+        for iata, _ in airports:
+            row = known[iata]
+            out[iata] = (float(row["lat"]), float(row["lon"]), row["country"])
+    return out
+
+
+def airlines() -> list[Airline]:
+    """Every airline the simulator uses, with its real codes and name."""
+    return [Airline(i, a, n, c) for rows in AIRLINES_BY_REGION.values() for i, a, n, c, _ in rows]
+
+
+def _weighted(rows: tuple, weight_index: int = -1) -> tuple[list, list[int]]:
+    items = list(rows)
+    cumulative, total = [], 0
+    for row in items:
+        total += row[weight_index]
+        cumulative.append(total)
+    return items, cumulative
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _num(value: float, digits: int = 4) -> str:
+    """A coordinate as the feed's JSON number reads back in Python: `45.808`, `180.0`."""
+    return repr(round(value, digits))
+
+
+def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_795_356_000) -> Iterator[dict[str, str]]:
+    """Yield `n` flight records (FLIGHT_FIELDS -> text), deterministic for a seed; ids are unique."""
+    rng = random.Random(seed)
+    rand, choices, randint = rng.random, rng.choices, rng.randint
+    positions = airport_positions()
+    regions, region_cum = _weighted(tuple(REGION_WEIGHTS.items()))
+    airports_by_region = {r: _weighted(rows) for r, rows in AIRPORTS_BY_REGION.items()}
+    airlines_by_region = {r: _weighted(rows) for r, rows in AIRLINES_BY_REGION.items()}
+    hubs_long = [iata for rows in AIRPORTS_BY_REGION.values() for iata, w in rows if w >= 4]
+    types = {k: _weighted(v) for k, v in (("s", SHORT_HAUL_TYPES), ("m", MEDIUM_HAUL_TYPES), ("l", LONG_HAUL_TYPES))}
+    # FR24 ids are hex and begin with a digit (FlightRadarAPI drops keys that do not): 0x3xxxxxxx, unique for i < 2^28.
+    id_offset = (seed * 40503) & 0x0FFFFFFF
+    specials = {0: "BALL", 1: "DRON", 2: "SHIP"} if n >= 100 else {}
+
+    for i in range(n):
+        flight_id = f"{0x30000000 + ((id_offset + i * 2654435761) & 0x0FFFFFFF):08x}"
+        icao24 = "".join(choices(_HEX, k=6))
+        age = int(rand() ** 3 * 40) if rand() > 0.01 else randint(60, 900)  # a few estimated, older positions
+        t = capture_epoch - age if i else capture_epoch  # the first flight carries the capture time itself
+        r = rand()
+        kind = specials.get(i) or ("GLID" if r < 0.012 else "GRND" if r < 0.017 else "")
+        region = choices(regions, cum_weights=region_cum)[0][0]
+        if kind:
+            yield _special(kind, rng, flight_id, icao24, t, region, positions)
+            continue
+        items, cum = airports_by_region[region]
+        origin = choices(items, cum_weights=cum)[0][0]
+        long_haul = rand() < 0.12
+        if long_haul:
+            destination = origin
+            while destination == origin or positions[destination][2] == positions[origin][2]:
+                destination = hubs_long[randint(0, len(hubs_long) - 1)]
+        else:
+            destination = origin
+            while destination == origin:
+                destination = choices(items, cum_weights=cum)[0][0]
+        olat, olon, _ = positions[origin]
+        dlat, dlon, _ = positions[destination]
+        distance = _haversine_km(olat, olon, dlat, dlon)
+        air_items, air_cum = airlines_by_region[region]
+        icao, iata, _, country, _ = choices(air_items, cum_weights=air_cum)[0]
+        band = "l" if distance > 4500 else "m" if distance > 2500 else "s"
+        type_items, type_cum = types[band]
+        aircraft = choices(type_items, cum_weights=type_cum)[0][0]
+        on_ground = rand() < 0.08
+        frac = 0.0 if on_ground else 0.02 + rand() * 0.96
+        dlon_u = dlon - olon
+        if dlon_u > 180:  # unwrap so routes across the antimeridian go the short way
+            dlon_u -= 360
+        elif dlon_u < -180:
+            dlon_u += 360
+        noise = 0.0 if on_ground else 0.6
+        lat = olat + (dlat - olat) * frac + (rand() - 0.5) * noise
+        lon = olon + dlon_u * frac + (rand() - 0.5) * noise
+        if on_ground:
+            lat += (rand() - 0.5) * 0.02
+            lon += (rand() - 0.5) * 0.02
+        lon = ((lon + 180) % 360) - 180
+        lat = max(-90.0, min(90.0, lat))
+        if rand() < 0.004:  # some positions sit exactly on whole degrees: tile edges, where duplicates arise
+            lat, lon = float(round(lat)), float(round(lon))
+        heading = int(math.degrees(math.atan2(dlon_u * math.cos(math.radians(lat)), dlat - olat))) % 360
+        edge = min(frac, 1 - frac) * distance  # km from the nearer airport
+        if on_ground:
+            altitude, speed, vspeed = 0, randint(0, 25), 0
+        elif edge < 150:
+            altitude, speed = int(edge * 200 * (0.7 + rand() * 0.3)) + 500, 180 + int(edge * 1.2)
+            vspeed = randint(500, 3000) * (1 if frac < 0.5 else -1)
+        else:
+            altitude, speed, vspeed = (
+                randint(28, 41) * 1000 + randint(-2, 2) * 25,
+                randint(410, 520),
+                randint(-1, 1) * 64,
+            )
+        number = f"{iata}{randint(1, 9999)}"
+        callsign = f"{icao}{number[2:]}"
+        prefix = _REG_PREFIX.get(country, "N")
+        registration = prefix + (
+            "".join(choices("0123456789", k=3)) + "".join(choices(_LETTERS, k=2))
+            if prefix == "N"
+            else "".join(choices(_LETTERS, k=3))
+        )
+        row = {
+            "latitude": _num(lat),
+            "longitude": _num(lon),
+            "id": flight_id,
+            "icao_24bit": icao24,
+            "heading": str(heading),
+            "altitude": str(altitude),
+            "ground_speed": str(speed),
+            "squawk": "",
+            "aircraft_code": aircraft,
+            "registration": registration,
+            "time": str(t),
+            "origin_airport_iata": origin,
+            "destination_airport_iata": destination,
+            "number": number,
+            "airline_iata": iata,
+            "on_ground": "1" if on_ground else "0",
+            "vertical_speed": str(vspeed),
+            "callsign": callsign,
+            "airline_icao": icao,
+        }
+        _blank_some(row, rand())
+        yield row
+
+
+def _blank_some(row: dict[str, str], r: float) -> None:
+    """Missing values as the real feed has them: empty strings, the odd N/A, origin == destination."""
+    if r < 0.06:
+        row["origin_airport_iata"] = ""
+    elif r < 0.08:
+        row["destination_airport_iata"] = row["origin_airport_iata"]
+    if 0.04 < r < 0.12:
+        row["destination_airport_iata"] = ""
+    if 0.10 < r < 0.18:
+        row["airline_icao"] = ""
+    if 0.17 < r < 0.20:  # a flight number without an airline: no IATA airline either
+        row["number"] = ""
+        row["airline_iata"] = ""
+    if 0.30 < r < 0.302:
+        row["registration"] = "N/A"
+    if 0.40 < r < 0.401:
+        row["aircraft_code"] = ""
+
+
+def _special(
+    kind: str, rng: random.Random, flight_id: str, icao24: str, t: int, region: str, positions: dict
+) -> dict[str, str]:
+    """Tracks that are not airliners: gliders, ground vehicles, a balloon, a drone, a ship."""
+    if kind == "GLID":
+        clat, clon, spread = GLIDER_AREAS[rng.randint(0, len(GLIDER_AREAS) - 1)]
+        lat, lon = clat + rng.uniform(-spread, spread), clon + rng.uniform(-spread, spread)
+        altitude, speed, reg = rng.randint(800, 9000), rng.randint(0, 90), f"D-{rng.randint(1000, 9999)}"
+    elif kind == "GRND":
+        iata = rng.choice(list(positions))
+        lat, lon = positions[iata][0] + rng.uniform(-0.01, 0.01), positions[iata][1] + rng.uniform(-0.01, 0.01)
+        altitude, speed, reg = 0, rng.randint(0, 30), ""
+    elif kind == "BALL":
+        lat, lon, altitude, speed, reg = 37.7, -106.1, 52600, 6, "N257TH"
+    elif kind == "DRON":
+        lat, lon, altitude, speed, reg = 52.37, 4.89, 300, 12, ""
+    else:  # a ship on the antimeridian: longitude exactly 180.0, as the real feed has it
+        lat, lon, altitude, speed, reg = -17.5, 180.0, 0, 14, ""
+    return {
+        "latitude": _num(lat),
+        "longitude": _num(lon),
+        "id": flight_id,
+        "icao_24bit": icao24,
+        "heading": str(rng.randint(0, 359)),
+        "altitude": str(altitude),
+        "ground_speed": str(speed),
+        "squawk": "",
+        "aircraft_code": kind,
+        "registration": reg,
+        "time": str(t),
+        "origin_airport_iata": "",
+        "destination_airport_iata": "",
+        "number": "",
+        "airline_iata": "",
+        "on_ground": "0",
+        "vertical_speed": "0",
+        "callsign": reg.replace("-", "")[:8],
+        "airline_icao": "",
+    }
+
+
+@dataclass(frozen=True)
+class World:
+    """One simulated snapshot: its flights and the moment it was captured."""
+
+    flights: tuple[dict[str, str], ...]
+    capture_time: datetime
+
+    @classmethod
+    def generate(cls, n: int = 20_000, seed: int = 20261122, capture_time: datetime | None = None) -> World:
+        """A world of `n` flights whose newest position is exactly `capture_time` (default 2026-11-22T14:00Z)."""
+        moment = capture_time or datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        flights = tuple(iter_flights(n, seed, int(moment.timestamp())))
+        return cls(flights, datetime.fromtimestamp(int(moment.timestamp()), timezone.utc))
+
+    def __len__(self) -> int:
+        return len(self.flights)
