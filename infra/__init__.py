@@ -1,0 +1,1 @@
+"""The AWS CDK app: scheduled trigger, transient EMR cluster, data lake, catalog and alarms."""
