@@ -75,15 +75,15 @@ def check_source_health(
     """
     tiles = int(stats.get("tiles", 0) or 0)
     failed = len(stats.get("failed_tiles", []) or [])
-    if not rows:
-        where = f" ({tiles} tile(s) requested, {failed} failed)" if tiles else ""
-        raise SourceHealthError(f"source health: the {source} source returned no flights{where}; nothing written")
     share = failed / tiles if tiles else 0.0
     if share > settings.max_failed_tile_share:
         raise SourceHealthError(
             f"source health: {failed} of {tiles} tiles failed ({share:.0%} > max_failed_tile_share "
             f"{settings.max_failed_tile_share:.0%}); nothing written"
         )
+    if not rows:
+        where = f" ({tiles} tile(s) requested, {failed} failed)" if tiles else ""
+        raise SourceHealthError(f"source health: the {source} source returned no flights{where}; nothing written")
     freshness = measure_freshness(rows, settings.stale_after_s, now=now if source == "live" else None)
     if freshness.stale_share > settings.max_stale_share:
         raise SourceHealthError(

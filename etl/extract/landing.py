@@ -98,7 +98,7 @@ def extract_to_raw(
             duplicates_removed=received - len(rows),
         )
     else:
-        used_feed = feed or _feed_for(config, clock_now)
+        used_feed = feed if feed is not None else _feed_for(config, clock_now)
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
         capture = extract_world(used_feed, config.extract, clock=clock, seed=config.demo_seed)
         rows = capture.rows

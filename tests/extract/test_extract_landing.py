@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from etl.columns import RAW_COLUMNS
+from etl.config import ExtractSettings, JobConfig
+from etl.errors import SnapshotFormatError, SourceHealthError
+from etl.extract import RawLanding, extract_to_raw
+from etl.extract.feed import TransientFeedError
+from etl.layout import RunSlot
+from etl.simulate.feed import SimulatedFeed
+from etl.storage import LocalStorage
+
+from .helpers import flight
+
+NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
+T_NOW = int(NOW.timestamp())
+SLOT = RunSlot.parse("2026-11-22T14")
+QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1)
+
+
+def _config(root: Path, slot: RunSlot = SLOT, **kwargs) -> JobConfig:
+    return JobConfig(data_root=str(root), run_slot=slot, extract=QUICK, **kwargs).validate()
+
+
+def _read(path: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+class FixedFeed(SimulatedFeed):
+    """A simulated feed with airlines of its own and airports that fail, like an unreachable FR24 page."""
+
+    def fetch_airports(self):
+        raise TransientFeedError("airports page unreachable")
+
+    def fetch_airlines(self):
+        return [{"icao": "BAW", "iata": "BA", "name": "British Airways"}]
+
+
+def test_raw_file_path_header_and_values(tmp_path):
+    feed = SimulatedFeed([flight("a1", 51.47, -0.45, time=T_NOW - 5, callsign="BAW1"), flight("a2", 1, 1)])
+    landing = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
+    assert isinstance(landing, RawLanding)
+    expected = (
+        f"{tmp_path}/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
+        "flights_20261122140000.csv"
+    )
+    assert landing.raw_flights_path == expected
+    text = Path(expected).read_bytes().decode("utf-8")
+    assert text.split("\r\n")[0] == ",".join(RAW_COLUMNS)
+    rows = _read(expected)
+    assert [r["id"] for r in rows] == ["a2", "a1"]  # in tile order: south edge first
+    assert rows[1]["latitude"] == "51.47" and rows[1]["callsign"] == "BAW1" and rows[1]["squawk"] == ""
+    assert rows[1]["tile"] == "30,60,-30,0"
+    assert rows[1]["requested_at"] == "2026-11-22T14:05:00Z"
+    assert landing.rows == 2
+    assert landing.capture_time == datetime.fromtimestamp(T_NOW - 5, timezone.utc)  # the newest position: a1's
+    # only the partition's one file, no staging left behind
+    assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["tech_year=2026"]
+    assert [p.name for p in Path(expected).parent.iterdir()] == ["flights_20261122140000.csv"]
+
+
+def test_stats_for_the_manifest(tmp_path):
+    feed = SimulatedFeed([flight("a1", 0.0, 0.0), flight("a2", 10, 10)])
+    stats = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW).stats
+    assert stats["source"] == "demo"
+    assert stats["tiles"] == 72 and stats["requests"] == 72 and stats["failed_tiles"] == []
+    # (0, 0) is a corner of four 30-degree start tiles
+    assert stats["flights_received"] == 5 and stats["duplicates_removed"] == 3 and stats["rows"] == 2
+    assert stats["capture_time"] == "2026-11-22T14:00:00Z" and stats["capture_lag_s"] == 300
+    assert stats["airports"]["source"] == "airportsdata" and stats["airlines"]["source"] == "simulator"
+
+
+def test_rerun_replaces_the_slot_and_leaves_other_slots_alone(tmp_path):
+    other = RunSlot.parse("2026-11-22T12")
+    first = extract_to_raw(_config(tmp_path), LocalStorage(), feed=SimulatedFeed([flight("old", 1, 1)]), now=NOW)
+    kept = extract_to_raw(_config(tmp_path, other), LocalStorage(), feed=SimulatedFeed([flight("x", 2, 2)]), now=NOW)
+    kept_bytes = Path(kept.raw_flights_path).read_bytes()
+    feed = SimulatedFeed([flight("new1", 1, 1), flight("new2", 3, 3)])
+    again = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
+    assert again.raw_flights_path == first.raw_flights_path
+    assert [r["id"] for r in _read(again.raw_flights_path)] == ["new1", "new2"]
+    assert Path(kept.raw_flights_path).read_bytes() == kept_bytes
+
+
+def test_a_failing_run_leaves_the_previous_raw_file_as_it_was(tmp_path):
+    good = extract_to_raw(_config(tmp_path), LocalStorage(), feed=SimulatedFeed([flight("g", 1, 1)]), now=NOW)
+    before = Path(good.raw_flights_path).read_bytes()
+    with pytest.raises(SourceHealthError, match="returned no flights"):
+        extract_to_raw(_config(tmp_path), LocalStorage(), feed=SimulatedFeed([]), now=NOW)
+    everything_fails = SimulatedFeed([flight("g", 1, 1)], failure_rate=1.0)
+    with pytest.raises(SourceHealthError, match="72 of 72 tiles failed"):
+        extract_to_raw(_config(tmp_path), LocalStorage(), feed=everything_fails, now=NOW)
+    assert Path(good.raw_flights_path).read_bytes() == before
+
+
+def test_a_failed_first_run_writes_nothing(tmp_path):
+    with pytest.raises(SourceHealthError):
+        extract_to_raw(_config(tmp_path), LocalStorage(), feed=SimulatedFeed([]), now=NOW)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_snapshot_run_keeps_an_old_capture_and_reads_its_time_from_the_data(tmp_path):
+    path = tmp_path / "flights_20250719_084941.csv"
+    path.write_text("id,latitude,longitude,time\n3a,45.808,8.7723,1752914978\n3b,10,20,1752914900\n3a,45.9,8.8,1\n")
+    config = _config(tmp_path / "lake", source="snapshot", snapshot_path=str(path))
+    landing = extract_to_raw(config, LocalStorage(), now=NOW)
+    rows = _read(landing.raw_flights_path)
+    assert [(r["id"], r["latitude"]) for r in rows] == [("3a", "45.808"), ("3b", "10")]
+    assert {(r["tile"], r["requested_at"]) for r in rows} == {("", "2025-07-19T08:49:41Z")}
+    assert landing.capture_time == datetime(2025, 7, 19, 8, 49, 38, tzinfo=timezone.utc)
+    assert landing.stats["duplicates_removed"] == 1 and landing.stats["snapshot_format"] == "csv"
+    assert landing.stats["airlines"] == {"source": "none", "rows": 0}
+    assert _read(landing.airlines_path) == []
+
+
+def test_bad_snapshot_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("lat,lon\n1,2\n")
+    config = _config(tmp_path / "lake", source="snapshot", snapshot_path=str(path))
+    with pytest.raises(SnapshotFormatError, match="missing required column"):
+        extract_to_raw(config, LocalStorage(), now=NOW)
+    assert not (tmp_path / "lake").exists()
+
+
+def test_reference_snapshots_are_written_once_a_day_with_fallbacks(tmp_path):
+    feed = FixedFeed([flight("a1", 1, 1)])
+    config = _config(tmp_path, source="live")
+    first = extract_to_raw(config, LocalStorage(), feed=feed, now=NOW)
+    assert first.airports_path == f"{tmp_path}/raw/reference/airports/tech_day=2026-11-22/airports.csv"
+    assert first.airlines_path == f"{tmp_path}/raw/reference/airlines/tech_day=2026-11-22/airlines.csv"
+    airports_text = Path(first.airports_path).read_text(encoding="utf-8")
+    assert airports_text.splitlines()[0] == "iata,icao,name,country,latitude,longitude,altitude,source"
+    jfk = next(r for r in _read(first.airports_path) if r["iata"] == "JFK")
+    assert (jfk["icao"], jfk["country"], jfk["source"]) == ("KJFK", "US", "airportsdata")
+    assert _read(first.airlines_path) == [{"icao": "BAW", "iata": "BA", "name": "British Airways", "source": "fr24"}]
+    assert first.stats["airports"]["source"] == "airportsdata"
+    assert "fr24" in first.stats["airports"]["errors"]
+    later = extract_to_raw(
+        _config(tmp_path, RunSlot.parse("2026-11-22T16"), source="live"), LocalStorage(), feed=feed, now=NOW
+    )
+    assert later.stats["airports"]["source"] == "reused:airportsdata"
+    assert later.stats["airlines"]["source"] == "reused:fr24"
+
+
+def test_demo_source_runs_the_simulated_world(tmp_path):
+    config = _config(tmp_path, demo_flights=3000, demo_seed=4)
+    landing = extract_to_raw(config, LocalStorage(), now=NOW)
+    assert landing.rows == 3000 and landing.stats["failed_tiles"] == []
+    assert landing.capture_time == NOW
+    rows = list(csv.DictReader(io.StringIO(Path(landing.raw_flights_path).read_text(encoding="utf-8"))))
+    assert len({r["id"] for r in rows}) == 3000
