@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Any
 
 # Busy airports by region with a relative traffic weight (a rough share of daily movements).
 AIRPORTS_BY_REGION: dict[str, tuple[tuple[str, int], ...]] = {
@@ -282,7 +284,6 @@ _REG_PREFIX = {
 # Where gliders fly on a summer day: Alps and German plains, Chile, Australia, US west.
 GLIDER_AREAS = ((47.0, 9.5, 2.5), (51.0, 10.0, 2.5), (-33.4, -70.6, 0.8), (-34.0, 147.0, 3.0), (39.0, -119.0, 2.0))
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_HEX = "0123456789ABCDEF"
 
 
 @dataclass(frozen=True)
@@ -338,9 +339,15 @@ def _num(value: float, digits: int = 4) -> str:
 def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_795_356_000) -> Iterator[dict[str, str]]:
     """Yield `n` flight records (FLIGHT_FIELDS -> text), deterministic for a seed; ids are unique."""
     rng = random.Random(seed)
-    rand, choices, randint = rng.random, rng.choices, rng.randint
+    rand, randint, bits = rng.random, rng.randint, rng.getrandbits
+
+    def pick(weighted: tuple[list, list[int]]) -> Any:
+        items, cum = weighted  # a bisect on cumulative weights: random.choices, minus its per-call overhead
+        return items[bisect.bisect_right(cum, rand() * cum[-1])]
+
+    distances: dict[tuple[str, str], float] = {}
     positions = airport_positions()
-    regions, region_cum = _weighted(tuple(REGION_WEIGHTS.items()))
+    regions = _weighted(tuple(REGION_WEIGHTS.items()))
     airports_by_region = {r: _weighted(rows) for r, rows in AIRPORTS_BY_REGION.items()}
     airlines_by_region = {r: _weighted(rows) for r, rows in AIRLINES_BY_REGION.items()}
     hubs_long = [iata for rows in AIRPORTS_BY_REGION.values() for iata, w in rows if w >= 4]
@@ -351,17 +358,16 @@ def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_7
 
     for i in range(n):
         flight_id = f"{0x30000000 + ((id_offset + i * 2654435761) & 0x0FFFFFFF):08x}"
-        icao24 = "".join(choices(_HEX, k=6))
+        icao24 = f"{bits(24):06X}"
         age = int(rand() ** 3 * 40) if rand() > 0.01 else randint(60, 900)  # a few estimated, older positions
         t = capture_epoch - age if i else capture_epoch  # the first flight carries the capture time itself
         r = rand()
         kind = specials.get(i) or ("GLID" if r < 0.012 else "GRND" if r < 0.017 else "")
-        region = choices(regions, cum_weights=region_cum)[0][0]
+        region = pick(regions)[0]
         if kind:
             yield _special(kind, rng, flight_id, icao24, t, region, positions)
             continue
-        items, cum = airports_by_region[region]
-        origin = choices(items, cum_weights=cum)[0][0]
+        origin = pick(airports_by_region[region])[0]
         long_haul = rand() < 0.12
         if long_haul:
             destination = origin
@@ -370,15 +376,15 @@ def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_7
         else:
             destination = origin
             while destination == origin:
-                destination = choices(items, cum_weights=cum)[0][0]
+                destination = pick(airports_by_region[region])[0]
         olat, olon, _ = positions[origin]
         dlat, dlon, _ = positions[destination]
-        distance = _haversine_km(olat, olon, dlat, dlon)
-        air_items, air_cum = airlines_by_region[region]
-        icao, iata, _, country, _ = choices(air_items, cum_weights=air_cum)[0]
+        distance = distances.get((origin, destination))
+        if distance is None:
+            distance = distances[(origin, destination)] = _haversine_km(olat, olon, dlat, dlon)
+        icao, iata, _, country, _ = pick(airlines_by_region[region])
         band = "l" if distance > 4500 else "m" if distance > 2500 else "s"
-        type_items, type_cum = types[band]
-        aircraft = choices(type_items, cum_weights=type_cum)[0][0]
+        aircraft = pick(types[band])[0]
         on_ground = rand() < 0.08
         frac = 0.0 if on_ground else 0.02 + rand() * 0.96
         dlon_u = dlon - olon
@@ -412,11 +418,9 @@ def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_7
         number = f"{iata}{randint(1, 9999)}"
         callsign = f"{icao}{number[2:]}"
         prefix = _REG_PREFIX.get(country, "N")
-        registration = prefix + (
-            "".join(choices("0123456789", k=3)) + "".join(choices(_LETTERS, k=2))
-            if prefix == "N"
-            else "".join(choices(_LETTERS, k=3))
-        )
+        code = bits(15)
+        letters = _LETTERS[code % 26] + _LETTERS[(code >> 5) % 26] + _LETTERS[(code >> 10) % 26]
+        registration = prefix + (f"{100 + code % 900}{letters[:2]}" if prefix == "N" else letters)
         row = {
             "latitude": _num(lat),
             "longitude": _num(lon),
