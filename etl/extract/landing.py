@@ -37,9 +37,9 @@ class RawLanding:
 
 
 def raw_csv(rows: list[dict[str, str]]) -> bytes:
-    """Raw flights as RFC 4180 CSV with the RAW_COLUMNS header, UTF-8, every value as text."""
+    """Raw flights as CSV (RFC 4180 quoting, \\n line ends, UTF-8) with the RAW_COLUMNS header, every value as text."""
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(RAW_COLUMNS), lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(RAW_COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

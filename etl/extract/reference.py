@@ -23,9 +23,9 @@ def reference_path(root: str, name: str, day: str) -> str:
 
 
 def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    """RFC 4180 CSV (CRLF line ends, minimal quoting), UTF-8, with a header."""
+    """CSV with RFC 4180 quoting, \\n line ends (as the feed captures have them), UTF-8, with a header."""
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})

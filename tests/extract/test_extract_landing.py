@@ -53,7 +53,7 @@ def test_raw_file_path_header_and_values(tmp_path):
     )
     assert landing.raw_flights_path == expected
     text = Path(expected).read_bytes().decode("utf-8")
-    assert text.split("\r\n")[0] == ",".join(RAW_COLUMNS)
+    assert text.split("\n")[0] == ",".join(RAW_COLUMNS) and "\r" not in text
     rows = _read(expected)
     assert [r["id"] for r in rows] == ["a2", "a1"]  # in tile order: south edge first
     assert rows[1]["latitude"] == "51.47" and rows[1]["callsign"] == "BAW1" and rows[1]["squawk"] == ""
@@ -156,3 +156,38 @@ def test_demo_source_runs_the_simulated_world(tmp_path):
     assert landing.capture_time == NOW
     rows = list(csv.DictReader(io.StringIO(Path(landing.raw_flights_path).read_text(encoding="utf-8"))))
     assert len({r["id"] for r in rows}) == 3000
+
+
+def test_landing_on_s3_replaces_the_slot_and_leaves_no_staging(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from etl.storage import S3Storage
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="lake")
+        storage = S3Storage(client)
+        config = JobConfig(data_root="s3://lake/data", run_slot=SLOT, extract=QUICK).validate()
+        extract_to_raw(config, storage, feed=SimulatedFeed([flight("s1", 1, 1)]), now=NOW)
+        landing = extract_to_raw(config, storage, feed=SimulatedFeed([flight("s2", 2, 2)]), now=NOW)
+        assert landing.raw_flights_path == (
+            "s3://lake/data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
+            "flights_20261122140000.csv"
+        )
+        body = storage.read_bytes(landing.raw_flights_path).decode("utf-8")
+        assert [r["id"] for r in csv.DictReader(io.StringIO(body))] == ["s2"]
+        keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="lake")["Contents"])
+        assert keys == [
+            "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
+            "flights_20261122140000.csv",
+            "data/raw/reference/airlines/tech_day=2026-11-22/airlines.csv",
+            "data/raw/reference/airports/tech_day=2026-11-22/airports.csv",
+        ]
