@@ -100,7 +100,9 @@ def extract_to_raw(
     else:
         used_feed = feed if feed is not None else _feed_for(config, clock_now)
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
-        capture = extract_world(used_feed, config.extract, clock=clock, seed=config.demo_seed)
+        # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
+        jitter_seed = config.demo_seed if config.source == "demo" else None
+        capture = extract_world(used_feed, config.extract, clock=clock, seed=jitter_seed)
         rows = capture.rows
         stats.update(capture.stats)
 
