@@ -1,0 +1,192 @@
+"""Clean rules on hand-made raw rows: each quarantine reason, N/A and empty values, duplicates, track types."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from etl.clean import RULES, clean_flights, read_raw_flights
+from etl.columns import QUARANTINE_SCHEMA, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
+from etl.errors import SnapshotFormatError
+
+GOOD = {
+    "latitude": "10.5",
+    "longitude": "20.25",
+    "id": "a1",
+    "icao_24bit": "39ac45",
+    "heading": "90",
+    "altitude": "35000",
+    "ground_speed": "450",
+    "squawk": "",
+    "aircraft_code": "a320",
+    "registration": "F-HBNA",
+    "time": "1795356000",
+    "origin_airport_iata": "CDG",
+    "destination_airport_iata": "JFK",
+    "number": "AF1",
+    "airline_iata": "AF",
+    "on_ground": "0",
+    "vertical_speed": "-640",
+    "callsign": "AFR1",
+    "airline_icao": "AFR",
+    "tile": "0,20,10,30",
+    "requested_at": "2026-11-22T14:00:03Z",
+}
+
+
+def raw(**changes: str) -> dict[str, str]:
+    return {**GOOD, **changes}
+
+
+ROWS = [
+    raw(),  # kept
+    raw(time="1795355990"),  # same id, older position: duplicate_id
+    raw(id=""),  # missing_id
+    raw(id="N/A"),  # missing_id (N/A is null)
+    raw(id="m1", latitude=""),  # missing_coordinates
+    raw(id="b1", latitude="91"),  # bad_coordinates: out of range
+    raw(id="b2", longitude="abc"),  # bad_coordinates: not a number
+    raw(id="b3", longitude="NaN"),  # bad_coordinates: not finite
+    raw(id="n1", altitude="high"),  # bad_number
+    raw(id="n2", on_ground="maybe"),  # bad_number
+    raw(id="t1", time="yesterday"),  # bad_timestamp
+    raw(id="g1", aircraft_code="GRND", on_ground="1"),  # kept, flagged ground_vehicle
+    raw(id="u1", registration="N/A", origin_airport_iata=" n/a ", aircraft_code=""),  # kept, nulls, unknown track
+    raw(id="e1", latitude="-90", longitude="180"),  # kept: the edges are in range
+    raw(id="d1", requested_at="2026-11-22T14:00:03Z"),  # same position time: the later request wins
+    raw(id="d1", requested_at="2026-11-22T14:00:05Z", callsign="LATER"),
+    raw(id="a1", latitude="-95"),  # unusable and a duplicate id: the first broken rule, bad_coordinates
+]
+
+
+@pytest.fixture(scope="module")
+def result(spark: SparkSession):
+    frame = spark.createDataFrame(
+        [tuple(r[c] for c in RAW_COLUMNS) for r in ROWS], ", ".join(f"{c} string" for c in RAW_COLUMNS)
+    )
+    return clean_flights(frame)
+
+
+def test_rule_counts_and_nothing_lost(result):
+    assert result.rule_counts == {
+        "missing_id": 2,
+        "missing_coordinates": 1,
+        "bad_coordinates": 4,
+        "bad_number": 2,
+        "bad_timestamp": 1,
+        "duplicate_id": 2,
+        "non_aircraft_flagged": 1,
+        "na_normalised": 2,
+    }
+    assert set(result.rule_counts) == set(RULES)
+    assert result.silver.count() + result.quarantine.count() == len(ROWS)
+
+
+def test_schemas_are_the_contract(result):
+    assert [(f.name, f.dataType.simpleString()) for f in result.silver.schema.fields] == [
+        (n, t) for n, t in SILVER_FLIGHTS_SCHEMA.items()
+    ]
+    assert [(f.name, f.dataType.simpleString()) for f in result.quarantine.schema.fields] == list(
+        QUARANTINE_SCHEMA.items()
+    )
+
+
+def test_quarantine_keeps_raw_text_and_reason(spark, result):
+    got = result.quarantine.select("id", "latitude", "longitude", "callsign", "reason")
+    want = spark.createDataFrame(
+        [
+            ("a1", "10.5", "20.25", "AFR1", "duplicate_id"),
+            ("", "10.5", "20.25", "AFR1", "missing_id"),
+            ("N/A", "10.5", "20.25", "AFR1", "missing_id"),
+            ("m1", "", "20.25", "AFR1", "missing_coordinates"),
+            ("b1", "91", "20.25", "AFR1", "bad_coordinates"),
+            ("b2", "10.5", "abc", "AFR1", "bad_coordinates"),
+            ("b3", "10.5", "NaN", "AFR1", "bad_coordinates"),
+            ("n1", "10.5", "20.25", "AFR1", "bad_number"),
+            ("n2", "10.5", "20.25", "AFR1", "bad_number"),
+            ("t1", "10.5", "20.25", "AFR1", "bad_timestamp"),
+            ("d1", "10.5", "20.25", "AFR1", "duplicate_id"),
+            ("a1", "-95", "20.25", "AFR1", "bad_coordinates"),
+        ],
+        "id string, latitude string, longitude string, callsign string, reason string",
+    )
+    assertDataFrameEqual(got, want)
+
+
+def test_first_row_fully_typed(spark, result):
+    got = result.silver.where(F.col("flight_id") == "a1")
+    row = (
+        "a1", "39ac45", 10.5, 20.25, 90, 35000, 450, None, "A320", "F-HBNA", datetime(2026, 11, 22, 14, 0, 0),
+        "CDG", "JFK", "AF1", "AF", "AFR", False, -640, "AFR1", "aircraft", True, "0,20,10,30",
+        datetime(2026, 11, 22, 14, 0, 3),
+    )  # fmt: skip
+    want = spark.createDataFrame([row], ", ".join(f"{n} {t}" for n, t in SILVER_FLIGHTS_SCHEMA.items()))
+    assertDataFrameEqual(got, want)
+
+
+def test_flags_nulls_and_dedup_choice(spark, result):
+    got = result.silver.select(
+        "flight_id", "latitude", "longitude", "registration", "origin_iata", "aircraft_code", "on_ground",
+        "callsign", "track_type", "is_aircraft",
+    )  # fmt: skip
+    want = spark.createDataFrame(
+        [
+            ("a1", 10.5, 20.25, "F-HBNA", "CDG", "A320", False, "AFR1", "aircraft", True),
+            ("g1", 10.5, 20.25, "F-HBNA", "CDG", "GRND", True, "AFR1", "ground_vehicle", False),
+            ("u1", 10.5, 20.25, None, None, None, False, "AFR1", "unknown", True),
+            ("e1", -90.0, 180.0, "F-HBNA", "CDG", "A320", False, "AFR1", "aircraft", True),
+            ("d1", 10.5, 20.25, "F-HBNA", "CDG", "A320", False, "LATER", "aircraft", True),
+        ],
+        "flight_id string, latitude double, longitude double, registration string, origin_iata string, "
+        "aircraft_code string, on_ground boolean, callsign string, track_type string, is_aircraft boolean",
+    )
+    assertDataFrameEqual(got, want)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "aircraft"),
+    [("BALL", "balloon", False), ("DRON", "drone", False), ("SHIP", "ship", False), ("GLID", "glider", True),
+     ("0000", "unknown", True), ("B738", "aircraft", True)],
+)  # fmt: skip
+def test_track_types(spark, code, kind, aircraft):
+    frame = spark.createDataFrame(
+        [tuple(raw(aircraft_code=code)[c] for c in RAW_COLUMNS)], ", ".join(f"{c} string" for c in RAW_COLUMNS)
+    )
+    row = clean_flights(frame).silver.select("track_type", "is_aircraft").first()
+    assert (row["track_type"], row["is_aircraft"]) == (kind, aircraft)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> str:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def test_read_raw_flights_rfc4180_quotes(spark: SparkSession, tmp_path: Path):
+    row = dict(GOOD, callsign='AF "1", heavy', registration="")
+    path = write_csv(tmp_path / "flights.csv", list(RAW_COLUMNS), [[row[c] for c in RAW_COLUMNS]])
+    frame: DataFrame = read_raw_flights(spark, path)
+    assert frame.columns == list(RAW_COLUMNS)
+    got = frame.first()
+    assert got["callsign"] == 'AF "1", heavy'
+    assert got["latitude"] == "10.5"
+    assert got["registration"] in ("", None)  # an empty field; clean turns both into null
+
+
+def test_read_raw_flights_refuses_missing_columns(spark: SparkSession, tmp_path: Path):
+    path = write_csv(tmp_path / "bad.csv", ["latitude", "longitude"], [["1", "2"]])
+    with pytest.raises(SnapshotFormatError, match="lacks column"):
+        read_raw_flights(spark, path)
+
+
+def test_read_raw_flights_missing_file(spark: SparkSession, tmp_path: Path):
+    with pytest.raises(SnapshotFormatError, match="cannot read"):
+        read_raw_flights(spark, str(tmp_path / "nope.csv"))
