@@ -161,3 +161,25 @@ def test_runs_trend_lists_every_run_newest_first(con, lake):
     assert [(r["run_id"], r["live_flights"]) for r in got] == [
         (m["run_id"], m["counts"]["live_flights"]) for m in ordered
     ]
+
+
+def test_raw_csv_header_is_the_ddl_column_order(lake):
+    spec = SPECS["raw_flights"]
+    for slot in lake.slots:
+        (path,) = sorted(Path(local_location(spec, lake.root), slot.partition_path).glob("*.csv*"))
+        header = path.read_text(encoding="utf-8").splitlines()[0]
+        assert header.split(",") == [name for name, _ in spec.columns]
+
+
+def test_each_layer_view_counts_what_the_manifest_says(con, lake):
+    for slot, manifest in zip(lake.slots, lake.manifests, strict=True):
+        where = (
+            f"tech_day = '{slot.partition_values['tech_day']}' AND tech_hour = '{slot.partition_values['tech_hour']}'"
+        )
+        for table, key in (("raw_flights", "raw"), ("silver_flights", "silver"), ("quarantine_flights", "quarantine")):
+            (count,) = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()
+            assert count == manifest["counts"][key], (table, slot)
+        (live,) = con.execute(
+            f"SELECT count(*) FROM silver_flights WHERE {where} AND is_aircraft AND NOT on_ground"
+        ).fetchone()
+        assert live == manifest["counts"]["live_flights"]
