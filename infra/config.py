@@ -1,0 +1,131 @@
+"""The deployment's one frozen configuration, read once from the CDK context with documented defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+GIB = 1024**3
+_SCHEDULE_RE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$")
+_RELEASE_RE = re.compile(r"^emr-(\d+)\.(\d+)\.(\d+)$")
+# Graviton (arm64) families carry a `g` after the generation number: m7g, r6gd, c7gn ...
+_GRAVITON_RE = re.compile(r"^[a-z]+\d+g[a-z]*\.(\d*x?large|medium|metal)$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/\S+$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
+
+
+class InfraConfigError(ValueError):
+    """A context value that cannot be deployed; raised at synth time, before anything reaches AWS."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every deploy-time choice. Each field is a CDK context key of the same name (`cdk deploy -c key=value`)."""
+
+    schedule: str = "rate(2 hours)"  # EventBridge schedule expression of the trigger
+    emr_release: str = "emr-7.13.0"  # Spark 3.5.6 and /usr/bin/python3.11
+    primary_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge")  # on-demand, first that has capacity
+    core_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge", "r7g.xlarge")  # Spot, on-demand fallback
+    core_capacity: int = 2  # core instances (one unit each)
+    idle_timeout_minutes: int = 30  # auto-termination safety net for a cluster left idle
+    raw_retention_days: int = 3  # raw/ objects expire after this many days
+    alarm_email: str | None = None  # subscribed to the alarm topic when set
+    vpc_id: str | None = None  # an existing VPC (needs `subnet_ids`); default: a new VPC without NAT gateway
+    subnet_ids: tuple[str, ...] = ()  # subnets of `vpc_id` with a route to the internet
+    quicksight_principal_arn: str | None = None  # QuickSight user/group ARN: the dashboard is deployed when set
+    athena_bytes_scanned_cutoff: int = 10 * GIB  # per-query cap of the Athena workgroup
+    database_name: str = "flight_kpis"  # Glue database of the Athena tables
+    job_source: str = "live"  # live: the FlightRadar24 feed; demo: the simulated world (no internet needed)
+    metrics_namespace: str = "FlightKpis"  # where the job publishes SuccessfulRuns
+    log_retention_days: int = 30  # trigger Lambda log retention
+    project: str = "flight-kpis"  # resource name prefix and `project` tag
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise InfraConfigError naming the first bad value."""
+        checks = [
+            (
+                bool(_SCHEDULE_RE.match(self.schedule)),
+                f"schedule {self.schedule!r} is not rate(N unit) or cron(6 fields)",
+            ),
+            (self._release_ok(), f"emr_release {self.emr_release!r} is not emr-7.x.y or later (needs python3.11)"),
+            (bool(self.primary_instance_types), "primary_instance_types is empty"),
+            (bool(self.core_instance_types), "core_instance_types is empty"),
+            (1 <= self.core_capacity <= 64, f"core_capacity {self.core_capacity} is not between 1 and 64"),
+            (1 <= self.idle_timeout_minutes <= 10080, "idle_timeout_minutes must be between 1 and 10080"),
+            (1 <= self.raw_retention_days <= 3650, "raw_retention_days must be between 1 and 3650"),
+            (
+                self.alarm_email is None or bool(_EMAIL_RE.match(self.alarm_email)),
+                f"alarm_email {self.alarm_email!r} is not an e-mail address",
+            ),
+            ((self.vpc_id is None) == (not self.subnet_ids), "vpc_id and subnet_ids go together: give both or none"),
+            (
+                self.vpc_id is None or bool(re.match(r"^vpc-[0-9a-f]+$", self.vpc_id)),
+                f"vpc_id {self.vpc_id!r} is not a VPC id",
+            ),
+            (
+                all(re.match(r"^subnet-[0-9a-f]+$", s) for s in self.subnet_ids),
+                f"subnet_ids {','.join(self.subnet_ids)!r} are not all subnet ids",
+            ),
+            (
+                self.quicksight_principal_arn is None or bool(_ARN_RE.match(self.quicksight_principal_arn)),
+                f"quicksight_principal_arn {self.quicksight_principal_arn!r} is not a QuickSight user or group ARN",
+            ),
+            (
+                10 * 1024**2 <= self.athena_bytes_scanned_cutoff <= 7 * 1024**5,
+                "athena_bytes_scanned_cutoff must be between 10 MiB and 7 PiB (bytes)",
+            ),
+            (bool(_NAME_RE.match(self.database_name)), f"database_name {self.database_name!r} is not a Glue name"),
+            (self.job_source in ("live", "demo"), f"job_source {self.job_source!r} is not live or demo"),
+            (bool(re.match(r"^[A-Za-z0-9/_.#:-]{1,255}$", self.metrics_namespace)), "metrics_namespace is invalid"),
+            (self.log_retention_days in _LOG_RETENTIONS, f"log_retention_days must be one of {_LOG_RETENTIONS}"),
+            (bool(re.match(r"^[a-z][a-z0-9-]{1,30}$", self.project)), f"project {self.project!r} is not a-z0-9-"),
+        ]
+        for instance_type in (*self.primary_instance_types, *self.core_instance_types):
+            checks.append(
+                (
+                    bool(_GRAVITON_RE.match(instance_type)),
+                    f"instance type {instance_type!r} is not a Graviton (arm64) type such as m7g.xlarge",
+                )
+            )
+        for ok, message in checks:
+            if not ok:
+                raise InfraConfigError(message)
+
+    def _release_ok(self) -> bool:
+        match = _RELEASE_RE.match(self.emr_release)
+        return bool(match) and int(match.group(1)) >= 7
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
+        """Build from CDK context (`node.try_get_context`); values given on the command line arrive as text."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = get(spec.name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue  # absent or empty: the documented default
+            values[spec.name] = _coerce(spec.name, raw, spec.type)
+        return cls(**values)
+
+
+_LOG_RETENTIONS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3653)
+
+
+def _coerce(name: str, raw: Any, annotation: Any) -> Any:
+    text = str(annotation)
+    if text.startswith("tuple"):
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    if text == "int":
+        if isinstance(raw, bool):
+            raise InfraConfigError(f"{name} must be a whole number, got {raw!r}")
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise InfraConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    return str(raw).strip()

@@ -1,0 +1,77 @@
+"""cdk-nag AwsSolutions findings that are acknowledged, each with the reason it is accepted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, Validations
+from constructs import IConstruct
+
+from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX
+
+if TYPE_CHECKING:
+    from infra.stack import FlightKpisStack
+
+PACK = "AwsSolutions::"
+MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+
+
+def _acknowledge(construct: IConstruct, findings: dict[str, str]) -> None:
+    Validations.of(construct).acknowledge(*(Acknowledgment(id=PACK + f, reason=r) for f, r in findings.items()))
+
+
+def acknowledge_findings(stack: FlightKpisStack) -> None:
+    """Attach every acknowledgement to the construct it concerns; anything else found fails the synth."""
+    lake, profile = stack.data_lake, stack.emr_profile
+    data_arn = stack.resolve(lake.data_bucket.bucket_arn)["Fn::GetAtt"][0]
+    logs_arn = stack.resolve(lake.logs_bucket.bucket_arn)["Fn::GetAtt"][0]
+    prefix_reason = (
+        "The job writes objects whose names it derives at run time (partitions, run ids) under these fixed prefixes "
+        "of the data bucket; the wildcard is confined to one prefix"
+    )
+    _acknowledge(
+        profile.instance_role,
+        {
+            **{f"AwsSolutions-IAM5[Resource::<{data_arn}.Arn>/{p}*]": prefix_reason for p in DATA_PREFIXES},
+            f"AwsSolutions-IAM5[Resource::<{logs_arn}.Arn>/{EMR_LOG_PREFIX}*]": (
+                "EMR writes its cluster, step and container logs under this one prefix of the logs bucket"
+            ),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<AWS::Region>.elasticmapreduce/*]": (
+                "EMR's regional bucket of node set-up scripts and libraries (read only), owned by AWS"
+            ),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::repo.<AWS::Region>.emr.amazonaws.com/*]": (
+                "EMR's regional package repository (read only), owned by AWS"
+            ),
+            "AwsSolutions-IAM5[Resource::*]": (
+                "cloudwatch:PutMetricData has no resource type; the statement is limited to the job's namespace "
+                "by the cloudwatch:namespace condition"
+            ),
+        },
+    )
+    _acknowledge(
+        profile.service_role,
+        {
+            f"AwsSolutions-IAM4[{MANAGED}AmazonEMRServicePolicy_v2]": (
+                "AWS's recommended EMR service policy: it acts only on EC2 resources tagged "
+                "for-use-with-amazon-emr-managed-policies=true, which this stack tags on its subnets and groups"
+            ),
+        },
+    )
+    function = stack.trigger.function
+    _acknowledge(
+        function,
+        {
+            f"AwsSolutions-IAM4[{MANAGED}AWSLambdaBasicExecutionRole]": (
+                "Grants only CloudWatch Logs writes for the function's own logs"
+            ),
+            "AwsSolutions-IAM5[Resource::*]": (
+                "elasticmapreduce:RunJobFlow and ListClusters support no resource-level permissions; "
+                "iam:PassRole is limited to the two EMR roles of this stack"
+            ),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticmapreduce:<AWS::Region>:<AWS::AccountId>"
+            ":cluster/*]": (
+                "Cluster ids are only known once a cluster exists; limited to this account and region, and to "
+                "DescribeCluster and AddTags"
+            ),
+        },
+    )

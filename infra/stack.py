@@ -1,0 +1,251 @@
+"""The one stack: composes the constructs, builds the code artefacts, and makes every grant."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.config import PipelineConfig
+from infra.constructs.alarms import Alarms
+from infra.constructs.catalog import Catalog
+from infra.constructs.code_delivery import CodeDelivery
+from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
+from infra.constructs.emr_profile import EmrProfile
+from infra.constructs.trigger import Trigger
+from infra.nag import acknowledge_findings
+from infra.packaging import REPO_ROOT, cluster_requirements, stage_lambda_package, write_package_zip
+
+# Named rather than wildcarded (kms:GenerateDataKey*, kms:ReEncrypt*), so the policy says exactly what it allows.
+DISK_KEY_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+
+
+class FlightKpisStack(Stack):
+    """Schedule -> Lambda -> transient EMR -> S3 data lake -> Glue/Athena (-> QuickSight), loud on failure."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: PipelineConfig, build_dir: Path, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add("project", config.project)
+
+        lake = DataLake(self, "DataLake", raw_retention_days=config.raw_retention_days)
+        self.data_lake = lake
+        code = CodeDelivery(self, "Code", **_build_artefacts(config, build_dir))
+        self.code = code
+        profile = EmrProfile(
+            self,
+            "EmrProfile",
+            project=config.project,
+            logs_bucket=lake.logs_bucket,
+            vpc_id=config.vpc_id,
+            subnet_ids=config.subnet_ids,
+        )
+        self.emr_profile = profile
+        self._grant_cluster(config, lake, code, profile)
+
+        trigger = Trigger(
+            self,
+            "Trigger",
+            schedule=config.schedule,
+            code_dir=stage_lambda_package(REPO_ROOT / "lambda_trigger", build_dir / "lambda"),
+            environment=_trigger_environment(config, lake, code, profile),
+            log_retention_days=config.log_retention_days,
+        )
+        self.trigger = trigger
+        self._grant_trigger(trigger, profile)
+
+        self.alarms = Alarms(
+            self,
+            "Alarms",
+            project=config.project,
+            alarm_email=config.alarm_email,
+            metrics_namespace=config.metrics_namespace,
+            function=trigger.function,
+            dead_letter_queue=trigger.dead_letter_queue,
+        )
+
+        self.catalog = Catalog(
+            self,
+            "Catalog",
+            data_bucket=lake.data_bucket,
+            results_bucket=lake.results_bucket,
+            database_name=config.database_name,
+            bytes_scanned_cutoff_bytes=config.athena_bytes_scanned_cutoff,
+        )
+        self.dashboard = None
+        if config.quicksight_principal_arn:
+            from infra.constructs.dashboard import Dashboard
+
+            self.dashboard = Dashboard(
+                self,
+                "Dashboard",
+                principal_arn=config.quicksight_principal_arn,
+                database_name=self.catalog.database_name,
+                workgroup_name=self.catalog.workgroup_name,
+                data_bucket=lake.data_bucket,
+                results_bucket=lake.results_bucket,
+            )
+
+        outputs = {
+            "DataBucket": lake.data_bucket.bucket_name,
+            "AthenaResultsBucket": lake.results_bucket.bucket_name,
+            "LogsBucket": lake.logs_bucket.bucket_name,
+            "TriggerFunction": trigger.function.function_name,
+            "AlarmTopic": self.alarms.topic.topic_arn,
+            "AthenaWorkGroup": self.catalog.workgroup_name,
+            "GlueDatabase": self.catalog.database_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
+        acknowledge_findings(self)
+
+    def _grant_cluster(self, config: PipelineConfig, lake: DataLake, code: CodeDelivery, profile: EmrProfile) -> None:
+        """The nodes read the code and config, write the data prefixes and the EMR log prefix, and nothing else."""
+        role = profile.instance_role
+        data = lake.data_bucket
+        role.add_to_policy(iam.PolicyStatement(sid="ReadCode", actions=["s3:GetObject"], resources=code.object_arns))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListDataPrefixes",
+                actions=["s3:ListBucket"],
+                resources=[data.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in DATA_PREFIXES]}},
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadWriteDataPrefixes",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[data.arn_for_objects(f"{p}*") for p in DATA_PREFIXES],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="BucketLocation",
+                actions=["s3:GetBucketLocation"],
+                resources=[data.bucket_arn, lake.logs_bucket.bucket_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteEmrLogs",
+                actions=["s3:PutObject"],
+                resources=[lake.logs_bucket.arn_for_objects(f"{EMR_LOG_PREFIX}*")],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadEmrArtifacts",  # EMR's own regional buckets: node set-up scripts and libraries
+                actions=["s3:GetObject"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:s3:::{Aws.REGION}.elasticmapreduce/*",
+                    f"arn:{Aws.PARTITION}:s3:::repo.{Aws.REGION}.emr.amazonaws.com/*",
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PublishSuccessMetric",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],  # PutMetricData has no resource type; the namespace condition scopes it
+                conditions={"StringEquals": {"cloudwatch:namespace": config.metrics_namespace}},
+            )
+        )
+        # Local disk encryption: the nodes make and open their own data keys.
+        profile.disk_key.grant(role, *DISK_KEY_ACTIONS)
+        # EBS encryption: EMR creates grants on the key for the volumes it attaches.
+        profile.disk_key.grant(
+            profile.service_role, *DISK_KEY_ACTIONS, "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"
+        )
+
+    def _grant_trigger(self, trigger: Trigger, profile: EmrProfile) -> None:
+        """The trigger may start clusters, read the project's clusters, and pass exactly the two EMR roles."""
+        function = trigger.function
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="StartAndFindClusters",
+                # RunJobFlow and ListClusters have no resource-level scoping; DescribeCluster and AddTags on the
+                # cluster ARN pattern of this account and region.
+                actions=["elasticmapreduce:RunJobFlow", "elasticmapreduce:ListClusters"],
+                resources=["*"],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadAndTagClusters",
+                actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:AddTags"],
+                resources=[f"arn:{Aws.PARTITION}:elasticmapreduce:{Aws.REGION}:{Aws.ACCOUNT_ID}:cluster/*"],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PassEmrRoles",
+                actions=["iam:PassRole"],
+                resources=[profile.service_role.role_arn, profile.instance_role.role_arn],
+            )
+        )
+
+
+def _build_artefacts(config: PipelineConfig, build_dir: Path) -> dict[str, Path]:
+    """Write etl.zip, the job config and the cluster requirements into build_dir; return every file to upload."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    job_config = build_dir / "job_config.json"
+    # No data_root and no run_slot: the step passes both (the bucket name is only known at deploy time).
+    job_config.write_text(
+        json.dumps({"source": config.job_source, "metrics_namespace": config.metrics_namespace}, sort_keys=True)
+    )
+    requirements = build_dir / "requirements.txt"
+    requirements.write_text(cluster_requirements())
+    main_script = build_dir / "main.py"
+    shutil.copyfile(REPO_ROOT / "etl" / "main.py", main_script)
+    return {
+        "main_script": main_script,
+        "code_zip": write_package_zip(REPO_ROOT / "etl", build_dir / "etl.zip"),
+        "job_config": job_config,
+        "bootstrap_script": REPO_ROOT / "infra" / "emr" / "bootstrap.sh",
+        "requirements": requirements,
+    }
+
+
+def _trigger_environment(
+    config: PipelineConfig, lake: DataLake, code: CodeDelivery, profile: EmrProfile
+) -> dict[str, str]:
+    """Every location and name the trigger needs (lambda_trigger/config.py reads them)."""
+    environment = {
+        "PROJECT": config.project,
+        "EMR_RELEASE_LABEL": config.emr_release,
+        "EMR_LOG_URI": lake.emr_log_uri,
+        "EMR_SERVICE_ROLE": profile.service_role.role_arn,
+        "EMR_INSTANCE_PROFILE": profile.instance_profile.instance_profile_name,
+        "EMR_SECURITY_CONFIGURATION": profile.security_configuration_name,
+        "EMR_SUBNET_IDS": ",".join(profile.subnet_ids),
+        "EMR_PRIMARY_SECURITY_GROUP": profile.primary_security_group.attr_group_id,
+        "EMR_CORE_SECURITY_GROUP": profile.core_security_group.attr_group_id,
+        "EMR_PRIMARY_INSTANCE_TYPES": ",".join(config.primary_instance_types),
+        "EMR_CORE_INSTANCE_TYPES": ",".join(config.core_instance_types),
+        "EMR_CORE_CAPACITY": str(config.core_capacity),
+        "EMR_IDLE_TIMEOUT_SECONDS": str(config.idle_timeout_minutes * 60),
+        "JOB_MAIN_URI": code.main_uri,
+        "JOB_CODE_URI": code.code_uri,
+        "JOB_CONFIG_URI": code.job_config_uri,
+        "JOB_DATA_ROOT": lake.data_root,
+        "BOOTSTRAP_SCRIPT_URI": code.bootstrap_uri,
+        "BOOTSTRAP_REQUIREMENTS_URI": code.requirements_uri,
+    }
+    if profile.service_access_security_group is not None:
+        environment["EMR_SERVICE_ACCESS_SECURITY_GROUP"] = profile.service_access_security_group.attr_group_id
+    return environment

@@ -1,0 +1,369 @@
+"""CDK assertions on the synthesized template: the properties that make the deployment safe and loud."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aws_cdk.assertions import Capture, Match, Template
+from conftest import Synthesized
+
+
+def _statements(synthesized: Synthesized, role_fragment: str) -> list[dict[str, Any]]:
+    """Every statement of the inline policies attached to the role whose logical id contains the fragment."""
+    found = []
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        roles = [r["Ref"] for r in policy["Properties"].get("Roles", [])]
+        if any(role_fragment in r for r in roles):
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+# --- schedule and trigger ---------------------------------------------------------------------------------------
+
+
+def test_schedule_invokes_the_trigger_with_retries_and_a_dead_letter_queue(template: Template) -> None:
+    dlq = Capture()
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(2 hours)",
+            "State": "ENABLED",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [Match.string_like_regexp("TriggerFunction"), "Arn"]},
+                        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
+                    }
+                )
+            ],
+        },
+    )
+    assert "TriggerDeadLetterQueue" in dlq.as_string()
+
+
+def test_trigger_function_is_single_and_has_async_retries_and_dlq(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "Handler": "lambda_trigger.handler.handler",
+            "Architectures": ["arm64"],
+            "ReservedConcurrentExecutions": 1,
+            "DeadLetterConfig": {
+                "TargetArn": {"Fn::GetAtt": [Match.string_like_regexp("TriggerDeadLetterQueue"), "Arn"]}
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1209600}
+    )
+
+
+def test_trigger_environment_carries_every_location(synthesized: Synthesized) -> None:
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    env = function["Properties"]["Environment"]["Variables"]
+
+    # The same names lambda_trigger/config.py reads, written out here.
+    assert sorted(env) == sorted(
+        [
+            "PROJECT", "EMR_RELEASE_LABEL", "EMR_LOG_URI", "EMR_SERVICE_ROLE", "EMR_INSTANCE_PROFILE",
+            "EMR_SECURITY_CONFIGURATION", "EMR_SUBNET_IDS", "EMR_PRIMARY_SECURITY_GROUP", "EMR_CORE_SECURITY_GROUP",
+            "EMR_PRIMARY_INSTANCE_TYPES", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY", "EMR_IDLE_TIMEOUT_SECONDS",
+            "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT", "BOOTSTRAP_SCRIPT_URI",
+            "BOOTSTRAP_REQUIREMENTS_URI",
+        ]
+    )  # fmt: skip
+    assert env["PROJECT"] == "flight-kpis"
+    assert env["EMR_RELEASE_LABEL"] == "emr-7.13.0"
+    assert env["EMR_PRIMARY_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge"
+    assert env["EMR_CORE_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge,r7g.xlarge"
+    assert env["EMR_CORE_CAPACITY"] == "2"
+    assert env["EMR_IDLE_TIMEOUT_SECONDS"] == "1800"  # 30 minutes
+    assert env["JOB_DATA_ROOT"]["Fn::Join"][1][0] == "s3://"
+    assert env["JOB_DATA_ROOT"]["Fn::Join"][1][1]["Ref"].startswith("DataLakeData")
+    assert "DataLakeLogs" in _text(env["EMR_LOG_URI"]) and "/emr/" in _text(env["EMR_LOG_URI"])
+    for name, suffix in [("JOB_MAIN_URI", ".py"), ("JOB_CODE_URI", ".zip"), ("JOB_CONFIG_URI", ".json")]:
+        assert env[name]["Fn::Sub"].startswith("s3://cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}/")
+        assert env[name]["Fn::Sub"].endswith(suffix)
+
+
+def test_job_config_asset_has_no_data_root_and_the_chosen_source(synthesized: Synthesized) -> None:
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    key = function["Properties"]["Environment"]["Variables"]["JOB_CONFIG_URI"]["Fn::Sub"].rsplit("/", 1)[1]
+    (asset,) = synthesized.outdir.glob(f"asset.{key}")
+
+    assert json.loads(asset.read_text()) == {"metrics_namespace": "FlightKpis", "source": "live"}
+
+
+# --- storage ----------------------------------------------------------------------------------------------------
+
+
+def test_every_bucket_is_encrypted_private_and_retained(synthesized: Synthesized) -> None:
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    assert len(buckets) == 3
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"] == {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        }
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_every_bucket_refuses_plain_http(synthesized: Synthesized) -> None:
+    policies = synthesized.resources("AWS::S3::BucketPolicy").values()
+    secured = set()
+    for policy in policies:
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}:
+                assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+                secured.add(policy["Properties"]["Bucket"]["Ref"])
+    assert secured == set(synthesized.resources("AWS::S3::Bucket"))
+
+
+def test_data_and_results_buckets_log_accesses_to_the_logs_bucket(template: Template) -> None:
+    for prefix in ("s3-access/data/", "s3-access/athena-results/"):
+        template.has_resource_properties(
+            "AWS::S3::Bucket",
+            {
+                "LoggingConfiguration": {
+                    "DestinationBucketName": {"Ref": Match.string_like_regexp("DataLakeLogs")},
+                    "LogFilePrefix": prefix,
+                }
+            },
+        )
+
+
+def test_raw_data_expires_after_three_days_and_the_data_bucket_is_versioned(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Id": "expire-raw", "Prefix": "raw/", "ExpirationInDays": 3, "Status": "Enabled"}
+                        ),
+                        Match.object_like({"Id": "expire-staging", "Prefix": "_staging/", "ExpirationInDays": 2}),
+                    ]
+                )
+            },
+        },
+    )
+
+
+# --- EMR profile ------------------------------------------------------------------------------------------------
+
+
+def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(synthesized: Synthesized) -> None:
+    statements = {s.get("Sid"): s for s in _statements(synthesized, "EmrProfileInstanceRole")}
+
+    read_code = statements["ReadCode"]
+    assert read_code["Action"] == "s3:GetObject"
+    suffixes = sorted(re.search(r"\.(\w+)\W*$", _text(r)).group(1) for r in read_code["Resource"])  # type: ignore[union-attr]
+    assert suffixes == sorted(["py", "zip", "json", "sh", "txt"])  # main.py, etl.zip, job config, bootstrap, pins
+    assert all("cdk-hnb659fds-assets" in _text(r) for r in read_code["Resource"])
+
+    write = statements["ReadWriteDataPrefixes"]
+    assert sorted(_as_list(write["Action"])) == sorted(
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    )
+    prefixes = sorted(r["Fn::Join"][1][1] for r in write["Resource"])
+    assert prefixes == sorted(["/raw/*", "/silver/*", "/quarantine/*", "/gold/*", "/runs/*", "/_staging/*"])
+    assert all("DataLakeData" in _text(r) for r in write["Resource"])
+
+    listing = statements["ListDataPrefixes"]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["raw/*", "silver/*", "quarantine/*", "gold/*", "runs/*", "_staging/*"]}
+    }
+    logs = statements["WriteEmrLogs"]
+    assert logs["Action"] == "s3:PutObject" and logs["Resource"]["Fn::Join"][1][1] == "/emr/*"
+    assert "DataLakeLogs" in _text(logs["Resource"])
+
+    metric = statements["PublishSuccessMetric"]
+    assert metric["Condition"] == {"StringEquals": {"cloudwatch:namespace": "FlightKpis"}}
+    # Nothing grants a wildcard action, nor any access to the results bucket.
+    for statement in statements.values():
+        assert all(not a.endswith("*") for a in _as_list(statement["Action"])), statement
+        assert "DataLakeAthenaResults" not in _text(statement)
+
+
+def test_emr_roles_and_security_configuration(template: Template, synthesized: Synthesized) -> None:
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [Match.object_like({"Principal": {"Service": "elasticmapreduce.amazonaws.com"}})]
+            },
+            "ManagedPolicyArns": [
+                Match.object_like(
+                    {"Fn::Join": ["", Match.array_with([":iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"])]}
+                )
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::EMR::SecurityConfiguration",
+        {
+            "SecurityConfiguration": {
+                "EncryptionConfiguration": Match.object_like(
+                    {
+                        "EnableAtRestEncryption": True,
+                        "AtRestEncryptionConfiguration": {
+                            "S3EncryptionConfiguration": {"EncryptionMode": "SSE-S3"},
+                            "LocalDiskEncryptionConfiguration": {
+                                "EncryptionKeyProviderType": "AwsKms",
+                                "AwsKmsKey": {"Fn::GetAtt": [Match.string_like_regexp("EmrProfileDiskKey"), "Arn"]},
+                                "EnableEbsEncryption": True,
+                            },
+                        },
+                    }
+                )
+            }
+        },
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    passes = [s for s in _statements(synthesized, "EmrProfileServiceRole") if s["Action"] == "iam:PassRole"]
+    assert len(passes) == 1
+    assert passes[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    assert passes[0]["Resource"]["Fn::GetAtt"][0].startswith("EmrProfileInstanceRole")
+
+
+def test_default_network_has_no_nat_gateway_and_an_s3_endpoint(synthesized: Synthesized, template: Template) -> None:
+    assert synthesized.resources("AWS::EC2::NatGateway") == {}
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
+    template.has_resource_properties("AWS::EC2::FlowLog", {"LogDestinationType": "s3", "TrafficType": "REJECT"})
+    for group in synthesized.resources("AWS::EC2::SecurityGroup").values():
+        assert "SecurityGroupIngress" not in group["Properties"]  # nothing from outside the cluster
+        assert {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"} in group["Properties"]["Tags"]
+
+
+def test_trigger_may_pass_only_the_two_emr_roles(synthesized: Synthesized) -> None:
+    statements = {s.get("Sid"): s for s in _statements(synthesized, "TriggerFunctionServiceRole")}
+
+    passes = statements["PassEmrRoles"]
+    roles = sorted(re.sub(r"[0-9A-F]{8}$", "", r["Fn::GetAtt"][0]) for r in passes["Resource"])
+    assert roles == ["EmrProfileInstanceRole", "EmrProfileServiceRole"]
+    assert sorted(statements["StartAndFindClusters"]["Action"]) == [
+        "elasticmapreduce:ListClusters",
+        "elasticmapreduce:RunJobFlow",
+    ]
+
+
+# --- loud failures ----------------------------------------------------------------------------------------------
+
+
+def test_emr_failures_are_sent_to_the_topic(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.emr"],
+                "detail-type": ["EMR Cluster State Change"],
+                "detail": {"state": ["TERMINATED_WITH_ERRORS"], "name": [{"prefix": "flight-kpis-"}]},
+            },
+            "Targets": [Match.object_like({"Arn": {"Ref": Match.string_like_regexp("AlarmsTopic")}})],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.emr"],
+                "detail-type": ["EMR Step Status Change"],
+                "detail": {"state": ["FAILED", "CANCELLED"], "name": [{"prefix": "flight-kpis "}]},
+            },
+            "Targets": [Match.object_like({"Arn": {"Ref": Match.string_like_regexp("AlarmsTopic")}})],
+        },
+    )
+
+
+def test_topic_is_encrypted_and_mails_the_alarm_address(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("AlarmsTopicKey"), "Arn"]}}
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Endpoint": "oncall@example.com",
+            "Protocol": "email",
+            "TopicArn": {"Ref": Match.string_like_regexp("AlarmsTopic")},
+        },
+    )
+
+
+def test_no_successful_run_in_four_hours_alarms(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "FlightKpis",
+            "MetricName": "SuccessfulRuns",
+            "Statistic": "Sum",
+            "Period": 3600,
+            "EvaluationPeriods": 4,
+            "DatapointsToAlarm": 4,
+            "Threshold": 1,
+            "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": "breaching",
+            "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
+        },
+    )
+    assert "Dimensions" not in json.dumps(
+        template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "SuccessfulRuns"}})
+    )
+
+
+def test_trigger_errors_and_dead_letters_alarm(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Errors",
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Threshold": 1,
+            "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
+        },
+    )
+
+
+def test_catalog_is_wired_to_the_data_bucket(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Glue::Database", {"DatabaseInput": Match.object_like({"Name": "flight_kpis"})}
+    )
+    template.has_resource_properties(
+        "AWS::Athena::WorkGroup",
+        {
+            "WorkGroupConfiguration": Match.object_like(
+                {"BytesScannedCutoffPerQuery": 10 * 1024**3, "EnforceWorkGroupConfiguration": True}
+            )
+        },
+    )
