@@ -58,7 +58,9 @@ def _answer(table: str, rows: list[dict[str, Any]]) -> str:
         return f"{best['airport_iata']} ({best['airport_name']}): {best['difference']:+d}"
     if table == "average_route_distance_by_continent":
         return f"{best['continent']}: {best['avg_distance_km']:,.0f} km on average over {best['flights']} flights"
-    label = best.get("airline_name") or best.get("airline_icao") or best.get("manufacturer")
+    label = next(best[k] for k in ("airline_name", "airline_icao", "manufacturer", "aircraft_model") if best.get(k))
+    if "regional_flights" in best:
+        return f"{label}: {best['regional_flights']} regional live flights"
     return f"{label}: {best['live_flights']} live flights"
 
 
