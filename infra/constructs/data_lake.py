@@ -11,7 +11,6 @@ from constructs import Construct
 DATA_PREFIXES = ("raw/", "silver/", "quarantine/", "gold/", "runs/", "_staging/")
 EMR_LOG_PREFIX = "emr/"
 ACCESS_LOG_PREFIX = "s3-access/"
-FLOW_LOG_PREFIX = "vpc-flow-logs/"
 
 
 def _secure_bucket_props() -> dict[str, object]:

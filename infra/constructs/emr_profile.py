@@ -10,8 +10,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constructs.data_lake import FLOW_LOG_PREFIX
-
 # AmazonEMRServicePolicy_v2 acts only on EC2 resources carrying this tag.
 EMR_MANAGED_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
 
@@ -48,7 +46,8 @@ class EmrProfile(Construct):
             )
             vpc.add_flow_log(
                 "FlowLog",
-                destination=ec2.FlowLogDestination.to_s3(logs_bucket, FLOW_LOG_PREFIX),
+                # No key prefix: AWS writes under AWSLogs/<account>/vpcflowlogs/ of the logs bucket by itself.
+                destination=ec2.FlowLogDestination.to_s3(logs_bucket),
                 traffic_type=ec2.FlowLogTrafficType.REJECT,  # rejected traffic is what needs investigating
             )
             for subnet in vpc.public_subnets:
