@@ -25,7 +25,7 @@ from conftest import Synthesized
 from moto.server import ThreadedMotoServer
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse AWS::.*:UserWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")]
 
 
 @pytest.fixture(scope="module")
