@@ -17,6 +17,7 @@ from sqlglot import exp
 DDL_DIR = Path(__file__).resolve().parents[2] / "athena_ddl"
 QUERIES_DIR = DDL_DIR / "queries"
 BUCKET_PLACEHOLDER = "{{data_bucket}}"  # the only templated value in the DDL files; Athena's own are ${column}
+ATHENA_RESULTS_PREFIX = "athena-results/"  # where the workgroup writes query results in the results bucket
 MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum for BytesScannedCutoffPerQuery
 
 _SCALAR_TYPES = {
@@ -251,7 +252,7 @@ class Catalog(Construct):
                     selected_engine_version="Athena engine version 3"
                 ),
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{results_bucket.bucket_name}/athena-results/",
+                    output_location=f"s3://{results_bucket.bucket_name}/{ATHENA_RESULTS_PREFIX}",
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_S3"
                     ),

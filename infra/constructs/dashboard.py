@@ -1,0 +1,355 @@
+"""QuickSight over Athena: a data source, one data set per gold table plus live flights and runs, and the dashboard.
+
+Everything the dashboard shows is declared in quicksight/: `datasets.json` lists the data sets (a catalog table, or
+a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes.
+Column lists come from the athena_ddl/ files, so the data sets cannot drift from the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_quicksight as quicksight
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from sqlglot import exp
+
+from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError, TableSpec, load_table_specs
+
+QUICKSIGHT_DIR = Path(__file__).resolve().parents[2] / "quicksight"
+# Glue/Hive column types as QuickSight input column types.
+QUICKSIGHT_TYPES = {
+    "string": "STRING",
+    "int": "INTEGER",
+    "bigint": "INTEGER",
+    "double": "DECIMAL",
+    "boolean": "BOOLEAN",
+    "timestamp": "DATETIME",
+}
+READ_PREFIXES = ("silver/", "gold/", "runs/")  # what the dashboard's data sets read from the data bucket
+DATA_SOURCE_ACTIONS = [
+    "quicksight:DescribeDataSource",
+    "quicksight:DescribeDataSourcePermissions",
+    "quicksight:PassDataSource",
+    "quicksight:UpdateDataSource",
+    "quicksight:DeleteDataSource",
+    "quicksight:UpdateDataSourcePermissions",
+]
+DATA_SET_ACTIONS = [
+    "quicksight:DescribeDataSet",
+    "quicksight:DescribeDataSetPermissions",
+    "quicksight:PassDataSet",
+    "quicksight:DescribeIngestion",
+    "quicksight:ListIngestions",
+    "quicksight:UpdateDataSet",
+    "quicksight:DeleteDataSet",
+    "quicksight:CreateIngestion",
+    "quicksight:CancelIngestion",
+    "quicksight:UpdateDataSetPermissions",
+]
+DASHBOARD_ACTIONS = [
+    "quicksight:DescribeDashboard",
+    "quicksight:ListDashboardVersions",
+    "quicksight:UpdateDashboardPermissions",
+    "quicksight:QueryDashboard",
+    "quicksight:UpdateDashboard",
+    "quicksight:DeleteDashboard",
+    "quicksight:DescribeDashboardPermissions",
+    "quicksight:UpdateDashboardPublishedVersion",
+]
+
+
+@dataclass(frozen=True)
+class DataSetSpec:
+    """One QuickSight data set: a catalog table, or a SQL file over catalog tables, with its typed columns."""
+
+    id: str
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, hive type)
+    table: str | None = None
+    sql: str | None = None  # Athena SQL with unqualified table names
+    geographic_roles: tuple[tuple[str, str], ...] = ()
+
+
+def _select_columns(sql: str, tables: dict[str, TableSpec], source: str) -> tuple[tuple[str, str], ...]:
+    """Name and type of each output column of a SELECT over one catalog table (columns or struct fields)."""
+    select = sqlglot.parse_one(sql, read="athena")
+    (table,) = [t.name for t in select.find_all(exp.Table)]
+    if table not in tables:
+        raise DdlError(f"{source}: table {table} is not in athena_ddl/")
+    spec = tables[table]
+    types = dict(spec.columns + spec.partition_keys)
+    columns = []
+    for item in select.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        if not isinstance(node, exp.Column):
+            raise DdlError(f"{source}: select only columns or struct fields, not {node.sql('athena')}")
+        if node.table:  # struct.field
+            struct = types.get(node.table, "")
+            match = re.search(rf"[<,]{node.name}:(\w+)", struct)
+            if not match:
+                raise DdlError(f"{source}: {node.table}.{node.name} is not a field of {table}")
+            kind = match.group(1)
+        elif node.name in types:
+            kind = types[node.name]
+        else:
+            raise DdlError(f"{source}: column {node.name} is not in {table}")
+        columns.append((item.alias_or_name, kind))
+    return tuple(columns)
+
+
+def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSpec]:
+    """The data sets of quicksight/datasets.json, with columns resolved against the DDL."""
+    tables = {spec.name: spec for spec in load_table_specs()}
+    specs = []
+    for entry in json.loads((quicksight_dir / "datasets.json").read_text(encoding="utf-8"))["datasets"]:
+        roles = tuple(sorted(entry.get("geographic_roles", {}).items()))
+        if "table" in entry:
+            table = tables.get(entry["table"])
+            if table is None:
+                raise DdlError(f"data set {entry['id']}: table {entry['table']} is not in athena_ddl/")
+            columns = table.columns + table.partition_keys
+            specs.append(DataSetSpec(entry["id"], entry["name"], columns, table=table.name, geographic_roles=roles))
+        else:
+            sql = (quicksight_dir / entry["sql"]).read_text(encoding="utf-8").strip()
+            columns = _select_columns(sql, tables, entry["sql"])
+            specs.append(DataSetSpec(entry["id"], entry["name"], columns, sql=sql, geographic_roles=roles))
+    return specs
+
+
+def load_dashboard(quicksight_dir: Path = QUICKSIGHT_DIR) -> dict[str, Any]:
+    """quicksight/dashboard.json: the dashboard's name and its definition (data set ARNs still placeholders)."""
+    return json.loads((quicksight_dir / "dashboard.json").read_text(encoding="utf-8"))
+
+
+def qualify_tables(sql: str, database_name: str) -> str:
+    """The SQL with every table name qualified by the Glue database (QuickSight custom SQL has no default one)."""
+    tree = sqlglot.parse_one(sql, read="athena")
+    for table in tree.find_all(exp.Table):
+        table.set("db", exp.to_identifier(database_name))
+    return tree.sql(dialect="athena")
+
+
+def fill_data_set_arns(value: Any, arns: dict[str, str]) -> Any:
+    """Replace every `{{dataset:<id>}}` in the definition with that data set's ARN; unknown ids are an error."""
+    if isinstance(value, dict):
+        return {k: fill_data_set_arns(v, arns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_data_set_arns(v, arns) for v in value]
+    if isinstance(value, str) and value.startswith("{{dataset:"):
+        key = value.removeprefix("{{dataset:").removesuffix("}}")
+        if key not in arns:
+            raise DdlError(f"dashboard.json refers to data set {key!r}, which datasets.json does not declare")
+        return arns[key]
+    return value
+
+
+class Dashboard(Construct):
+    """QuickSight data source (Athena, through its own read-only role), data sets and the KPI dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        principal_arn: str,
+        database_name: str,
+        workgroup_name: str,
+        data_bucket: s3.IBucket,
+        results_bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        account = Aws.ACCOUNT_ID
+        prefix = database_name.replace("_", "-")
+        self.role = self._athena_role(stack, database_name, workgroup_name, data_bucket, results_bucket)
+
+        self.data_source = quicksight.CfnDataSource(
+            self,
+            "DataSource",
+            aws_account_id=account,
+            data_source_id=f"{prefix}-athena",
+            name=f"{database_name} (Athena)",
+            type="ATHENA",
+            data_source_parameters=quicksight.CfnDataSource.DataSourceParametersProperty(
+                athena_parameters=quicksight.CfnDataSource.AthenaParametersProperty(
+                    work_group=workgroup_name, role_arn=self.role.role_arn
+                )
+            ),
+            ssl_properties=quicksight.CfnDataSource.SslPropertiesProperty(disable_ssl=False),
+            permissions=[
+                quicksight.CfnDataSource.ResourcePermissionProperty(
+                    principal=principal_arn, actions=DATA_SOURCE_ACTIONS
+                )
+            ],
+        )
+        self.data_source.node.add_dependency(self.role)
+
+        self.data_sets: dict[str, quicksight.CfnDataSet] = {}
+        for spec in load_data_set_specs():
+            self.data_sets[spec.id] = self._data_set(spec, account, prefix, database_name, principal_arn)
+
+        board = load_dashboard()
+        definition = fill_data_set_arns(board["definition"], {k: v.attr_arn for k, v in self.data_sets.items()})
+        self.dashboard = quicksight.CfnDashboard(
+            self,
+            "Dashboard",
+            aws_account_id=account,
+            dashboard_id=f"{prefix}-kpis",
+            name=board["name"],
+            permissions=[
+                quicksight.CfnDashboard.ResourcePermissionProperty(principal=principal_arn, actions=DASHBOARD_ACTIONS)
+            ],
+            dashboard_publish_options=quicksight.CfnDashboard.DashboardPublishOptionsProperty(
+                ad_hoc_filtering_option=quicksight.CfnDashboard.AdHocFilteringOptionProperty(
+                    availability_status="ENABLED"
+                ),
+                export_to_csv_option=quicksight.CfnDashboard.ExportToCSVOptionProperty(availability_status="ENABLED"),
+            ),
+        )
+        # The definition is QuickSight's own JSON, kept as written in quicksight/dashboard.json.
+        self.dashboard.add_property_override("Definition", definition)
+        for data_set in self.data_sets.values():
+            self.dashboard.add_dependency(data_set)
+
+    def _data_set(
+        self, spec: DataSetSpec, account: str, prefix: str, database_name: str, principal_arn: str
+    ) -> quicksight.CfnDataSet:
+        columns = [
+            quicksight.CfnDataSet.InputColumnProperty(name=name, type=QUICKSIGHT_TYPES[kind])
+            for name, kind in spec.columns
+        ]
+        if spec.table:
+            physical = quicksight.CfnDataSet.PhysicalTableProperty(
+                relational_table=quicksight.CfnDataSet.RelationalTableProperty(
+                    data_source_arn=self.data_source.attr_arn,
+                    catalog="AwsDataCatalog",
+                    schema=database_name,
+                    name=spec.table,
+                    input_columns=columns,
+                )
+            )
+        else:
+            physical = quicksight.CfnDataSet.PhysicalTableProperty(
+                custom_sql=quicksight.CfnDataSet.CustomSqlProperty(
+                    data_source_arn=self.data_source.attr_arn,
+                    name=spec.id,
+                    sql_query=qualify_tables(spec.sql or "", database_name),
+                    columns=columns,
+                )
+            )
+        transforms = [
+            quicksight.CfnDataSet.TransformOperationProperty(
+                tag_column_operation=quicksight.CfnDataSet.TagColumnOperationProperty(
+                    column_name=column, tags=[quicksight.CfnDataSet.ColumnTagProperty(column_geographic_role=role)]
+                )
+            )
+            for column, role in spec.geographic_roles
+        ]
+        data_set = quicksight.CfnDataSet(
+            self,
+            f"DataSet{''.join(p.capitalize() for p in spec.id.split('_'))}",
+            aws_account_id=account,
+            data_set_id=f"{prefix}-{spec.id.replace('_', '-')}",
+            name=spec.name,
+            # Direct query: every view asks Athena, so the dashboard shows the latest run with no SPICE refresh.
+            import_mode="DIRECT_QUERY",
+            physical_table_map={"physical": physical},
+            logical_table_map={
+                "logical": quicksight.CfnDataSet.LogicalTableProperty(
+                    alias=spec.id,
+                    source=quicksight.CfnDataSet.LogicalTableSourceProperty(physical_table_id="physical"),
+                    data_transforms=transforms or None,
+                )
+            },
+            permissions=[
+                quicksight.CfnDataSet.ResourcePermissionProperty(principal=principal_arn, actions=DATA_SET_ACTIONS)
+            ],
+        )
+        data_set.add_dependency(self.data_source)
+        return data_set
+
+    def _athena_role(
+        self,
+        stack: Stack,
+        database_name: str,
+        workgroup_name: str,
+        data_bucket: s3.IBucket,
+        results_bucket: s3.IBucket,
+    ) -> iam.Role:
+        """What QuickSight may do through Athena: query the workgroup, read the catalog and data, write results."""
+        partition, region, account = stack.partition, stack.region, stack.account
+        role = iam.Role(
+            self,
+            "AthenaAccessRole",
+            assumed_by=iam.ServicePrincipal("quicksight.amazonaws.com"),
+            description="QuickSight's access to the flight KPIs through Athena (read data, write query results)",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="QueryWorkGroup",
+                actions=[
+                    "athena:BatchGetQueryExecution",
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:GetQueryResultsStream",
+                    "athena:StartQueryExecution",
+                    "athena:StopQueryExecution",
+                    "athena:GetWorkGroup",
+                ],
+                resources=[f"arn:{partition}:athena:{region}:{account}:workgroup/{workgroup_name}"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadCatalog",
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:GetDatabases",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:GetPartitions",
+                ],
+                resources=[
+                    f"arn:{partition}:glue:{region}:{account}:catalog",
+                    f"arn:{partition}:glue:{region}:{account}:database/{database_name}",
+                    f"arn:{partition}:glue:{region}:{account}:table/{database_name}/*",
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListData",
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[data_bucket.bucket_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadData",
+                actions=["s3:GetObject"],
+                resources=[data_bucket.arn_for_objects(f"{p}*") for p in READ_PREFIXES],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListResults",
+                actions=["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                resources=[results_bucket.bucket_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteResults",
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=[results_bucket.arn_for_objects(f"{ATHENA_RESULTS_PREFIX}*")],
+            )
+        )
+        return role
