@@ -75,3 +75,24 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
             ),
         },
     )
+    if stack.dashboard is not None:
+        results_arn = stack.resolve(lake.results_bucket.bucket_arn)["Fn::GetAtt"][0]
+        database = stack.catalog.database_name
+        _acknowledge(
+            stack.dashboard,
+            {
+                **{
+                    f"AwsSolutions-IAM5[Resource::<{data_arn}.Arn>/{p}*]": (
+                        "QuickSight reads, through Athena, the objects under this one prefix of the data bucket; "
+                        "their names are partition values known only at run time"
+                    )
+                    for p in ("silver/", "gold/", "runs/")
+                },
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
+                f"{database}/*]": ("QuickSight may read the definitions of this one Glue database's tables only"),
+                f"AwsSolutions-IAM5[Resource::<{results_arn}.Arn>/athena-results/*]": (
+                    "Athena writes each query's result under a generated name below this one prefix of the results "
+                    "bucket"
+                ),
+            },
+        )

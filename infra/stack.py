@@ -15,6 +15,7 @@ from infra.config import PipelineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.catalog import Catalog
 from infra.constructs.code_delivery import CodeDelivery
+from infra.constructs.dashboard import Dashboard
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
 from infra.constructs.emr_profile import EmrProfile
 from infra.constructs.trigger import Trigger
@@ -86,10 +87,8 @@ class FlightKpisStack(Stack):
             database_name=config.database_name,
             bytes_scanned_cutoff_bytes=config.athena_bytes_scanned_cutoff,
         )
-        self.dashboard = None
+        self.dashboard: Dashboard | None = None
         if config.quicksight_principal_arn:
-            from infra.constructs.dashboard import Dashboard
-
             self.dashboard = Dashboard(
                 self,
                 "Dashboard",

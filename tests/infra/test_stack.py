@@ -6,8 +6,9 @@ import json
 import re
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Capture, Match, Template
-from conftest import Synthesized
+from conftest import Synthesized, synthesize
 
 
 def _statements(synthesized: Synthesized, role_fragment: str) -> list[dict[str, Any]]:
@@ -367,3 +368,17 @@ def test_catalog_is_wired_to_the_data_bucket(template: Template) -> None:
             )
         },
     )
+
+
+def test_dashboard_is_deployed_only_for_a_quicksight_principal(
+    synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert [t for t in synthesized.template["Resources"].values() if t["Type"].startswith("AWS::QuickSight::")] == []
+
+    principal = "arn:aws:quicksight:us-east-1:111122223333:user/default/analyst"
+    with_dashboard = synthesize(tmp_path_factory.mktemp("cdk_out_qs"), quicksight_principal_arn=principal)
+
+    dashboards = with_dashboard.resources("AWS::QuickSight::Dashboard")
+    assert len(dashboards) == 1
+    assert principal in json.dumps(dashboards)
+    assert with_dashboard.nag_report["violations"] == []
