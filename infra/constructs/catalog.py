@@ -234,7 +234,7 @@ class Catalog(Construct):
                 database_name=database_name,
                 table_input=self._table_input(spec, data_bucket.bucket_name),
             )
-            table.add_dependency(database)
+            table.node.add_dependency(database)
             self.tables[spec.name] = table
 
         workgroup = athena.CfnWorkGroup(
@@ -270,7 +270,7 @@ class Catalog(Construct):
                 query_string=query.sql,
                 work_group=workgroup.ref,
             )
-            named.add_dependency(database)
+            named.node.add_dependency(database)
 
     @staticmethod
     def _table_input(spec: TableSpec, bucket_name: str) -> glue.CfnTable.TableInputProperty:

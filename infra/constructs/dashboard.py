@@ -190,7 +190,6 @@ class Dashboard(Construct):
                 )
             ],
         )
-        self.data_source.node.add_dependency(self.role)
 
         self.data_sets: dict[str, quicksight.CfnDataSet] = {}
         for spec in load_data_set_specs():
@@ -214,10 +213,9 @@ class Dashboard(Construct):
                 export_to_csv_option=quicksight.CfnDashboard.ExportToCSVOptionProperty(availability_status="ENABLED"),
             ),
         )
-        # The definition is QuickSight's own JSON, kept as written in quicksight/dashboard.json.
+        # The definition is QuickSight's own JSON, kept as written in quicksight/dashboard.json. Every reference to
+        # a data set ARN is a GetAtt, so CloudFormation creates the data sets (and their data source) first.
         self.dashboard.add_property_override("Definition", definition)
-        for data_set in self.data_sets.values():
-            self.dashboard.add_dependency(data_set)
 
     def _data_set(
         self, spec: DataSetSpec, account: str, prefix: str, database_name: str, principal_arn: str
@@ -262,18 +260,20 @@ class Dashboard(Construct):
             # Direct query: every view asks Athena, so the dashboard shows the latest run with no SPICE refresh.
             import_mode="DIRECT_QUERY",
             physical_table_map={"physical": physical},
+            # Only the map's data set needs a logical table: it tags latitude and longitude for the geospatial visual.
             logical_table_map={
                 "logical": quicksight.CfnDataSet.LogicalTableProperty(
                     alias=spec.id,
                     source=quicksight.CfnDataSet.LogicalTableSourceProperty(physical_table_id="physical"),
-                    data_transforms=transforms or None,
+                    data_transforms=transforms,
                 )
-            },
+            }
+            if transforms
+            else None,
             permissions=[
                 quicksight.CfnDataSet.ResourcePermissionProperty(principal=principal_arn, actions=DATA_SET_ACTIONS)
             ],
         )
-        data_set.add_dependency(self.data_source)
         return data_set
 
     def _athena_role(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -290,3 +293,17 @@ def test_custom_sql_data_sets_run_on_the_real_output(lake):
     assert sorted((r["run_id"], r["live_flights"]) for r in runs) == sorted(
         (m["run_id"], m["counts"]["live_flights"]) for m in lake.manifests
     )
+
+
+def test_cfn_lint_accepts_the_quicksight_and_glue_resources(templates, tmp_path):
+    # cfn-lint knows the CloudFormation schema of every QuickSight definition element: a wrong key fails here.
+    path = tmp_path / "analytics.template.json"
+    path.write_text(json.dumps(templates[True].to_json()))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", "--regions", "eu-west-1", "--", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    findings = json.loads(done.stdout or "[]")
+    assert [f for f in findings if f["Level"] in ("Error", "Warning")] == [], json.dumps(findings, indent=1)[:3000]
