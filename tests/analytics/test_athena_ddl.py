@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -183,3 +184,19 @@ def test_each_layer_view_counts_what_the_manifest_says(con, lake):
             f"SELECT count(*) FROM silver_flights WHERE {where} AND is_aircraft AND NOT on_ground"
         ).fetchone()
         assert live == manifest["counts"]["live_flights"]
+
+
+def test_runs_table_reads_every_manifest_field_with_the_ddl_types(con, lake):
+    got = {r["run_id"]: r for r in rows(con, "SELECT * FROM runs")}
+    assert set(got) == {m["run_id"] for m in lake.manifests}
+    for manifest in lake.manifests:
+        row = got[manifest["run_id"]]
+        assert (row["run_slot"], row["status"], row["capture_time"]) == (
+            manifest["run_slot"],
+            manifest["status"],
+            manifest["capture_time"],
+        )
+        assert row["counts"]["gold"] == manifest["counts"]["gold"]
+        assert row["cleaning_rules"] == manifest["cleaning_rules"]
+        assert row["mapping_coverage"] == pytest.approx(manifest["mapping_coverage"])
+        assert json.loads(row["extraction"]) == manifest["extraction"]  # kept as JSON text
