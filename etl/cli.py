@@ -87,8 +87,11 @@ def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
 
 
 def _reader_spark() -> Any:
+    import os
+
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return (
         SparkSession.builder.master("local[1]")
         .appName("flight-kpis-show")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +42,9 @@ def build_spark(config: JobConfig) -> SparkSession:
     )
     if config.spark_master:
         builder = builder.master(config.spark_master).config("spark.ui.enabled", "false")
+        if config.spark_master.startswith("local"):
+            # Python workers must run this interpreter (the venv's), not whatever `python3` is first on PATH.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return builder.getOrCreate()
 
 
