@@ -10,6 +10,8 @@ per-airline-country KPI, and the share it misses shows in the manifest's mapping
 
 from __future__ import annotations
 
+from etl.reference.tables import parse_grouped
+
 # Country names are spelled as in etl.reference.countries.
 _BY_COUNTRY: dict[str, str] = {
     "United States": """
@@ -130,18 +132,7 @@ KAL:Korean Air|AAR:Asiana Airlines|JNA:Jin Air|JJA:Jeju Air|TWB:T'way Air|ABL:Ai
 }
 
 
-def _parse() -> dict[str, tuple[str, str]]:
-    table: dict[str, tuple[str, str]] = {}
-    for country, block in _BY_COUNTRY.items():
-        for item in block.replace("\n", "").split("|"):
-            icao, name = item.split(":", 1)
-            if icao in table:
-                raise ValueError(f"airline {icao} listed twice")
-            table[icao] = (name, country)
-    return table
-
-
-AIRLINES: dict[str, tuple[str, str]] = _parse()
+AIRLINES: dict[str, tuple[str, str]] = parse_grouped(_BY_COUNTRY, "airline")
 """Airline ICAO designator -> (name, country)."""
 
 SOURCE = f"project airline table ({len(AIRLINES)} airlines, ICAO designators and home countries)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 
 from etl.columns import CONTINENTS
+from etl.reference.tables import parse_grouped
 
 _BY_CONTINENT: dict[str, str] = {
     "Africa": """
@@ -119,16 +120,7 @@ _ALIASES: dict[str, str] = {
 }
 
 
-def _parse() -> dict[str, tuple[str, str]]:
-    table: dict[str, tuple[str, str]] = {}
-    for continent, block in _BY_CONTINENT.items():
-        for item in block.replace("\n", "").split("|"):
-            code, name = item.split(":", 1)
-            table[code] = (name, continent)
-    return table
-
-
-COUNTRIES: dict[str, tuple[str, str]] = _parse()
+COUNTRIES: dict[str, tuple[str, str]] = parse_grouped(_BY_CONTINENT, "country")
 """ISO 3166-1 alpha-2 code (and XK) -> (country name, continent)."""
 
 assert set(c for _, c in COUNTRIES.values()) <= set(CONTINENTS)
