@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import pytest
 from pyspark.sql import SparkSession
 
+# pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
