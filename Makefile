@@ -27,9 +27,7 @@ setup: $(VENV)/.installed
 ## Runs the whole job on the embedded simulated world (no AWS, no internet) and prints the answers.
 demo: $(VENV)/.installed
 	@scripts/check_prereqs.sh java
-	$(BIN)/python -m etl run --demo --data-root $(DATA_ROOT) --run-slot $(RUN_SLOT)
-	$(BIN)/python -m etl show --data-root $(DATA_ROOT) --run-slot $(RUN_SLOT)
-	$(BIN)/python -m etl report --data-root $(DATA_ROOT) --run-slot $(RUN_SLOT)
+	$(BIN)/python -m etl run --demo --data-root $(DATA_ROOT) --run-slot $(RUN_SLOT) --show --report
 
 ## Runs every test, offline.
 test: $(VENV)/.installed node_modules/.installed
