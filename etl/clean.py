@@ -103,6 +103,7 @@ def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
 
 
 _NA_SPELLINGS = ("N/A", "n/a", "N/a", "n/A")
+_ID = "_s_flight_id"
 
 
 def is_na(text: Column) -> Column:
@@ -130,16 +131,25 @@ def track_type(aircraft_code: Column) -> Column:
     return F.when(unknown, "unknown").otherwise(F.coalesce(mapped, F.lit("aircraft")))
 
 
-def with_typed_columns(raw: DataFrame) -> DataFrame:
-    """Add `_s_<silver>` typed columns and `_bad_<raw>` parse flags beside the raw ones."""
-    df = raw.select(*RAW_COLUMNS, *(normalised(F.col(c)).alias(f"_n_{c}") for c in RAW_COLUMNS))
+def with_normalised_columns(raw: DataFrame) -> DataFrame:
+    """Add `_n_<raw>` normalised text beside the raw columns, and `_has_na` (some value is N/A)."""
+    has_na = F.lit(False)
+    for c in RAW_COLUMNS:
+        has_na = has_na | F.coalesce(is_na(F.col(c)), F.lit(False))
+    return raw.select(
+        *RAW_COLUMNS, *(normalised(F.col(c)).alias(f"_n_{c}") for c in RAW_COLUMNS), has_na.alias("_has_na")
+    )
+
+
+def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
+    """From `with_normalised_columns`: raw columns, `_s_<silver>` typed columns, `_bad_<raw>` parse flags."""
     # try_cast gives null for unparseable text whatever spark.sql.ansi.enabled says.
     numeric = ("latitude", "longitude", *_INT_FIELDS, *_INT_FIELDS_SIGNED, "time")
     num = {c: F.expr(f"try_cast(`_n_{c}` as double)") for c in numeric}
     typed: list[Column] = [
         F.col("_n_latitude"),
         F.col("_n_longitude"),
-        F.col("_n_id").alias("_s_flight_id"),
+        F.col("_n_id").alias(_ID),
         num["latitude"].alias("_s_latitude"),
         num["longitude"].alias("_s_longitude"),
     ]
@@ -166,50 +176,45 @@ def with_typed_columns(raw: DataFrame) -> DataFrame:
     requested = F.expr("try_cast(`_n_requested_at` as timestamp)")
     typed.append(requested.alias("_s_requested_at"))
     typed.append((F.col("_n_requested_at").isNotNull() & requested.isNull()).alias("_bad_requested_at"))
-    has_na = F.lit(False)
-    for c in RAW_COLUMNS:
-        has_na = has_na | F.coalesce(is_na(F.col(c)), F.lit(False))
-    typed.append(has_na.alias("_has_na"))
-    return df.select(*RAW_COLUMNS, *typed)
+    typed.append(F.col("_has_na"))
+    return normalised_raw.select(*RAW_COLUMNS, *typed)
 
 
-def with_reason(typed: DataFrame) -> DataFrame:
-    """Add `_reason`: the first quarantine rule a row breaks (duplicates included), null for silver rows."""
+def with_rule_reason(typed: DataFrame) -> DataFrame:
+    """Add `_pre_reason` (the first row-level rule a row breaks, null if usable), track type and is_aircraft."""
     lat, lon = F.col("_s_latitude"), F.col("_s_longitude")
     bad_number = F.col("_bad_on_ground")
     for raw_name in (*_INT_FIELDS, *_INT_FIELDS_SIGNED):
         bad_number = bad_number | F.col(f"_bad_{raw_name}")
     coordinates_ok = _finite(lat) & _finite(lon) & lat.between(-90.0, 90.0) & lon.between(-180.0, 180.0)
     reason = (
-        F.when(F.col("_s_flight_id").isNull(), "missing_id")
+        F.when(F.col(_ID).isNull(), "missing_id")
         .when(F.col("_n_latitude").isNull() | F.col("_n_longitude").isNull(), "missing_coordinates")
         .when(~coordinates_ok, "bad_coordinates")
         .when(bad_number, "bad_number")
         .when(F.col("_bad_time") | F.col("_bad_requested_at"), "bad_timestamp")
     )
-    newest_first = Window.partitionBy("_s_flight_id").orderBy(
+    kind = track_type(F.col("_s_aircraft_code"))
+    kept = [c for c in typed.columns if not c.startswith(("_bad_", "_n_"))]
+    return typed.select(
+        *kept,
+        reason.alias("_pre_reason"),
+        kind.alias("_s_track_type"),
+        (~kind.isin(*NON_AIRCRAFT)).alias("_s_is_aircraft"),
+    )
+
+
+def with_duplicate_reason(rows: DataFrame) -> DataFrame:
+    """Add `_reason`: `_pre_reason`, or `duplicate_id` for a usable row that is not its flight id's newest."""
+    newest_first = Window.partitionBy(_ID).orderBy(
         F.col("_pre_reason").isNotNull(),  # usable rows first
         F.col("_s_position_time").desc_nulls_last(),
         F.col("_s_requested_at").desc_nulls_last(),
         # Last tie-break: a hash of the raw text (one long, not 21 strings to sort): equal hashes mean equal rows.
         F.xxhash64(*RAW_COLUMNS),
     )
-    return (
-        typed.withColumn("_pre_reason", reason)
-        .withColumn(
-            _REASON,
-            F.when(
-                F.col("_pre_reason").isNull() & (F.row_number().over(newest_first) > 1), F.lit("duplicate_id")
-            ).otherwise(F.col("_pre_reason")),
-        )
-        .drop("_pre_reason")
-    )
-
-
-def with_track_type(df: DataFrame) -> DataFrame:
-    """Add `_s_track_type` and `_s_is_aircraft` from the normalised aircraft code."""
-    kind = track_type(F.col("_s_aircraft_code"))
-    return df.withColumn("_s_track_type", kind).withColumn("_s_is_aircraft", ~kind.isin(*NON_AIRCRAFT))
+    duplicate = F.col("_pre_reason").isNull() & (F.row_number().over(newest_first) > 1)
+    return rows.withColumn(_REASON, F.when(duplicate, F.lit("duplicate_id")).otherwise(F.col("_pre_reason")))
 
 
 def clean_flights(raw: DataFrame) -> CleanResult:
@@ -217,8 +222,22 @@ def clean_flights(raw: DataFrame) -> CleanResult:
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
         raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
-    # Kept once: the counts, silver and quarantine all read it, and the raw file is scanned only once.
-    tagged = raw.select(*RAW_COLUMNS).transform(with_typed_columns).transform(with_reason).transform(with_track_type)
+    raw = raw.select(*RAW_COLUMNS)
+    # Duplicates are rare: the ids seen more than once come from a narrow aggregation of the id column alone, and
+    # only their rows go through the newest-first window; every other row keeps its row-level reason unshuffled.
+    repeated = (
+        raw.select(normalised(F.col("id")).alias(_ID))
+        .where(F.col(_ID).isNotNull())
+        .groupBy(_ID)
+        .count()
+        .where(F.col("count") > 1)
+        .select(_ID)
+    )
+    rows = raw.transform(with_normalised_columns).transform(with_typed_columns).transform(with_rule_reason)
+    once = rows.join(F.broadcast(repeated), _ID, "left_anti").withColumn(_REASON, F.col("_pre_reason"))
+    several = rows.join(F.broadcast(repeated), _ID, "left_semi").transform(with_duplicate_reason)
+    tagged = once.unionByName(several).drop("_pre_reason")
+    # Kept once: the counts, silver and quarantine all read it, and the raw file is scanned only once more.
     tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
 
     reason = F.col(_REASON)
