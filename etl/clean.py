@@ -133,9 +133,10 @@ def track_type(aircraft_code: Column) -> Column:
 
 def with_normalised_columns(raw: DataFrame) -> DataFrame:
     """Add `_n_<raw>` normalised text beside the raw columns, and `_has_na` (some value is N/A)."""
-    has_na = F.lit(False)
-    for c in RAW_COLUMNS:
-        has_na = has_na | F.coalesce(is_na(F.col(c)), F.lit(False))
+    # A higher-order function keeps this projection out of whole-stage code generation: its expressions are
+    # compiled as many small methods, whereas the fused normalise-type-check method of every column grew past
+    # the 8,000-byte limit above which the JVM never JIT-compiles a method (rows ran interpreted, 2-3x slower).
+    has_na = F.coalesce(F.exists(F.array(*RAW_COLUMNS), is_na), F.lit(False))
     return raw.select(
         *RAW_COLUMNS, *(normalised(F.col(c)).alias(f"_n_{c}") for c in RAW_COLUMNS), has_na.alias("_has_na")
     )
@@ -204,6 +205,11 @@ def with_rule_reason(typed: DataFrame) -> DataFrame:
     )
 
 
+def with_rows_reason(raw: DataFrame) -> DataFrame:
+    """Raw columns, typed `_s_` columns, `_has_na` and the row-level `_pre_reason` of each raw row."""
+    return raw.transform(with_normalised_columns).transform(with_typed_columns).transform(with_rule_reason)
+
+
 def with_duplicate_reason(rows: DataFrame) -> DataFrame:
     """Add `_reason`: `_pre_reason`, or `duplicate_id` for a usable row that is not its flight id's newest."""
     newest_first = Window.partitionBy(_ID).orderBy(
@@ -233,9 +239,11 @@ def clean_flights(raw: DataFrame) -> CleanResult:
         .where(F.col("count") > 1)
         .select(_ID)
     )
-    rows = raw.transform(with_normalised_columns).transform(with_typed_columns).transform(with_rule_reason)
-    once = rows.join(F.broadcast(repeated), _ID, "left_anti").withColumn(_REASON, F.col("_pre_reason"))
-    several = rows.join(F.broadcast(repeated), _ID, "left_semi").transform(with_duplicate_reason)
+    repeated = F.broadcast(repeated)
+    is_repeated = normalised(F.col("id")) == repeated[_ID]
+    once = raw.join(repeated, is_repeated, "left_anti").transform(with_rows_reason)
+    several = raw.join(repeated, is_repeated, "left_semi").transform(with_rows_reason).transform(with_duplicate_reason)
+    once = once.withColumn(_REASON, F.col("_pre_reason"))
     tagged = once.unionByName(several).drop("_pre_reason")
     # Kept once: the counts, silver and quarantine all read it, and the raw file is scanned only once more.
     tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)

@@ -190,3 +190,33 @@ def test_read_raw_flights_refuses_missing_columns(spark: SparkSession, tmp_path:
 def test_read_raw_flights_missing_file(spark: SparkSession, tmp_path: Path):
     with pytest.raises(SnapshotFormatError, match="cannot read"):
         read_raw_flights(spark, str(tmp_path / "nope.csv"))
+
+
+def test_repeated_ids_identical_copies_and_three_way(spark: SparkSession):
+    rows = [
+        raw(id="c1"),  # two identical copies: one kept, one duplicate_id
+        raw(id="c1"),
+        raw(id="t3", time="1795355990"),  # three rows of one id: the newest position wins
+        raw(id="t3", time="1795356010", callsign="NEWEST"),
+        raw(id="t3", time="1795356000"),
+        raw(id="t3", latitude="N/A"),  # unusable rows of a repeated id keep their own reason
+        raw(id="s1", callsign=" n/A "),  # seen once: never a duplicate
+    ]
+    frame = spark.createDataFrame(
+        [tuple(r[c] for c in RAW_COLUMNS) for r in rows], ", ".join(f"{c} string" for c in RAW_COLUMNS)
+    )
+    result = clean_flights(frame)
+    assert sorted((r["flight_id"], r["callsign"]) for r in result.silver.collect()) == [
+        ("c1", "AFR1"),
+        ("s1", None),
+        ("t3", "NEWEST"),
+    ]
+    assert sorted((r["id"], r["time"], r["reason"]) for r in result.quarantine.collect()) == [
+        ("c1", "1795356000", "duplicate_id"),
+        ("t3", "1795355990", "duplicate_id"),
+        ("t3", "1795356000", "duplicate_id"),
+        ("t3", "1795356000", "missing_coordinates"),
+    ]
+    assert result.rule_counts["duplicate_id"] == 3
+    assert result.rule_counts["missing_coordinates"] == 1
+    assert result.rule_counts["na_normalised"] == 2
