@@ -166,6 +166,7 @@ def main() -> None:
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # the table stays readable; no effect on the work done
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")

@@ -245,10 +245,14 @@ def clean_flights(raw: DataFrame) -> CleanResult:
     several = raw.join(repeated, is_repeated, "left_semi").transform(with_rows_reason).transform(with_duplicate_reason)
     once = once.withColumn(_REASON, F.col("_pre_reason"))
     tagged = once.unionByName(several).drop("_pre_reason")
-    # Kept once: the counts, silver and quarantine all read it, and the raw file is scanned only once more.
-    tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
-
     reason = F.col(_REASON)
+    # Kept once: the counts, silver and quarantine all read it. Only quarantined rows need their raw text, so
+    # silver rows keep nulls there: the cache is half as big and stays in memory at millions of rows.
+    tagged = tagged.select(
+        *(F.when(reason.isNotNull(), F.col(c)).alias(c) for c in RAW_COLUMNS),
+        *(c for c in tagged.columns if c not in RAW_COLUMNS),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+
     counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
     counters.append(
         F.sum(F.when(reason.isNull() & ~F.col("_s_is_aircraft"), 1).otherwise(0)).alias("non_aircraft_flagged")
