@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from etl.columns import GOLD_TABLES
 from etl.config import JobConfig
@@ -36,7 +35,6 @@ def build_spark(config: JobConfig) -> SparkSession:
         SparkSession.builder.appName(f"flight-kpis-{config.run_slot}")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         # Whole-stage code over 8,000 bytes of bytecode is never JIT-compiled by the JVM and runs interpreted;
@@ -72,6 +70,7 @@ def run(
     """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
     from etl.clean import clean_flights, read_raw_flights
+    from etl.enrich import filter_live_flights
     from etl.kpis import compute_kpis, mapping_coverage
     from etl.load import Publication
     from etl.reference import load_references
@@ -132,9 +131,7 @@ def run(
                 gold_rows[name] = spark.read.parquet(path).count()
             manifest.counts["gold"] = gold_rows
             manifest.mapping_coverage = mapping_coverage(silver, refs)
-            manifest.counts["live_flights"] = silver.where(
-                F.col("is_aircraft") & (F.col("on_ground") == F.lit(False))
-            ).count()
+            manifest.counts["live_flights"] = filter_live_flights(silver).count()
 
         with _timed(manifest, "publish"):
             published = publication.commit()
