@@ -229,29 +229,34 @@ def clean_flights(raw: DataFrame) -> CleanResult:
     if missing:
         raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
     raw = raw.select(*RAW_COLUMNS)
-    # Duplicates are rare: the ids seen more than once come from a narrow aggregation of the id column alone, and
-    # only their rows go through the newest-first window; every other row keeps its row-level reason unshuffled.
-    repeated = (
-        raw.select(normalised(F.col("id")).alias(_ID))
-        .where(F.col(_ID).isNotNull())
+    # Typed once and kept: the counts, silver, quarantine and the KPIs all read these rows. Only quarantined rows
+    # are written as received, so usable rows keep no raw text: the copy is smaller and quicker to build.
+    rows = raw.transform(with_rows_reason)
+    rows = rows.select(
+        *(F.when(F.col("_pre_reason").isNotNull(), F.col(c)).alias(c) for c in RAW_COLUMNS),
+        *(c for c in rows.columns if c not in RAW_COLUMNS),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    # Duplicates are rare (the extractor keeps one row per id): the ids with more than one usable row come from
+    # the kept id column. Only their rows go through the newest-first window, typed again from the raw input as
+    # the window's last tie-break and the quarantine need their raw text. With no repeated id (the usual case)
+    # that join has an empty side, and Spark skips reading the input again.
+    repeated = F.broadcast(
+        rows.where(F.col("_pre_reason").isNull())
         .groupBy(_ID)
         .count()
         .where(F.col("count") > 1)
         .select(_ID)
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    repeated = F.broadcast(repeated)
-    is_repeated = normalised(F.col("id")) == repeated[_ID]
-    once = raw.join(repeated, is_repeated, "left_anti").transform(with_rows_reason)
-    several = raw.join(repeated, is_repeated, "left_semi").transform(with_rows_reason).transform(with_duplicate_reason)
-    once = once.withColumn(_REASON, F.col("_pre_reason"))
+    once = rows.join(repeated, _ID, "left_anti").withColumn(_REASON, F.col("_pre_reason"))
+    several = (
+        raw.join(repeated, normalised(F.col("id")) == repeated[_ID], "left_semi")
+        .transform(with_rows_reason)
+        .transform(with_duplicate_reason)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     tagged = once.unionByName(several).drop("_pre_reason")
     reason = F.col(_REASON)
-    # Kept once: the counts, silver and quarantine all read it. Only quarantined rows need their raw text, so
-    # silver rows keep nulls there: the cache is half as big and stays in memory at millions of rows.
-    tagged = tagged.select(
-        *(F.when(reason.isNotNull(), F.col(c)).alias(c) for c in RAW_COLUMNS),
-        *(c for c in tagged.columns if c not in RAW_COLUMNS),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
 
     counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
     counters.append(

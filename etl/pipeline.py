@@ -29,18 +29,32 @@ class DataQualityError(JobError):
     """The stages' counts do not add up: a row was lost or invented."""
 
 
+# The job's Spark settings, whatever the master; benchmarks/transform_scale.py measures with the same ones.
+SPARK_SETTINGS: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    # A snapshot is tens of thousands of rows: a few shuffle partitions, not the default 200.
+    "spark.sql.shuffle.partitions": "8",
+    # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    # Whole-stage code over 8,000 bytes of bytecode is never JIT-compiled by the JVM and runs interpreted;
+    # past this limit Spark splits the plan instead (cleaning's fused per-column checks ran ~2x slower).
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+    # The in-memory copies (clean's typed rows, the enriched live flights) live for one run and are read a few
+    # times: choosing and applying a compression scheme per column cost far more CPU than it saved memory (at
+    # 2,000,000 rows: clean ~8 s slower compressed, for a copy of 294 MB instead of 337 MB).
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Input splits of at most 32 MB (default 128 MB) keep every core busy to the end of a scan: a 2,000,000-row
+    # backfill of 250 MB made 5 tasks for 2 cores, the last running alone (clean ~4 s slower). A single
+    # snapshot of tens of thousands of rows is one split either way.
+    "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
+}
+
+
 def build_spark(config: JobConfig) -> SparkSession:
-    """The job's Spark session: UTC everywhere, few shuffle partitions for a snapshot of tens of thousands of rows."""
-    builder = (
-        SparkSession.builder.appName(f"flight-kpis-{config.run_slot}")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        # Whole-stage code over 8,000 bytes of bytecode is never JIT-compiled by the JVM and runs interpreted;
-        # past this limit Spark splits the plan instead (cleaning's fused per-column checks ran ~2x slower).
-        .config("spark.sql.codegen.hugeMethodLimit", "8000")
-    )
+    """The job's Spark session (SPARK_SETTINGS), on config.spark_master when one is set."""
+    builder = SparkSession.builder.appName(f"flight-kpis-{config.run_slot}")
+    for key, value in SPARK_SETTINGS.items():
+        builder = builder.config(key, value)
     if config.spark_master:
         builder = builder.master(config.spark_master).config("spark.ui.enabled", "false")
         if config.spark_master.startswith("local"):
