@@ -10,8 +10,9 @@ ids made unique per slot; a size of N rows is N / slot-rows slots read together,
   UDFs for the continent and the haversine distance, and one independent action per question (each re-reads
   the CSV), the same eight full tables materialised.
 Both write to Spark's `noop` sink, so the figures measure computation, not disk. Same session, same files, same run.
-Each size runs `--repeat` times per side (default 2, interleaved); the table shows each side's fastest run, and the
-line under it every run, as the first run at a new size is a few seconds slower for both (the JIT warming up).
+Each size runs `--repeat` times per side (default 2, interleaved); the table shows each side's fastest run and the
+line under it every run: runs differ by several seconds on a small machine, and ours' first run at a new size is
+2-5 s slower at 2,000,000 rows.
 The generated ids are unique, as in the extractor's snapshots; a snapshot with repeated ids costs clean one more
 read of the raw input (about 5 s more at 2,000,000 rows, measured by appending a copy of one slot).
 """
