@@ -201,6 +201,8 @@ def test_repeated_ids_identical_copies_and_three_way(spark: SparkSession):
         raw(id="t3", time="1795356000"),
         raw(id="t3", latitude="N/A"),  # unusable rows of a repeated id keep their own reason
         raw(id="s1", callsign=" n/A "),  # seen once: never a duplicate
+        raw(id="p1"),  # one usable and one unusable row of an id: no duplicate, each row keeps its own fate
+        raw(id="p1", altitude="high"),
     ]
     frame = spark.createDataFrame(
         [tuple(r[c] for c in RAW_COLUMNS) for r in rows], ", ".join(f"{c} string" for c in RAW_COLUMNS)
@@ -208,15 +210,18 @@ def test_repeated_ids_identical_copies_and_three_way(spark: SparkSession):
     result = clean_flights(frame)
     assert sorted((r["flight_id"], r["callsign"]) for r in result.silver.collect()) == [
         ("c1", "AFR1"),
+        ("p1", "AFR1"),
         ("s1", None),
         ("t3", "NEWEST"),
     ]
-    assert sorted((r["id"], r["time"], r["reason"]) for r in result.quarantine.collect()) == [
-        ("c1", "1795356000", "duplicate_id"),
-        ("t3", "1795355990", "duplicate_id"),
-        ("t3", "1795356000", "duplicate_id"),
-        ("t3", "1795356000", "missing_coordinates"),
+    assert sorted((r["id"], r["time"], r["altitude"], r["reason"]) for r in result.quarantine.collect()) == [
+        ("c1", "1795356000", "35000", "duplicate_id"),
+        ("p1", "1795356000", "high", "bad_number"),
+        ("t3", "1795355990", "35000", "duplicate_id"),
+        ("t3", "1795356000", "35000", "duplicate_id"),
+        ("t3", "1795356000", "35000", "missing_coordinates"),
     ]
     assert result.rule_counts["duplicate_id"] == 3
     assert result.rule_counts["missing_coordinates"] == 1
+    assert result.rule_counts["bad_number"] == 1
     assert result.rule_counts["na_normalised"] == 2
