@@ -41,7 +41,7 @@ SPARK_SETTINGS: dict[str, str] = {
     "spark.sql.codegen.hugeMethodLimit": "8000",
     # The in-memory copies (clean's typed rows, the enriched live flights) live for one run and are read a few
     # times: choosing and applying a compression scheme per column cost far more CPU than it saved memory (at
-    # 2,000,000 rows: clean ~8 s slower compressed, for a copy of 294 MB instead of 337 MB).
+    # 2,000,000 rows: clean ~7 s slower compressed, for a copy of 308 MB instead of 328 MB).
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # Input splits of at most 32 MB (default 128 MB) keep every core busy to the end of a scan: a 2,000,000-row
     # backfill of 250 MB made 5 tasks for 2 cores, the last running alone (clean ~4 s slower). A single
