@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 manifest = run(config, spark=spark)
                 out.summary(manifest, config.data_root)
                 if args.show:
-                    out.answers(
-                        render_slot(spark, config.data_root, config.run_slot), config.data_root, config.run_slot
-                    )
+                    text = partial(render_slot, spark, config.data_root, config.run_slot)  # read only for the screen
+                    out.answers(text, config.data_root, config.run_slot)
                 if args.report:
                     out.report(_write_report(config.data_root, config.run_slot))
             finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -157,10 +157,10 @@ class RunOutput:
         )
         self.console.print(f"manifest: {data_root}/runs/{manifest['run_id']}.json", markup=False)
 
-    def answers(self, text: str, data_root: str, slot: Any) -> None:
+    def answers(self, render: Callable[[], str], data_root: str, slot: Any) -> None:
         """Each KPI's answer: the text of `etl show`, or an `answers` event holding each table's rank-1 rows."""
         if not self.json:
-            self.console.print(text, markup=False)
+            self.console.print(render(), markup=False)
             return
         from etl.log import log_event
         from etl.report import read_gold
