@@ -131,8 +131,9 @@ class RunOutput:
     """The `run` command's output: stage lines and answers for a person, or JSON lines only (`json=True`)."""
 
     def __init__(self, *, json: bool, console: Console | None = None) -> None:
-        from etl.log import JsonLinesFormatter, json_stream_handler, use_handlers
+        from etl.log import JsonLinesFormatter, get_logger, json_stream_handler, use_handlers
 
+        self.previous = list(get_logger().handlers)
         self.json = json
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.file = JsonLinesFile(JsonLinesFormatter())
@@ -182,8 +183,11 @@ class RunOutput:
             self.console.print(f"dashboard written: {path}", markup=False)
 
     def close(self, data_root: str) -> None:
-        """Stop the display and write the run's JSON log beside its manifest."""
+        """Stop the display, write the run's JSON log beside its manifest, give the job's events back."""
+        from etl.log import use_handlers
+
         self._stop_display()
+        use_handlers(*self.previous)
         path = self.file.write(data_root)
         if path and not self.json:
             self.console.print(f"log: {path}", markup=False)

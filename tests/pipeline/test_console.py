@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from etl.console import JsonLinesFile, StageDisplay
-from etl.log import JsonLinesFormatter, bind_run_id
+from etl.console import JsonLinesFile, RunOutput, StageDisplay
+from etl.log import JsonLinesFormatter, bind_run_id, get_logger, log_event
 
 REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -71,6 +71,25 @@ def test_json_log_lands_beside_the_manifest_under_logs(tmp_path: Path) -> None:
         ("stage_finished", "20261122T14-20261129T101500Z-abc123"),
     ]
     assert lines[1]["stage"] == "extract" and lines[1]["seconds"] == 1.5
+
+
+def test_json_output_prints_json_lines_only_and_gives_the_events_back(tmp_path: Path, capsys) -> None:
+    before = list(get_logger().handlers)
+    out = RunOutput(json=True)
+    bind_run_id("20261122T14-20261129T101500Z-abc123")
+    try:
+        log_event("run_started", run_slot="2026-11-22T14")
+        out.summary({"run_id": "x", "status": "succeeded"}, str(tmp_path))  # already in the JSON log: no text
+        out.report(str(tmp_path / "reports" / "2026-11-22_14.html"))
+    finally:
+        out.close(str(tmp_path))
+        bind_run_id(None)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["event"] for d in lines] == ["run_started", "report_written"]
+    assert lines[1]["path"] == str(tmp_path / "reports" / "2026-11-22_14.html")
+    assert (tmp_path / "logs" / "20261122T14-20261129T101500Z-abc123.jsonl").read_text().count("\n") == 2
+    assert get_logger().handlers == before
 
 
 def _env() -> dict[str, str]:
