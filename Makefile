@@ -14,13 +14,15 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .PHONY: demo test bench lint setup lock wheels deploy clean
 
-# A new venv each time the lock changes, so that it holds the lock and nothing else. The project itself is
-# installed without its dependencies and without build isolation: the build tools come from the lock too.
-$(VENV)/.installed: pyproject.toml $(LOCK)
+# A new venv each time the lock changes, so that it holds the lock and nothing else. The locked build tools
+# come first; then nothing is built in isolation (pyspark is an sdist, and so is the project), so no build
+# tool is fetched that the lock does not name.
+$(VENV)/.installed: pyproject.toml $(LOCK) requirements/build.txt
 	@scripts/check_prereqs.sh python
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --require-hashes --no-deps -r requirements/build.txt
+	$(PIP) install --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 

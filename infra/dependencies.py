@@ -1,7 +1,8 @@
 """Every dependency locked: `python -m infra.dependencies lock` resolves the locks, `... wheels` fills the wheelhouse.
 
 - `requirements/local.txt`: this machine's venv (runtime, dev and build tools), for any platform and Python 3.10-3.11;
-  `make demo` and `make test` install exactly it, hash-checked.
+  `make demo` and `make test` install exactly it, hash-checked, after `requirements/build.txt` (pip and setuptools,
+  which build the one sdist, pyspark's, with no download of their own).
 - `requirements/cluster.txt`: the EMR nodes (CPython 3.11 on Graviton), the runtime dependencies of pyproject.toml
   minus what EMR provides, at the same versions as the local lock; wheels only.
 - `build/cluster-wheels/`: those wheels, downloaded once by `make wheels` (a deploy step, never by the tests) and
@@ -26,6 +27,7 @@ from infra.packaging import REPO_ROOT, cluster_requirements
 REQUIREMENTS = REPO_ROOT / "requirements"
 LOCAL_LOCK = REQUIREMENTS / "local.txt"
 BUILD_INPUT = REQUIREMENTS / "build.in"
+BUILD_LOCK = REQUIREMENTS / "build.txt"  # pip and setuptools, installed first: they build pyspark's sdist
 CLUSTER_INPUT = REQUIREMENTS / "cluster.in"
 CLUSTER_LOCK = REQUIREMENTS / "cluster.txt"
 WHEELHOUSE = REPO_ROOT / "build" / "cluster-wheels"
@@ -98,10 +100,21 @@ def write_cluster_input(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
 
 
 def lock() -> None:
-    """Resolve both locks; pins already in a lock are kept unless pyproject.toml asks for another version."""
+    """Resolve the locks; pins already in a lock are kept unless pyproject.toml asks for another version."""
     # Relative paths keep the files' annotations the same on every machine.
     _compile(
         ["pyproject.toml", "requirements/build.in", "--extra", "dev", "--universal", "-o", "requirements/local.txt"]
+    )
+    # The build tools alone, at the local lock's versions: the venv gets them before anything is built.
+    _compile(
+        [
+            "requirements/build.in",
+            "--constraints",
+            "requirements/local.txt",
+            "--universal",
+            "-o",
+            "requirements/build.txt",
+        ]
     )
     write_cluster_input()
     _compile(
@@ -187,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "lock":
             lock()
-            print(f"locked: {LOCAL_LOCK.relative_to(REPO_ROOT)}, {CLUSTER_LOCK.relative_to(REPO_ROOT)}")
+            print(f"locked: {', '.join(str(p.relative_to(REPO_ROOT)) for p in (LOCAL_LOCK, BUILD_LOCK, CLUSTER_LOCK))}")
         else:
             path = download_wheels()
             print(f"{len(list(path.iterdir()))} cluster wheels in {path.relative_to(REPO_ROOT)}")

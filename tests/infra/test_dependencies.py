@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from infra.dependencies import CLUSTER_LOCK, LOCAL_LOCK, LockError, read_lock, wheelhouse_problems
+from infra.dependencies import BUILD_LOCK, CLUSTER_LOCK, LOCAL_LOCK, LockError, read_lock, wheelhouse_problems
 from infra.packaging import REPO_ROOT
 
 
@@ -56,10 +56,18 @@ def test_local_lock_pins_every_package_with_hashes_and_the_build_tools() -> None
         assert name in pins
 
 
-def test_makefile_installs_the_lock_with_hashes() -> None:
+def test_build_lock_is_pip_and_setuptools_at_the_local_versions() -> None:
+    build, local = _pins(BUILD_LOCK), _pins(LOCAL_LOCK)
+
+    assert sorted(build) == ["pip", "setuptools"]
+    assert all(build[name][0][0] == local[name][0][0] and build[name][0][2] for name in build)
+
+
+def test_makefile_installs_the_locks_with_hashes() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text()
 
-    assert "--require-hashes" in makefile and "requirements/local.txt" in makefile
+    assert "install --require-hashes --no-deps -r requirements/build.txt" in makefile
+    assert "install --require-hashes --no-deps --no-build-isolation -r $(LOCK)" in makefile
 
 
 def test_unpinned_line_is_refused() -> None:
