@@ -7,7 +7,7 @@ import io
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +15,7 @@ from etl.columns import RAW_COLUMNS
 from etl.config import JobConfig
 from etl.extract.feed import Feed
 from etl.extract.health import check_source_health
+from etl.extract.plan import DENSITY_FILE, TilePlan, density_of_rows, find_prior, make_plan
 from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
@@ -49,7 +50,7 @@ def _feed_for(config: JobConfig, now: datetime) -> Feed:
     if config.source == "live":
         from etl.extract.fr24 import FlightRadarFeed
 
-        return FlightRadarFeed(timeout_s=config.extract.timeout_s)
+        return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
     from etl.simulate.feed import SimulatedFeed
     from etl.simulate.world import World
 
@@ -73,7 +74,9 @@ def extract_to_raw(
     failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
     (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
-    tile_cap, concurrency, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
+    plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
+    plan_prior_flights, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -102,9 +105,13 @@ def extract_to_raw(
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
         # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
         jitter_seed = config.demo_seed if config.source == "demo" else None
-        capture = extract_world(used_feed, config.extract, clock=clock, seed=jitter_seed)
+        plan = _plan(config, storage)
+        # The request ceiling is politeness towards a remote source; the simulated world is in this process.
+        settings = config.extract if config.source == "live" else replace(config.extract, max_requests_per_s=0)
+        capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
         rows = capture.rows
         stats.update(capture.stats)
+        stats.update(plan.stats())
 
     freshness = check_source_health(rows, stats, config.extract, source=config.source, now=clock_now)
     capture_time = freshness.capture_time or clock_now  # no dated row at all: the clock is all there is
@@ -118,7 +125,13 @@ def extract_to_raw(
         capture_lag_s=round((clock_now - capture_time).total_seconds(), 3),
     )
 
-    raw_path = _land_flights(storage, root, slot, rows)
+    density = None
+    if config.source != "snapshot":
+        # Only feed captures plan the next one; a replayed snapshot may be any age and any coverage.
+        density = density_of_rows(
+            rows, config.extract.plan_cell_deg, slot=str(slot), capture_time=iso_utc(capture_time)
+        ).to_json()
+    raw_path = _land_flights(storage, root, slot, rows, density)
 
     day = slot.partition_values["tech_day"]
     airport_sources: list[tuple[str, Any]] = []
@@ -138,8 +151,26 @@ def extract_to_raw(
     return RawLanding(raw_path, airports_path, airlines_path, len(rows), capture_time, stats)
 
 
-def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, str]]) -> str:
-    """Write the slot's one raw file into a staging folder, then swap the whole partition in."""
+def _plan(config: JobConfig, storage: Storage) -> TilePlan:
+    """The first tiles of this capture: planned from the newest earlier capture's density, or the cold start."""
+    x = config.extract
+    prior = find_prior(storage, config.data_root, config.run_slot, x.plan_max_age_h)
+    plan = make_plan(
+        prior,
+        cap=x.tile_cap,
+        fill=x.plan_fill,
+        growth=x.plan_growth,
+        cold_flights=x.cold_start_flights,
+        cold_start=x.cold_start,
+    )
+    log.info("tile plan: %s, %d tiles", plan.source, len(plan.tiles))
+    return plan
+
+
+def _land_flights(
+    storage: Storage, root: str, slot: Any, rows: list[dict[str, str]], density: bytes | None = None
+) -> str:
+    """Write the slot's raw file (and its density file) into a staging folder, then swap the whole partition in."""
     final_file = raw_flights_file(root, slot)
     final_dir = raw_flights_dir(root, slot)
     # Under raw/flights but '_'-prefixed: Spark and Hive-style readers skip it, and it shares the filesystem
@@ -147,6 +178,8 @@ def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, s
     staging = join(root, "raw/flights", f"_staging-{uuid.uuid4().hex}")
     try:
         storage.write_bytes(join(staging, final_file.rsplit("/", 1)[1]), raw_csv(rows))
+        if density is not None:
+            storage.write_bytes(join(staging, DENSITY_FILE), density)
         storage.replace_tree(staging, final_dir)
     finally:
         storage.delete_tree(staging)

@@ -21,7 +21,9 @@ from .helpers import flight
 NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
 T_NOW = int(NOW.timestamp())
 SLOT = RunSlot.parse("2026-11-22T14")
-QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1)
+# The 30-degree grid as the cold start keeps the tile facts below hand-countable (72 tiles); no request ceiling,
+# since 'live' tests here talk to an in-process feed.
+QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1, cold_start="grid", max_requests_per_s=0)
 
 
 def _config(root: Path, slot: RunSlot = SLOT, **kwargs) -> JobConfig:
@@ -61,9 +63,9 @@ def test_raw_file_path_header_and_values(tmp_path):
     assert rows[1]["requested_at"] == "2026-11-22T14:05:00Z"
     assert landing.rows == 2
     assert landing.capture_time == datetime.fromtimestamp(T_NOW - 5, timezone.utc)  # the newest position: a1's
-    # only the partition's one file, no staging left behind
+    # the partition's raw file and the density file the next capture plans from, no staging left behind
     assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["tech_year=2026"]
-    assert [p.name for p in Path(expected).parent.iterdir()] == ["flights_20261122140000.csv"]
+    assert sorted(p.name for p in Path(expected).parent.iterdir()) == ["_density.json", "flights_20261122140000.csv"]
 
 
 def test_stats_for_the_manifest(tmp_path):
@@ -71,6 +73,7 @@ def test_stats_for_the_manifest(tmp_path):
     stats = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW).stats
     assert stats["source"] == "demo"
     assert stats["tiles"] == 72 and stats["requests"] == 72 and stats["failed_tiles"] == []
+    assert stats["plan_source"] == "cold start (grid)" and stats["tiles_planned"] == 72
     # (0, 0) is a corner of four 30-degree start tiles
     assert stats["flights_received"] == 5 and stats["duplicates_removed"] == 3 and stats["rows"] == 2
     assert stats["capture_time"] == "2026-11-22T14:00:00Z" and stats["capture_lag_s"] == 300
@@ -186,6 +189,7 @@ def test_landing_on_s3_replaces_the_slot_and_leaves_no_staging(monkeypatch):
         assert [r["id"] for r in csv.DictReader(io.StringIO(body))] == ["s2"]
         keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="lake")["Contents"])
         assert keys == [
+            "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/_density.json",
             "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
             "flights_20261122140000.csv",
             "data/raw/reference/airlines/tech_day=2026-11-22/airlines.csv",

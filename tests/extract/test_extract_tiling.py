@@ -40,9 +40,13 @@ def test_bounds_fr24_order_is_north_south_west_east():
         Bounds(10, 0, 0, 10)
 
 
-def test_capped_tile_is_split_recursively_into_quadrants():
-    # 4 flights in the SW quarter of an 8x8 tile, 1 in the NE quarter; cap 3.
-    # Requests by hand: the tile (5 >= 3: split), its 4 quarters (SW has 4 >= 3: split), SW's 4 quarters = 9.
+def test_capped_tile_is_cut_between_the_medians_of_its_answer():
+    # 4 flights in the SW of an 8x8 tile, 1 at (6, 6); cap 3, so a capped answer holds ids 10, 11, 12 (id order).
+    # Worked by hand: the tile is 8 high and 8 * cos(4 deg) = 7.98 wide, so the first cut is a latitude, between
+    # the 1st and 2nd of the answer's latitudes [1, 1, 3]: 1.0. The south strip (no flight) is halved at lon 4;
+    # the north part is cut between longitudes [1, 1, 3] at 1.0. Its [1,8]x[1,8] piece holds 5 (capped): cut at
+    # latitude 1.0, clamped to 1 + min_tile_deg = 1.25, then [1,1.25] at lon (1 + 3) / 2 = 2 and [1.25,8] (one
+    # answer point, (3, 1)) halved at lon 4.5. Requests: 1 + 4 + 4 = 9.
     flights = [flight(f"1{i}", lat, lon) for i, (lat, lon) in enumerate([(1, 1), (1, 3), (3, 1), (3, 3), (6, 6)])]
     feed = SimulatedFeed(flights, cap=3)
     capture = extract_world(feed, ExtractSettings(tile_cap=3), start_tiles=[Bounds(0, 8, 0, 8)], **NO_WAIT)
@@ -51,12 +55,13 @@ def test_capped_tile_is_split_recursively_into_quadrants():
     assert capture.stats["requests"] == 9 == feed.requests
     assert capture.stats["split_tiles"] == 2
     assert capture.stats["capped_min_tiles"] == []
-    # 3 (first, capped answer) + 1 (NE quarter) + 3 (SW capped) + 4 (SW's quarters) received, 5 kept.
-    assert capture.stats["flights_received"] == 11
-    assert capture.stats["duplicates_removed"] == 6
+    # 3 (capped) + [2, 0, 2, 3 (capped)] + [1, 1, 2, 1] received, 5 kept.
+    assert capture.stats["flights_received"] == 15
+    assert capture.stats["duplicates_removed"] == 10
     by_id = {r["id"]: r for r in capture.rows}
-    assert by_id["14"]["tile"] == "4,8,4,8"  # the smallest tile that returned it
-    assert by_id["10"]["tile"] == "0,2,0,2"
+    assert by_id["14"]["tile"] == "1.25,8,4.5,8"
+    assert by_id["13"]["tile"] == "1.25,8,1,4.5"
+    assert by_id["10"]["tile"] == "0,1,0,4"  # first in tile order among the four tiles that returned it
 
 
 def test_capped_tile_at_minimum_size_is_recorded_not_split():
@@ -144,7 +149,7 @@ def test_transient_failures_are_retried_with_bounded_full_jitter_backoff():
     tile = Bounds(0, 10, 0, 10)
     feed = FlakyFeed([flight("50", 5, 5)], {tile: 2})
     sleeps: list[float] = []
-    settings = ExtractSettings(retries=4, backoff_base_s=0.5, backoff_max_s=8)
+    settings = ExtractSettings(retries=4, backoff_base_s=0.5, backoff_max_s=8, max_requests_per_s=0)
     capture = extract_world(feed, settings, start_tiles=[tile], sleep=sleeps.append, seed=1)
     assert [r["id"] for r in capture.rows] == ["50"]
     assert capture.stats["requests"] == 3 and capture.stats["retries"] == 2
