@@ -7,8 +7,15 @@ import time
 import pytest
 
 from etl.config import ExtractSettings
-from etl.extract.feed import WORLD, Bounds, TransientFeedError
-from etl.extract.tiling import deduplicate_rows, extract_world, single_request, world_grid
+from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
+from etl.extract.tiling import (
+    RateLimiter,
+    TiledExtractor,
+    deduplicate_rows,
+    extract_world,
+    single_request,
+    world_grid,
+)
 from etl.simulate.feed import SimulatedFeed
 from etl.simulate.world import World
 
@@ -198,3 +205,88 @@ def test_single_request_over_the_world_stops_at_the_cap():
     world = World.generate(3000, 5)
     capture = single_request(SimulatedFeed(world.flights, cap=1500), WORLD)
     assert len(capture.rows) == 1500 and capture.stats["requests"] == 1
+
+
+class FakeClock:
+    """A monotonic clock that only moves when someone sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_request_starts_and_honours_a_pause():
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, clock.sleep, clock.monotonic)
+    starts = []
+    for _ in range(4):
+        limiter.acquire()
+        starts.append(clock.now)
+    assert starts == [0.0, 0.5, 1.0, 1.5]  # 2 per second
+    limiter.pause(10.0)  # at 1.5: nothing starts before 11.5
+    limiter.acquire()
+    assert clock.now == 11.5
+    assert limiter.waited_s == 0.5 * 3 + 10.0
+
+
+def test_no_ceiling_means_no_wait():
+    clock = FakeClock()
+    limiter = RateLimiter(0.0, clock.sleep, clock.monotonic)
+    for _ in range(100):
+        limiter.acquire()
+    assert clock.sleeps == [] and clock.now == 0.0
+
+
+@pytest.mark.parametrize(
+    ("error", "bounds_per_retry"),
+    [(BlockedFeedError, [(2.5, 5.0), (5.0, 10.0)]), (TransientFeedError, [(0.0, 0.5), (0.0, 1.0)])],
+)
+def test_blocked_answers_back_off_longer_than_server_errors(error, bounds_per_retry):
+    # Blocked: base 5 s, at least half the ceiling: [2.5, 5] then [5, 10]. 5xx: base 0.5 s, full jitter.
+    tile = Bounds(0, 10, 0, 10)
+    feed = FlakyFeed([flight("55", 5, 5)], {tile: 2}, error=error)
+    clock = FakeClock()
+    settings = ExtractSettings(retries=4, max_requests_per_s=0, blocked_backoff_base_s=5, blocked_backoff_max_s=60)
+    capture = extract_world(feed, settings, start_tiles=[tile], sleep=clock.sleep, monotonic=clock.monotonic, seed=3)
+    assert [r["id"] for r in capture.rows] == ["55"]
+    assert len(clock.sleeps) == 2  # one wait per retry: the pause and the retry's own sleep are the same wait
+    for slept, (low, high) in zip(clock.sleeps, bounds_per_retry, strict=True):
+        assert low <= slept <= high
+    assert capture.stats["blocked_answers"] == (2 if error is BlockedFeedError else 0)
+
+
+def test_a_block_on_one_tile_holds_back_the_other_tiles():
+    # Tile a is blocked once. While a waits out its backoff, another tile (b) asks to start: the pause a's block
+    # set must hold b back too. b's request is made from inside a's backoff sleep, before the clock moves on.
+    a, b = Bounds(0, 10, 0, 10), Bounds(0, 10, 10, 20)
+    feed = FlakyFeed([flight("56", 5, 5), flight("57", 5, 15)], {a: 1}, error=BlockedFeedError)
+    clock = FakeClock()
+    starts: dict[Bounds, list[float]] = {}
+    inner = feed.fetch_flights
+
+    def recording(bounds):
+        starts.setdefault(bounds, []).append(clock.now)
+        return inner(bounds)
+
+    feed.fetch_flights = recording
+    settings = ExtractSettings(max_requests_per_s=0, blocked_backoff_base_s=4, blocked_backoff_max_s=4)
+    other: list = []
+
+    def sleep(seconds):
+        if not other:
+            other.append(None)
+            other.append(extractor.fetch_tile(b))  # another thread's turn, during a's backoff
+        clock.sleep(seconds)
+
+    extractor = TiledExtractor(feed, settings, sleep=sleep, monotonic=clock.monotonic, seed=1)
+    outcome_a = extractor.fetch_tile(a)
+    assert [f["id"] for f in outcome_a.flights] == ["56"] and [f["id"] for f in other[1].flights] == ["57"]
+    assert starts[a][0] == 0.0
+    assert 2.0 <= starts[b][0] <= 4.0  # b waited out a's backoff, drawn in [2, 4] s
