@@ -15,7 +15,7 @@ from etl.columns import RAW_COLUMNS
 from etl.config import JobConfig
 from etl.extract.feed import Feed
 from etl.extract.health import check_source_health
-from etl.extract.plan import DENSITY_FILE, TilePlan, density_of_rows, find_prior, make_plan
+from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
 from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
@@ -76,7 +76,8 @@ def extract_to_raw(
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
     tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
     plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
-    plan_prior_flights, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
+    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -125,13 +126,8 @@ def extract_to_raw(
         capture_lag_s=round((clock_now - capture_time).total_seconds(), 3),
     )
 
-    density = None
-    if config.source != "snapshot":
-        # Only feed captures plan the next one; a replayed snapshot may be any age and any coverage.
-        density = density_of_rows(
-            rows, config.extract.plan_cell_deg, slot=str(slot), capture_time=iso_utc(capture_time)
-        ).to_json()
-    raw_path = _land_flights(storage, root, slot, rows, density)
+    raw_path = _land_flights(storage, root, slot, rows)
+    stats["density_file"] = _write_density(config, storage, rows, capture_time)
 
     day = slot.partition_values["tech_day"]
     airport_sources: list[tuple[str, Any]] = []
@@ -167,10 +163,29 @@ def _plan(config: JobConfig, storage: Storage) -> TilePlan:
     return plan
 
 
-def _land_flights(
-    storage: Storage, root: str, slot: Any, rows: list[dict[str, str]], density: bytes | None = None
-) -> str:
-    """Write the slot's raw file (and its density file) into a staging folder, then swap the whole partition in."""
+def _write_density(config: JobConfig, storage: Storage, rows: list[dict[str, str]], capture_time: datetime) -> str:
+    """The density the next capture plans from, written once raw has landed; '' when there is none to write.
+
+    Only feed captures plan the next one: a replayed snapshot may be of any age and coverage, so it removes the
+    slot's density instead. A failed write costs the next run its warm plan, not this run its data: logged only.
+    """
+    path = density_path(config.data_root, config.run_slot)
+    try:
+        if config.source == "snapshot":
+            storage.delete_tree(path.rsplit("/", 1)[0])
+            return ""
+        density = density_of_rows(
+            rows, config.extract.plan_cell_deg, slot=str(config.run_slot), capture_time=iso_utc(capture_time)
+        )
+        storage.write_bytes(path, density.to_json())
+        return path
+    except Exception as exc:  # local OSError or an S3 client error alike: the run's data is already safe
+        log.warning("density file %s not written (%s): the next capture will plan cold", path, exc)
+        return ""
+
+
+def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, str]]) -> str:
+    """Write the slot's one raw file into a staging folder, then swap the whole partition in."""
     final_file = raw_flights_file(root, slot)
     final_dir = raw_flights_dir(root, slot)
     # Under raw/flights but '_'-prefixed: Spark and Hive-style readers skip it, and it shares the filesystem
@@ -178,8 +193,6 @@ def _land_flights(
     staging = join(root, "raw/flights", f"_staging-{uuid.uuid4().hex}")
     try:
         storage.write_bytes(join(staging, final_file.rsplit("/", 1)[1]), raw_csv(rows))
-        if density is not None:
-            storage.write_bytes(join(staging, DENSITY_FILE), density)
         storage.replace_tree(staging, final_dir)
     finally:
         storage.delete_tree(staging)

@@ -1,6 +1,7 @@
 """The tile plan: where to cut the world so each request holds about 80 % of the feed's cap.
 
-A capture ends by writing a small density file (flights per cell of `cell_deg` degrees) beside its raw partition.
+A capture ends by writing a small density file (flights per cell of `cell_deg` degrees) beside its raw partition
+(raw/flights/_plan/<partitions>/density.json).
 The next capture reads the newest earlier one and splits the world rectangle k-d style (a cut through the longer
 side of a box, at the cell edge that leaves each half a whole number of target loads) until every tile holds at most
 `fill * cap` flights once the prior's counts are grown by `growth`: traffic moves and grows between slots. With no
@@ -24,12 +25,15 @@ from functools import lru_cache
 from typing import Any
 
 from etl.extract.feed import Bounds
-from etl.layout import RunSlot, join, raw_flights_dir
+from etl.layout import RunSlot, join
 from etl.storage import Storage
 
 log = logging.getLogger(__name__)
 
-DENSITY_FILE = "_density.json"  # '_'-prefixed: Spark, Hive and Athena readers skip it inside the raw partition
+# Beside raw, not in it: Athena reads every file of a partition's folder, so the density lives under a '_plan' prefix
+# no partition template reaches (and that Spark and Hive listings skip): raw/flights/_plan/<partitions>/density.json.
+PLAN_DIR = "_plan"
+DENSITY_FILE = "density.json"
 DENSITY_VERSION = 1
 
 
@@ -277,15 +281,15 @@ class Prior:
 
 
 def density_path(root: str, slot: RunSlot) -> str:
-    """Where a slot's density file lives: inside its raw partition, so it is replaced with the raw file."""
-    return join(raw_flights_dir(root, slot), DENSITY_FILE)
+    """Where a slot's density file lives: raw/flights/_plan/<the slot's partitions>/density.json."""
+    return join(root, "raw/flights", PLAN_DIR, slot.partition_path, DENSITY_FILE)
 
 
 def find_prior(storage: Storage, root: str, slot: RunSlot, max_age_h: int) -> Prior | None:
     """The density of the newest capture before `slot`, at most `max_age_h` hours earlier; None if there is none.
 
-    A raw partition is only written once its capture passed the source-health gate, so a density file beside it is
-    the mark of a successful capture. A file that cannot be read is logged and skipped for an older one.
+    The density file is written only after its capture passed the source-health gate and its raw partition landed,
+    so it is the mark of a successful capture. A file that cannot be read is logged and skipped for an older one.
     """
     for hours in range(1, max_age_h + 1):
         earlier = RunSlot(slot.start - timedelta(hours=hours))

@@ -74,4 +74,4 @@ def test_two_live_slots_through_a_feed_url_capture_every_flight_the_second_plann
     # every request reached the local server, and the warm plan stays within twice the lower bound
     assert first["requests"] == first_queries and second["requests"] == len(server.queries) - first_queries
     assert second["requests"] <= 2 * math.ceil(len(second_world) / 1500)
-    assert (lake / "raw/flights" / first_slot.partition_path / "_density.json").exists()
+    assert first["density_file"] == f"{lake}/raw/flights/_plan/{first_slot.partition_path}/density.json"
