@@ -223,9 +223,10 @@ def _to_bounds(box: tuple[int, int, int, int], step: float, rows: int, cols: int
 # nesting depth is the only density the package ships. Each level is taken as ZONE_DENSITY_RATIO times the traffic
 # per square degree of the level above it (open ocean 1, a zone 3, a subzone 9, London 27); areas no zone covers keep
 # the base density, so the k-d cut lays a coarse grid over them. The cold plan is deliberately small (it assumes
-# COLD_START_FLIGHTS): its capped tiles are cut where their answers show the traffic (split_capped), which costs
-# fewer requests than guessing finer from zones alone. Ratio 3 and 10,000 flights gave the fewest requests over
-# 10,000- to 80,000-flight simulated worlds among ratios 1.5-6 and 10,000-40,000 flights (measured, see README).
+# ExtractSettings.cold_start_flights): its capped tiles are cut where their answers show the traffic (split_capped),
+# which costs fewer requests than guessing finer from zones alone. Ratio 3 and 10,000 flights gave the lowest
+# worst-case ratio to the lower bound over 10,000- to 80,000-flight simulated worlds (2.6-2.9x) among ratios 1.5, 2
+# and 3 with 10,000 or 20,000 assumed flights; finer cold plans (20,000-40,000 flights, ratios up to 6) cost more.
 ZONE_DENSITY_RATIO = 3.0
 COLD_CELL_DEG = 1.0
 
