@@ -75,3 +75,30 @@ def test_two_live_slots_through_a_feed_url_capture_every_flight_the_second_plann
     assert first["requests"] == first_queries and second["requests"] == len(server.queries) - first_queries
     assert second["requests"] <= 2 * math.ceil(len(second_world) / 1500)
     assert first["density_file"] == f"{lake}/raw/flights/_plan/{first_slot.partition_path}/density.json"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--demo", "--feed-url", "http://127.0.0.1:1/zones/fcgi/feed.js"], "feed_url is only used with source 'live'"),
+        (["--live", "--feed-url", "ftp://mirror/feed.js"], "is not an http:// or https:// URL"),
+    ],
+)
+def test_a_feed_url_that_cannot_be_used_stops_before_anything_is_written(tmp_path, capsys, argv, message):
+    lake = tmp_path / "lake"
+    assert main(["extract", *argv, "--data-root", str(lake), "--run-slot", "2026-11-22T14"]) == 2
+    assert message in capsys.readouterr().err
+    assert not lake.exists()
+
+
+def test_extract_settings_refuse_bad_politeness_and_plan_values():
+    from etl.config import ConfigError, ExtractSettings
+
+    for bad, message in [
+        ({"max_requests_per_s": -1}, "max_requests_per_s"),
+        ({"blocked_backoff_base_s": 70, "blocked_backoff_max_s": 60}, "blocked backoff"),
+        ({"plan_fill": 1.5}, "plan_fill"),
+        ({"cold_start": "everywhere"}, "cold_start 'everywhere'"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            ExtractSettings(**bad).validate()
