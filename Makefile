@@ -47,6 +47,7 @@ bench: $(VENV)/.installed
 	@scripts/check_prereqs.sh java
 	$(BIN)/python benchmarks/extract_coverage.py
 	$(BIN)/python benchmarks/transform_scale.py
+	$(BIN)/python benchmarks/demo_time.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
