@@ -130,10 +130,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "extract":
             from etl.extract import extract_to_raw
+            from etl.log import get_logger, json_stream_handler, use_handlers
             from etl.storage import storage_for
 
             config = job_config(args)
-            landing = extract_to_raw(config, storage_for(config.data_root))
+            previous = list(get_logger().handlers)
+            use_handlers(json_stream_handler(sys.stderr))  # stdout is for the summary below
+            try:
+                landing = extract_to_raw(config, storage_for(config.data_root))
+            finally:
+                use_handlers(*previous)
             print(f"raw flights written: {landing.raw_flights_path} ({landing.rows} flights)")
             print(f"reference data: {landing.airports_path}, {landing.airlines_path}")
             print(json.dumps(landing.stats, indent=2, default=str))
