@@ -43,6 +43,8 @@ def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
 FEED_CODE_ALIASES: dict[str, str] = {
     "XJD": "OTBH",  # Al Udeid Air Base, Qatar: IATA XJD; airportsdata 20260905 lists it as IUD
     "FRU": "UCFM",  # Manas International Airport, Bishkek: IATA FRU; airportsdata 20260905 lists it as BSZ
+    "PBZ": "FAPG",  # Plettenberg Bay Airport, South Africa: listed without its IATA code
+    "VDF": "KVDF",  # Tampa Executive Airport, Florida: listed without its IATA code
 }
 
 

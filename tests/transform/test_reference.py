@@ -159,6 +159,7 @@ def test_feed_codes_airportsdata_files_under_another_code():
     rows = {row["iata"]: row for row in airportsdata_airports()}
     assert (rows["XJD"]["icao"], rows["XJD"]["country"]) == ("OTBH", "QA")  # Al Udeid Air Base
     assert (rows["FRU"]["icao"], rows["FRU"]["country"]) == ("UCFM", "KG")  # Manas, Bishkek
+    assert (rows["PBZ"]["icao"], rows["PBZ"]["country"]) == ("FAPG", "ZA")  # Plettenberg Bay
     assert (rows["JFK"]["icao"], rows["JFK"]["country"]) == ("KJFK", "US")
 
 
