@@ -85,7 +85,7 @@ def run(
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
     from etl.clean import clean_flights, read_raw_flights
     from etl.enrich import filter_live_flights
-    from etl.kpis import compute_kpis, mapping_coverage
+    from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
     from etl.load import Publication
     from etl.reference import load_references
 
@@ -145,6 +145,7 @@ def run(
                 gold_rows[name] = spark.read.parquet(path).count()
             manifest.counts["gold"] = gold_rows
             manifest.mapping_coverage = mapping_coverage(silver, refs)
+            manifest.counts["airline_country_sources"] = airline_country_sources(silver, refs)
             manifest.counts["live_flights"] = filter_live_flights(silver).count()
 
         with _timed(manifest, "publish"):
