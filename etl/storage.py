@@ -25,7 +25,6 @@ class Storage(Protocol):
     def replace_tree(self, staged: str, final: str) -> None: ...
     def read_tagged(self, path: str) -> tuple[bytes, str] | None: ...
     def write_if(self, path: str, data: bytes, tag: str | None) -> bool: ...
-    def delete_if(self, path: str, tag: str) -> bool: ...
 
 
 def is_s3(path: str) -> bool:
@@ -95,15 +94,6 @@ class LocalStorage:
             if (current[1] if current else None) != tag:
                 return False
             self.write_bytes(path, data)
-            return True
-
-    def delete_if(self, path: str, tag: str) -> bool:
-        """Delete only if the file still holds the content `tag` names."""
-        with self._locked(path):
-            current = self.read_tagged(path)
-            if current is None or current[1] != tag:
-                return False
-            Path(path).unlink()
             return True
 
     def replace_tree(self, staged: str, final: str) -> None:
@@ -222,18 +212,8 @@ class S3Storage:
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=data, **condition)
         except Exception as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
-
-    def delete_if(self, path: str, tag: str) -> bool:
-        """DELETE only if the object still has ETag `tag` (If-Match)."""
-        bucket, key = self.split(path)
-        try:
-            self.s3.delete_object(Bucket=bucket, Key=key, IfMatch=tag)
-        except Exception as exc:
-            if _condition_failed(exc) or _error_code(exc) == "NoSuchKey":
+            # If-Match on an object deleted meanwhile answers 404: a lost race as well.
+            if _condition_failed(exc) or (tag is not None and _error_code(exc) == "NoSuchKey"):
                 return False
             raise
         return True

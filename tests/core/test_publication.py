@@ -135,6 +135,3 @@ def test_compare_and_swap_writes(lake) -> None:
     assert storage.write_if(path, b"two", tag)
     assert not storage.write_if(path, b"three", tag)  # the tag names "one", which is gone
     assert storage.read_bytes(path) == b"two"
-    assert not storage.delete_if(path, tag)
-    assert storage.delete_if(path, storage.read_tagged(path)[1])
-    assert storage.read_tagged(path) is None
