@@ -168,8 +168,22 @@ def test_two_runs_of_one_slot_at_once_end_wholly_on_the_later_run(tmp_path, firs
     assert published(LocalStorage(), root) == dict.fromkeys(KEYS, "B")  # B started later, whatever the order
 
 
+class AtomicPuts:
+    """moto checks a PUT's condition and stores the object in two steps; S3 does both at once: so does this client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self._lock = client, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_object(self, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._client.put_object(**kwargs)
+
+
 def test_two_runs_of_one_slot_on_s3_in_threads_end_wholly_on_the_later_run(s3) -> None:
-    storage = S3Storage(s3)
+    storage = S3Storage(AtomicPuts(s3))
     staged(storage, ROOT, RUN_A).commit()
     runs = [staged(storage, ROOT, RUN_C), staged(storage, ROOT, RUN_B)]
     errors: list[BaseException] = []
