@@ -55,7 +55,10 @@ def run_live(tmp_path: Path, world: World, capsys, **server) -> tuple[int, str, 
     staged(LocalStorage(), root, RUN_A).commit()
     config = tmp_path / "job.json"
     # Fast failures: a short timeout, one retry, no backoff sleep.
-    settings = {"timeout_s": 0.5, "retries": 1, "backoff_base_s": 0, "backoff_max_s": 0, "concurrency": 8}
+    settings = {
+        **{"timeout_s": 0.5, "retries": 1, "backoff_base_s": 0, "backoff_max_s": 0, "concurrency": 8},
+        **{"max_requests_per_s": 0, "blocked_backoff_base_s": 0, "blocked_backoff_max_s": 0},
+    }
     config.write_text(json.dumps({"extract": settings}))
     with serve_feed(SimulatedFeed(world.flights), **server) as feed, flightradarapi_pointed_at(feed.base_url):
         code = cli.main(["run", "--live", "--data-root", root, "--run-slot", str(SLOT), "--config", str(config)])
