@@ -17,6 +17,7 @@ switches the rest of its pointers (roll forward), so each slot ends wholly on on
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,14 +131,18 @@ def apply_journal(storage: Storage, root: str, journal: dict[str, Any]) -> None:
             superseded.append(key)
         elif previous is not None:
             replaced[key] = previous
-    storage.delete_tree(publish_journal(root, run_id))
     log_event("publication_committed", run=run_id, tables=len(tables), superseded=superseded)
     slot = RunSlot.parse(journal["run_slot"])
-    for key in tables:
-        layer, table = key.split("/", 1)
-        _drop_legacy_files(storage, root, layer, table, slot)
-        if key in replaced:
-            collect_garbage(storage, root, layer, table, slot, older_than=replaced[key])
+    try:
+        storage.delete_tree(publish_journal(root, run_id))  # done
+        for key in tables:
+            layer, table = key.split("/", 1)
+            _drop_legacy_files(storage, root, layer, table, slot)
+            if key in replaced:
+                collect_garbage(storage, root, layer, table, slot, older_than=replaced[key])
+    except Exception as exc:  # published already: a journal left is marked done by the next run, old folders are
+        # collected by the slot's next publication
+        log_event("publication_cleanup_failed", logging.ERROR, run=run_id, error=str(exc))
 
 
 def recover_publications(storage: Storage, root: str) -> list[str]:

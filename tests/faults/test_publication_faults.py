@@ -16,6 +16,8 @@ from etl.load import PublicationError, recover_publications, run_folders
 from etl.storage import LocalStorage, S3Storage
 from tests.faults.helpers import KEYS, RUN_A, RUN_B, RUN_C, published, staged
 
+RUN_D = "20261122T14-20261129T130000Z-dddddd"
+
 ROOT = "s3://lake"
 S3_INTERNAL_ERROR = {
     "Error": {"Code": "InternalError", "Message": "We encountered an internal error. Please try again."}
@@ -126,6 +128,28 @@ def test_a_journal_stored_but_answered_with_an_error_is_withdrawn(s3) -> None:
     assert healthy.list_files(f"{ROOT}/_publish/pending") == []
     assert recover_publications(healthy, ROOT) == []
     assert published(healthy, ROOT) == dict.fromkeys(KEYS, "A")
+
+
+def test_an_s3_error_while_collecting_old_versions_leaves_the_publication_done(s3) -> None:
+    healthy = S3Storage(s3)
+    staged(healthy, ROOT, RUN_A).commit()
+    staged(healthy, ROOT, RUN_B).commit()
+
+    class NoDeletes(FaultyS3):
+        def delete_objects(self, **kwargs: Any) -> Any:
+            raise ClientError(S3_INTERNAL_ERROR, "DeleteObjects")
+
+    run_c = staged(S3Storage(NoDeletes(s3)), ROOT, RUN_C)
+    run_c.commit()  # every pointer switched: the run succeeds though neither its journal nor A could be deleted
+
+    assert published(healthy, ROOT) == dict.fromkeys(KEYS, "C")
+    assert recover_publications(healthy, ROOT) == [RUN_C]  # the next run marks it done (switching nothing)
+    assert healthy.list_files(f"{ROOT}/_publish/pending") == []
+    assert published(healthy, ROOT) == dict.fromkeys(KEYS, "C")
+    # A is collected by the slot's next publication, which replaces C and keeps it.
+    assert sorted(run_folders(healthy, ROOT, "silver", "flights", run_c.slot)) == [RUN_A, RUN_B, RUN_C]
+    staged(healthy, ROOT, RUN_D).commit()
+    assert sorted(run_folders(healthy, ROOT, "silver", "flights", run_c.slot)) == [RUN_C, RUN_D]
 
 
 def test_readers_during_the_switch_see_each_table_wholly_old_or_new(s3) -> None:
