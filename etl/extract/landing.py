@@ -73,7 +73,8 @@ def extract_to_raw(
     failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
     (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
-    tile_cap, concurrency, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    tile_cap, concurrency, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns,
+    renamed_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -94,6 +95,7 @@ def extract_to_raw(
             snapshot_format=snap.format,
             snapshot_missing_optional=snap.missing_optional,
             snapshot_ignored_columns=snap.ignored_columns,
+            snapshot_renamed_columns=snap.renamed_columns,
             flights_received=received,
             duplicates_removed=received - len(rows),
         )
