@@ -211,11 +211,13 @@ def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tu
     return counts
 
 
-def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
-    """Share (0..1) of the live flights carrying each mapping's code that the mapping resolves, for the manifest."""
+def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | None]:
+    """Share (0..1) of the live flights carrying each mapping's code that it resolves; None when none carries it."""
     counts = mapping_coverage_counts(silver, refs)
     counts.pop("_live")
-    return {name: (round(resolved / carrying, 6) if carrying else 0.0) for name, (resolved, carrying) in counts.items()}
+    return {
+        name: (round(resolved / carrying, 6) if carrying else None) for name, (resolved, carrying) in counts.items()
+    }
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:

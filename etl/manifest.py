@@ -66,7 +66,7 @@ class Manifest:
     counts: dict[str, Any] = field(default_factory=dict)
     cleaning_rules: dict[str, int] = field(default_factory=dict)
     extraction: dict[str, Any] = field(default_factory=dict)
-    mapping_coverage: dict[str, float] = field(default_factory=dict)
+    mapping_coverage: dict[str, float | None] = field(default_factory=dict)  # None: no live flight carries the code
     # The quality gate's verdict: passed, allow_degraded, failed (check names), checks ({name, value, threshold,
     # passed, detail}, every check); empty when the run stopped before the gate.
     quality: dict[str, Any] = field(default_factory=dict)

@@ -40,6 +40,8 @@ def run_metrics(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     if counts.get("raw"):
         data.append(_metric("QuarantineShare", round(counts.get("quarantine", 0) / counts["raw"], 6), "None"))
     for mapping, share in sorted((manifest.get("mapping_coverage") or {}).items()):
+        if share is None:  # no live flight carried the code: nothing was measured
+            continue
         data.append(_metric("MappingCoverage", share, "None", **{MAPPING_DIMENSION: mapping}))
     extraction = manifest.get("extraction") or {}
     if extraction.get("tiles"):

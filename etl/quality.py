@@ -60,7 +60,7 @@ class QualityInputs:
     silver_rows: int
     quarantine_rows: int
     live_flights: int
-    mapping_coverage: dict[str, float]  # mapping -> share of the live flights carrying its code that it resolves
+    mapping_coverage: dict[str, float | None]  # mapping -> share of the live flights carrying its code it resolves
     coverage_denominators: dict[str, int] = field(default_factory=dict)  # mapping -> live flights carrying the code
     missing_columns: list[str] = field(default_factory=list)  # capture columns absent (FlightRadarAPI names)
 
@@ -140,7 +140,7 @@ class QualityReport:
 def _number(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:g}" if float(value).is_integer() else f"{value:.4f}"
+    return f"{value:.4g}"
 
 
 def evaluate(inputs: QualityInputs, settings: QualitySettings) -> QualityReport:
@@ -233,7 +233,8 @@ def measure_inputs(
         silver_rows=silver_rows,
         quarantine_rows=quarantine_rows,
         live_flights=live,
-        mapping_coverage={m: (round(r / c, 6) if c else 0.0) for m, (r, c) in counts.items()},
+        # None: no live flight carries the code, nothing to resolve (no share, no metric, no false alarm).
+        mapping_coverage={m: (round(r / c, 6) if c else None) for m, (r, c) in counts.items()},
         coverage_denominators={m: c for m, (_, c) in counts.items()},
         missing_columns=list(missing_columns),
     )

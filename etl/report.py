@@ -212,7 +212,8 @@ def render_html(payload: dict[str, Any]) -> str:
         ("raw rows", counts.get("raw")),
     ]
     coverage = " \u00b7 ".join(
-        f"{name.replace('_', ' ')} {share:.0%}" for name, share in sorted((run.get("mapping_coverage") or {}).items())
+        f"{name.replace('_', ' ')} {'n/a' if share is None else format(share, '.0%')}"
+        for name, share in sorted((run.get("mapping_coverage") or {}).items())
     )
     fact_html = "".join(
         f'<div class="fact"><b>{html.escape(f"{v:,}" if isinstance(v, int) else str(v if v is not None else "-"))}'
@@ -269,7 +270,7 @@ def render_html(payload: dict[str, Any]) -> str:
 </header>
 {status_banner(run)}
 <div class="facts">{fact_html}</div>
-<div class="coverage">mapping coverage (share of live flights resolved): {html.escape(coverage)}</div>
+<div class="coverage">mapping coverage (of the live flights carrying each code): {html.escape(coverage)}</div>
 <main class="grid">{panel_html}</main>
 <pre id="render-status"></pre>
 <script type="application/json" id="dashboard-data">{data_json}</script>

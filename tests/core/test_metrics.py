@@ -20,7 +20,7 @@ DEMO_MANIFEST = {
     "source": "demo",
     "error": None,
     "counts": {"raw": 2000, "silver": 1990, "quarantine": 10, "live_flights": 1700},
-    "mapping_coverage": {"origin_airport": 0.98, "aircraft_model": 0.875},
+    "mapping_coverage": {"origin_airport": 0.98, "aircraft_model": 0.875, "airline_name": None},
     "extraction": {"tiles": 40, "requests": 52, "failed_tiles": ["0,10,0,10"], "failed_tile_share": 0.025},
     "timings_s": {"total": 61.5},
     "quality": {"passed": True, "failed": []},
