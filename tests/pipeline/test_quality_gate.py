@@ -23,6 +23,7 @@ from etl.columns import GOLD_TABLES
 from etl.config import JobConfig, QualitySettings
 from etl.layout import RunSlot, table_partition
 from etl.show import render_slot
+from etl.tables import read_table
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +90,7 @@ def _run(spark, root: Path, capture: str, slot: RunSlot = SLOT, **quality) -> di
 def _rank_1(spark, root: Path, slot: RunSlot = SLOT) -> dict[str, set[tuple]]:
     answers = {}
     for table in GOLD_TABLES:
-        df = spark.read.parquet(table_partition(str(root), "gold", table, slot)).where("rank = 1")
+        df = read_table(spark, str(root), "gold", table, [slot]).where("rank = 1")
         answers[table] = {tuple(r[k] for k in KEYS[table]) for r in df.collect()}
     return answers
 
@@ -98,7 +99,7 @@ def _every_row(spark, root: Path, slot: RunSlot) -> dict[str, list[tuple]]:
     tables = {f"gold/{t}": ("gold", t) for t in GOLD_TABLES}
     tables.update({"silver/flights": ("silver", "flights"), "quarantine/flights": ("quarantine", "flights")})
     return {
-        name: sorted(map(tuple, spark.read.parquet(table_partition(str(root), *parts, slot)).collect()), key=repr)
+        name: sorted(map(tuple, read_table(spark, str(root), *parts, [slot]).collect()), key=repr)
         for name, parts in tables.items()
     }
 
@@ -224,5 +225,5 @@ def test_a_parquet_timestamp_answers_all_eight_questions(spark, tmp_path) -> Non
     assert manifest["status"] == "succeeded"
     assert manifest["capture_time"] == "2024-04-18T17:17:22Z"
     assert _rank_1(spark, tmp_path) == EXPECTED_RANK_1
-    times = spark.read.parquet(table_partition(str(tmp_path), "silver", "flights", SLOT)).select("position_time")
+    times = read_table(spark, str(tmp_path), "silver", "flights", [SLOT]).select("position_time")
     assert {r[0] for r in times.collect()} == {CAPTURED.replace(tzinfo=None)}

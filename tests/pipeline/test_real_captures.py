@@ -17,7 +17,8 @@ from pyspark.sql import functions as F
 
 from etl import pipeline
 from etl.config import JobConfig
-from etl.layout import RunSlot, table_partition
+from etl.layout import RunSlot
+from etl.tables import read_table
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "fr24"
 
@@ -226,7 +227,7 @@ ANSWERS_BEFORE = {
 def _answers(spark, root: str, slot: RunSlot) -> list[tuple | None]:
     found: list[tuple | None] = []
     for table, group, weight, columns in SPEC:
-        gold = spark.read.parquet(table_partition(root, "gold", table, slot)).where(F.col("rank") == 1)
+        gold = read_table(spark, root, "gold", table, [slot]).where(F.col("rank") == 1)
         rows = [r.asDict() for r in gold.collect()]
         if not rows:
             found.append(None)
