@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -14,10 +14,11 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from etl.columns import GOLD_TABLES
-from etl.config import JobConfig
+from etl.config import JobConfig, canonical_source
 from etl.errors import JobError
 from etl.extract import extract_to_raw
 from etl.extract.feed import Feed
+from etl.extract.sources import source_metric_data
 from etl.log import bind_run_id, log_event
 from etl.manifest import FAILED, SUCCEEDED, Manifest, new_run_id, versions
 from etl.storage import Storage, storage_for
@@ -79,7 +80,7 @@ def run(
     *,
     spark: SparkSession | None = None,
     storage: Storage | None = None,
-    feed: Feed | None = None,
+    feed: Feed | Mapping[str, Feed] | None = None,
 ) -> dict[str, Any]:
     """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
@@ -95,7 +96,7 @@ def run(
     manifest = Manifest(
         run_id=new_run_id(config.run_slot, started),
         run_slot=config.run_slot,
-        source=config.source,
+        source=canonical_source(config.source),  # until a source serves the run
         started_at=started,
         config=config.to_dict(),
     )
@@ -108,6 +109,7 @@ def run(
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
         manifest.extraction = landing.stats
+        manifest.source = landing.stats["source"]  # with failover, the source that served the run
         manifest.outputs["raw"] = landing.raw_flights_path
 
         with _timed(manifest, "spark_start"):
@@ -163,7 +165,7 @@ def run(
     manifest.status = SUCCEEDED
     _finish(manifest, storage, config, total_started)
     log_event("run_succeeded", counts=manifest.counts, seconds=manifest.timings_s.get("total"))
-    _publish_success_metric(config)
+    _publish_success_metric(config, manifest.extraction)
     return manifest.to_dict()
 
 
@@ -177,8 +179,8 @@ def _finish(manifest: Manifest, storage: Storage, config: JobConfig, total_start
         log_event("manifest_not_written", logging.ERROR, error=str(exc))
 
 
-def _publish_success_metric(config: JobConfig) -> None:
-    """Tell CloudWatch a run succeeded: the 'no successful run in 4 hours' alarm listens for it."""
+def _publish_success_metric(config: JobConfig, extraction: dict[str, Any]) -> None:
+    """Tell CloudWatch a run succeeded (the 'no successful run in 4 hours' alarm listens) and which source served."""
     if not config.metrics_namespace:
         return
     import boto3
@@ -186,7 +188,10 @@ def _publish_success_metric(config: JobConfig) -> None:
     try:
         boto3.client("cloudwatch").put_metric_data(
             Namespace=config.metrics_namespace,
-            MetricData=[{"MetricName": SUCCESS_METRIC, "Value": 1.0, "Unit": "Count"}],
+            MetricData=[
+                {"MetricName": SUCCESS_METRIC, "Value": 1.0, "Unit": "Count"},
+                *source_metric_data(extraction),
+            ],
         )
         log_event("success_metric_published", namespace=config.metrics_namespace)
     except Exception as exc:  # the data is published; a missing metric makes the alarm fire, which is loud enough
