@@ -18,6 +18,7 @@ from infra.constructs.code_delivery import CodeDelivery
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
 from infra.constructs.emr_profile import EmrProfile
+from infra.constructs.source_token import SourceToken
 from infra.constructs.trigger import Trigger
 from infra.nag import acknowledge_findings
 from infra.packaging import REPO_ROOT, cluster_requirements, stage_lambda_package, write_package_zip
@@ -57,6 +58,10 @@ class FlightKpisStack(Stack):
         )
         self.emr_profile = profile
         self._grant_cluster(config, lake, code, profile)
+        self.source_token: SourceToken | None = None
+        if config.fr24api_token_secret_name:  # a source reads the official API: its token lives here
+            self.source_token = SourceToken(self, "Fr24ApiToken", secret_name=config.fr24api_token_secret_name)
+            self._grant_source_token(self.source_token, profile)
 
         trigger = Trigger(
             self,
@@ -171,6 +176,15 @@ class FlightKpisStack(Stack):
             profile.service_role, *DISK_KEY_ACTIONS, "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"
         )
 
+    def _grant_source_token(self, token: SourceToken, profile: EmrProfile) -> None:
+        """Only the cluster's role reads the API token: its own grant, and a resource policy denying everyone else."""
+        profile.instance_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadFr24ApiToken", actions=["secretsmanager:GetSecretValue"], resources=[token.secret_arn]
+            )
+        )
+        token.allow_reads_only_by(profile.instance_role)
+
     def _grant_trigger(self, trigger: Trigger, profile: EmrProfile) -> None:
         """The trigger may start clusters, read the project's clusters, and pass exactly the two EMR roles."""
         function = trigger.function
@@ -204,9 +218,12 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path) -> dict[str, Path]
     build_dir.mkdir(parents=True, exist_ok=True)
     job_config = build_dir / "job_config.json"
     # No data_root and no run_slot: the step passes both (the bucket name is only known at deploy time).
-    job_config.write_text(
-        json.dumps({"source": config.job_source, "metrics_namespace": config.metrics_namespace}, sort_keys=True)
-    )
+    values: dict[str, Any] = {"source": config.source_order[0], "metrics_namespace": config.metrics_namespace}
+    if config.job_sources:
+        values["sources"] = list(config.job_sources)
+    if config.fr24api_token_secret_name:  # the job reads the token from there; the value never passes through here
+        values["fr24api_token_secret"] = config.fr24api_token_secret_name
+    job_config.write_text(json.dumps(values, sort_keys=True))
     requirements = build_dir / "requirements.txt"
     requirements.write_text(cluster_requirements())
     main_script = build_dir / "main.py"
