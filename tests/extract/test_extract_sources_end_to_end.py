@@ -19,7 +19,7 @@ import pytest
 from etl.cli import main
 from etl.columns import GOLD_TABLES
 from etl.layout import RunSlot, table_partition
-from etl.log import JsonLinesFormatter
+from etl.log import JsonLinesFormatter, get_logger
 from etl.simulate.feed import SimulatedFeed
 from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
@@ -63,7 +63,7 @@ def runs(spark, tmp_path_factory):
     quick = root.parent / "quick.json"  # no waiting between retries of a feed that only answers challenges
     quick.write_text(json.dumps({"extract": {"retries": 1, "backoff_base_s": 0.0, "backoff_max_s": 0.0}}))
     logs = _Collect()
-    watched = [logging.getLogger(), logging.getLogger("etl")]
+    watched = [logging.getLogger(), get_logger()]  # the job's logger set up first, as a run would find it
     for logger in watched:
         logger.addHandler(logs)
     for name in ("fr24sdk", "httpx"):  # as a user debugging the run would: the SDK must still hide the token
