@@ -198,3 +198,25 @@ def test_an_empty_token_secret_hands_over_to_the_next_source(tmp_path, monkeypat
     assert stats["source"] == "flightradarapi"
     assert (first["source"], first["error"]) == ("fr24api", "SourceUnavailableError")
     assert "put-secret-value --secret-id flight-kpis/fr24api-token" in first["reason"]
+
+
+def test_the_job_publishes_which_source_served_beside_its_success_metric(monkeypatch, tmp_path):
+    import boto3
+    from moto import mock_aws
+
+    from etl.pipeline import _publish_success_metric
+
+    _aws(monkeypatch)
+    config = _config(tmp_path, metrics_namespace="FlightKpis")
+    extraction = {
+        "source": "fr24api",
+        "sources": {"attempts": [{"source": "flightradarapi", "outcome": "unusable"}, {"outcome": "served"}]},
+    }
+    with mock_aws():
+        _publish_success_metric(config, extraction)
+        metrics = boto3.client("cloudwatch", region_name="eu-west-1").list_metrics(Namespace="FlightKpis")["Metrics"]
+    assert sorted((m["MetricName"], m.get("Dimensions", [])) for m in metrics) == [
+        ("RunsBySource", [{"Name": "Source", "Value": "fr24api"}]),
+        ("SourceFailovers", []),
+        ("SuccessfulRuns", []),  # what the 'no successful run' alarm listens to, unchanged
+    ]
