@@ -174,4 +174,5 @@ class JobConfig:
         """JSON-ready values, for the run manifest."""
         values = asdict(self)
         values["run_slot"] = str(self.run_slot)
+        values["sources"] = list(self.sources)  # as JSON reads it back
         return values

@@ -49,6 +49,7 @@ def test_fr24api_with_a_token_in_the_environment_or_a_secret_is_accepted(no_toke
     local = JobConfig.from_dict(_values(sources=["live", "fr24api"]))
     assert local.source == "live" and local.source_order() == ("flightradarapi", "fr24api")
     assert TOKEN not in json.dumps(local.to_dict())
+    assert json.loads(json.dumps(local.to_dict()))["sources"] == local.to_dict()["sources"] == ["live", "fr24api"]
 
 
 @pytest.mark.parametrize(
