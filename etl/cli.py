@@ -38,6 +38,7 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fr24api-url", metavar="URL", help="base URL of the official API (default: fr24sdk's own)")
     parser.add_argument("--config", metavar="FILE", help="JSON job config; command-line values win")
     parser.add_argument("--demo-flights", type=int, help="flights in the simulated world (default 20000)")
+    parser.add_argument("--feed-url", metavar="URL", help="with --live: a feed endpoint speaking FR24's wire format")
     parser.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
 
 
@@ -88,6 +89,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         "fr24api_url": args.fr24api_url,
         "snapshot_path": args.snapshot,
         "demo_flights": args.demo_flights,
+        "feed_url": args.feed_url,
         "spark_master": args.spark_master,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})

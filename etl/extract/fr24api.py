@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from etl.config import FR24API_MAX_LIMIT
-from etl.extract.feed import Bounds, TransientFeedError
+from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
 
 # The on-ground rule, measured on the 19,520 labelled rows of the twelve real web-feed captures in
 # ../shared/samples/fr24 (FR24's own on_ground flag as the truth): it agrees on 19,494 rows (99.87 %), never calls
@@ -111,9 +111,10 @@ def _detail(exc: BaseException) -> str:
 class Fr24ApiFeed:
     """The official API behind the Feed interface: one SDK client per thread, and counts of what it cost.
 
-    `limit` is sent with every request and is this source's tile cap. 429 and 5xx answers and network errors raise
-    TransientFeedError (the extractor retries with backoff); any other error answer raises Fr24ApiError. After a
-    401 or 403 the token is known bad, so later tiles fail at once without another request.
+    `limit` is sent with every request and is this source's tile cap. 5xx answers and network errors raise
+    TransientFeedError, 429 its BlockedFeedError (the extractor retries both, the latter after a longer backoff);
+    any other error answer raises Fr24ApiError. After a 401 or 403 the token is known bad (403: the plan does not
+    cover the endpoint), so later tiles fail at once without another request.
     """
 
     def __init__(
@@ -175,7 +176,9 @@ class Fr24ApiFeed:
             status = _status(exc)
             self._count(status=str(status))
             message = f"HTTP {status}: {_detail(exc)}"
-            if status is not None and (status == 429 or status >= 500):
+            if status == 429:  # "slow down": retried after the extractor's longer backoff for blocked answers
+                raise BlockedFeedError(message) from None
+            if status is not None and status >= 500:
                 raise TransientFeedError(message) from None
             if status in (401, 403):
                 message += " (is the API token valid and its plan active?)"

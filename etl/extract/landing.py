@@ -8,15 +8,16 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from etl.columns import RAW_COLUMNS
-from etl.config import JobConfig
+from etl.config import ExtractSettings, JobConfig
 from etl.errors import SourceHealthError
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
+from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
 from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
 from etl.extract.sources import close_feed, extract_settings_for, feed_for, run_with_failover
@@ -90,9 +91,12 @@ def extract_to_raw(
     failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
     (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
-    tile_cap, concurrency, api_usage (fr24api: requests, flights_returned, errors_by_status, limit), snapshot_*
-    (snapshot runs: path, format, missing_optional, ignored_columns), airports / airlines ({source, rows}),
-    fetch_wall_s, wall_s.
+    tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
+    plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
+    plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
+    api_usage (fr24api: requests, flights_returned, errors_by_status, limit),
+    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
     config.validate()
@@ -122,6 +126,7 @@ def extract_to_raw(
 
     try:
         raw_path = _land_flights(storage, root, slot, rows)
+        stats["density_file"] = _write_density(name, config, storage, rows, capture_time)
 
         day = slot.partition_values["tech_day"]
         airport_sources: list[tuple[str, Any]] = []
@@ -177,18 +182,22 @@ def _capture(
         settings = config.extract
     else:
         used_feed, owned = _feed_for(name, config, clock_now, feed)
-        settings = extract_settings_for(name, config)
+        settings = extract_settings_for(name, config)  # each source's own cap: the plan and the splits follow it
+        if name == "demo":  # the request ceiling is politeness towards a remote source; the demo is in-process
+            settings = replace(settings, max_requests_per_s=0)
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
         # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
         jitter_seed = config.demo_seed if name == "demo" else None
         try:
-            capture = extract_world(used_feed, settings, clock=clock, seed=jitter_seed)
+            plan = _plan(config, storage, settings)
+            capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
         except BaseException:
             if owned:
                 close_feed(used_feed)
             raise
         rows = capture.rows
         stats.update(capture.stats)
+        stats.update(plan.stats())
         usage = getattr(used_feed, "usage", None)
         if callable(usage):
             stats["api_usage"] = usage()
@@ -206,6 +215,44 @@ def _figures(stats: dict[str, Any]) -> dict[str, Any]:
     """What one attempt cost and gave, for the failover record."""
     keys = ("tiles", "requests", "failed_tile_share", "flights_received", "api_usage")
     return {k: stats[k] for k in keys if k in stats}
+
+
+def _plan(config: JobConfig, storage: Storage, x: ExtractSettings) -> TilePlan:
+    """The first tiles of this capture: planned from the newest earlier capture's density, or the cold start."""
+    prior = find_prior(storage, config.data_root, config.run_slot, x.plan_max_age_h)
+    plan = make_plan(
+        prior,
+        cap=x.tile_cap,
+        fill=x.plan_fill,
+        growth=x.plan_growth,
+        cold_flights=x.cold_start_flights,
+        cold_start=x.cold_start,
+    )
+    log.info("tile plan: %s, %d tiles", plan.source, len(plan.tiles))
+    return plan
+
+
+def _write_density(
+    name: str, config: JobConfig, storage: Storage, rows: list[dict[str, str]], capture_time: datetime
+) -> str:
+    """The density the next capture plans from, written once raw has landed; '' when there is none to write.
+
+    Only feed captures plan the next one: a replayed snapshot may be of any age and coverage, so it removes the
+    slot's density instead. A failed write costs the next run its warm plan, not this run its data: logged only.
+    """
+    path = density_path(config.data_root, config.run_slot)
+    try:
+        if name == "snapshot":
+            storage.delete_tree(path.rsplit("/", 1)[0])
+            return ""
+        density = density_of_rows(
+            rows, config.extract.plan_cell_deg, slot=str(config.run_slot), capture_time=iso_utc(capture_time)
+        )
+        storage.write_bytes(path, density.to_json())
+        return path
+    except Exception as exc:  # local OSError or an S3 client error alike: the run's data is already safe
+        log.warning("density file %s not written (%s): the next capture will plan cold", path, exc)
+        return ""
 
 
 def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, str]]) -> str:

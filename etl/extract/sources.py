@@ -73,7 +73,7 @@ def feed_for(name: str, config: JobConfig, now: datetime) -> Feed:
     if name == "flightradarapi":
         from etl.extract.fr24 import FlightRadarFeed
 
-        return FlightRadarFeed(timeout_s=config.extract.timeout_s)
+        return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
     if name == "fr24api":
         from etl.extract.fr24api import Fr24ApiFeed
 

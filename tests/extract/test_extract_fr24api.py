@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from etl.config import ExtractSettings
-from etl.extract.feed import Bounds, TransientFeedError
+from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
 from etl.extract.fr24api import Fr24ApiFeed, epoch_text, on_ground_flag
 from etl.extract.tiling import extract_world
 from etl.simulate.world import World
@@ -19,7 +20,9 @@ from .helpers import flight
 
 TOKEN = "tok-3f9a1c-never-to-be-seen"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "fr24"
-NO_WAIT = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0)
+NO_WAIT = ExtractSettings(
+    backoff_base_s=0.0, backoff_max_s=0.0, blocked_backoff_base_s=0.0, blocked_backoff_max_s=0.0, max_requests_per_s=0
+)
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +158,7 @@ def test_on_ground_rule_against_fr24s_own_flag_in_real_captures():
 def test_whole_world_through_the_sdk_splits_tiles_at_its_own_limit(world):
     with serve_fr24api(world.flights, token=TOKEN) as server:
         feed = Fr24ApiFeed(TOKEN, base_url=server.base_url, limit=200)
-        capture = extract_world(feed, ExtractSettings(tile_cap=200), sleep=lambda s: None)
+        capture = extract_world(feed, replace(NO_WAIT, tile_cap=200), sleep=lambda s: None)
     assert {r["id"] for r in capture.rows} == {f["id"] for f in world.flights}
     assert capture.stats["split_tiles"] > 0 and capture.stats["failed_tiles"] == []
     # the adapter's own counts agree with what the server saw and sent
@@ -173,8 +176,9 @@ def test_whole_world_through_the_sdk_splits_tiles_at_its_own_limit(world):
 def test_rate_limits_and_server_errors_are_transient(world, status):
     with serve_fr24api(world.flights, token=TOKEN, fail_with=lambda b: status) as server:
         feed = Fr24ApiFeed(TOKEN, base_url=server.base_url)
-        with pytest.raises(TransientFeedError, match=f"HTTP {status}: simulated {status}"):
+        with pytest.raises(TransientFeedError, match=f"HTTP {status}: simulated {status}") as raised:
             feed.fetch_flights(Bounds(0, 10, 0, 10))
+    assert isinstance(raised.value, BlockedFeedError) == (status == 429)  # 429 waits the longer, blocked backoff
     assert feed.usage()["errors_by_status"] == {str(status): 1}
 
 
@@ -190,7 +194,7 @@ def test_payment_and_permission_answers_are_not_retried(world, status):
 def test_a_wrong_token_fails_once_then_sends_nothing_more(world):
     with serve_fr24api(world.flights, token=TOKEN) as server:
         feed = Fr24ApiFeed("not-the-token", base_url=server.base_url)
-        capture = extract_world(feed, ExtractSettings(concurrency=1, backoff_base_s=0.0, backoff_max_s=0.0))
+        capture = extract_world(feed, replace(NO_WAIT, concurrency=1))
     assert len(server.requests) == 1 and not server.requests[0]["authorization_ok"]
     assert capture.stats["failed_tile_share"] == 1.0 and capture.stats["tiles"] == 72
     assert (

@@ -22,7 +22,11 @@ from .helpers import flight
 NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
 T_NOW = int(NOW.timestamp())
 SLOT = RunSlot.parse("2026-11-22T14")
-QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1)
+# The 30-degree grid (6 x 12 = 72 tiles) as the cold start, so tile counts are known by hand; no waiting.
+QUICK = ExtractSettings(
+    backoff_base_s=0.0, backoff_max_s=0.0, blocked_backoff_base_s=0.0, blocked_backoff_max_s=0.0, retries=1,
+    cold_start="grid", max_requests_per_s=0,
+)  # fmt: skip
 TOKEN = "tok-3f9a1c-never-to-be-seen"
 
 
@@ -221,3 +225,17 @@ def test_the_job_publishes_which_source_served_beside_its_success_metric(monkeyp
         ("SourceFailovers", []),
         ("SuccessfulRuns", []),  # what the 'no successful run' alarm listens to, unchanged
     ]
+
+
+def test_the_official_apis_cap_lets_the_cold_plan_ask_for_the_world_in_one_request(tmp_path, monkeypatch):
+    monkeypatch.setenv("FR24_API_TOKEN", TOKEN)
+    settings = ExtractSettings(max_requests_per_s=0)  # the default cold start: 10,000 flights assumed
+    feed = SimulatedFeed([flight("a1", 51.5, -0.1, time=T_NOW), flight("a2", -33.9, 151.2, time=T_NOW)], cap=30_000)
+    config = JobConfig(data_root=str(tmp_path), run_slot=SLOT, source="fr24api", extract=settings).validate()
+    stats = extract_to_raw(config, LocalStorage(), feed=feed, now=NOW).stats
+    # 10,000 assumed flights fit one tile of 0.8 x 30,000 = 24,000: the whole world, one request
+    assert (stats["tiles_planned"], stats["requests"], feed.requests) == (1, 1, 1)
+    assert stats["plan_target_per_tile"] == 24_000 and stats["rows"] == 2
+    one = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
+    web = extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed=one, now=NOW)
+    assert web.stats["plan_target_per_tile"] == 1200  # 0.8 x 1,500: the web feed's cap plans more tiles

@@ -61,7 +61,8 @@ def runs(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("lake")
     world = World.generate(FLIGHTS, seed=9, capture_time=datetime.now(timezone.utc).replace(microsecond=0))
     quick = root.parent / "quick.json"  # no waiting between retries of a feed that only answers challenges
-    quick.write_text(json.dumps({"extract": {"retries": 1, "backoff_base_s": 0.0, "backoff_max_s": 0.0}}))
+    no_wait = {"retries": 1, "backoff_base_s": 0.0, "backoff_max_s": 0.0}
+    quick.write_text(json.dumps({"extract": {**no_wait, "blocked_backoff_base_s": 0.0, "blocked_backoff_max_s": 0.0}}))
     logs = _Collect()
     watched = [logging.getLogger(), get_logger()]  # the job's logger set up first, as a run would find it
     for logger in watched:
@@ -126,7 +127,10 @@ def test_run_source_fr24api_captures_the_whole_world_and_answers_all_eight_quest
     # the requests and flights the run records are those the server counted
     usage = extraction["api_usage"]
     assert (usage["requests"], usage["flights_returned"]) == tuple(runs["official_usage"].values())
-    assert usage["requests"] == extraction["requests"] == 72
+    # The first capture of the lake plans cold: 10,000 assumed flights fit one tile of 0.8 x 30,000 = 24,000, so
+    # the whole world is one request.
+    assert usage["requests"] == extraction["requests"] == extraction["tiles_planned"] == 1
+    assert extraction["plan_source"] == "cold start"
     for table in GOLD_TABLES:  # every question has an answer (rank 1)
         rows = spark.read.parquet(table_partition(str(runs["root"]), "gold", table, RunSlot.parse(OFFICIAL)))
         assert rows.where("rank = 1").count() >= 1, table
@@ -161,11 +165,13 @@ def test_failover_from_a_feed_answering_only_challenges_serves_the_run_from_fr24
     sources = manifest["extraction"]["sources"]
     assert sources["order"] == ["flightradarapi", "fr24api"] and sources["served"] == "fr24api"
     blocked, served = sources["attempts"]
-    assert blocked["outcome"] == "unusable" and blocked["requests"] == runs["challenged_requests"] == 144
+    tiles = blocked["tiles"]
+    assert blocked["outcome"] == "unusable" and blocked["requests"] == 2 * tiles == runs["challenged_requests"]
     assert blocked["reason"] == (
-        "source health: 72 of 72 tiles failed (100% > max_failed_tile_share 50%); nothing written"
+        f"source health: {tiles} of {tiles} tiles failed (100% > max_failed_tile_share 50%); nothing written"
     )
-    assert served["outcome"] == "served" and served["requests"] == runs["failover_api_requests"] == 72
+    # warm plan from the previous slot's 4,000 flights: 4,400 with growth, far under 24,000, so one tile
+    assert served["outcome"] == "served" and served["requests"] == runs["failover_api_requests"] == 1
     for table in GOLD_TABLES:
         assert _gold(spark, runs["root"], table, FAILOVER) == _gold(spark, runs["root"], table, OFFICIAL), table
     events = [json.loads(line) for line in runs["logs"] if line.startswith("{")]
