@@ -25,8 +25,9 @@ ENV = {
     "EMR_PRIMARY_SECURITY_GROUP": "sg-primary",
     "EMR_CORE_SECURITY_GROUP": "sg-core",
     "EMR_PRIMARY_INSTANCE_TYPES": "m7g.xlarge,m6g.xlarge",
+    "EMR_PRIMARY_MARKET": "on-demand",
     "EMR_CORE_INSTANCE_TYPES": "m7g.xlarge",
-    "EMR_CORE_CAPACITY": "2",
+    "EMR_CORE_CAPACITY": "0",
     "EMR_IDLE_TIMEOUT_SECONDS": "900",
     "JOB_MAIN_URI": "s3://assets/main.py",
     "JOB_CODE_URI": "s3://assets/etl.zip",
@@ -34,6 +35,7 @@ ENV = {
     "JOB_DATA_ROOT": "s3://data-bucket",
     "BOOTSTRAP_SCRIPT_URI": "s3://assets/bootstrap.sh",
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://assets/requirements.txt",
+    "BOOTSTRAP_WHEELS_URI": "s3://assets/wheels.zip",
 }
 EVENT = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-22T14:00:00Z"}
 
@@ -48,7 +50,17 @@ def _fleet_types(*types: str) -> list[dict[str, Any]]:
     return [{"InstanceType": t, "WeightedCapacity": 1, "EbsConfiguration": ebs} for t in types]
 
 
-# Written out by hand from issue 4 item 5: what the 14:00 slot's cluster must be asked for.
+SPOT_THEN_ON_DEMAND = {
+    "SpotSpecification": {
+        "TimeoutDurationMinutes": 10,
+        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
+        "AllocationStrategy": "price-capacity-optimized",
+    },
+    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
+}
+
+# Written out by hand from issue 4 item 5 and issue 13 item 1: what the 14:00 slot's cluster must be asked for,
+# one on-demand node and no core fleet.
 EXPECTED_REQUEST = {
     "Name": "flight-kpis-2026-11-22T14",
     "ReleaseLabel": "emr-7.13.0",
@@ -68,21 +80,6 @@ EXPECTED_REQUEST = {
                 "InstanceTypeConfigs": _fleet_types("m7g.xlarge", "m6g.xlarge"),
                 "LaunchSpecifications": {"OnDemandSpecification": {"AllocationStrategy": "lowest-price"}},
             },
-            {
-                "Name": "core",
-                "InstanceFleetType": "CORE",
-                "TargetOnDemandCapacity": 0,
-                "TargetSpotCapacity": 2,
-                "InstanceTypeConfigs": _fleet_types("m7g.xlarge"),
-                "LaunchSpecifications": {
-                    "SpotSpecification": {
-                        "TimeoutDurationMinutes": 10,
-                        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
-                        "AllocationStrategy": "price-capacity-optimized",
-                    },
-                    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
-                },
-            },
         ],
         "Ec2SubnetIds": ["subnet-aaa", "subnet-bbb"],
         "EmrManagedMasterSecurityGroup": "sg-primary",
@@ -96,7 +93,7 @@ EXPECTED_REQUEST = {
             "Name": "install-job-dependencies",
             "ScriptBootstrapAction": {
                 "Path": "s3://assets/bootstrap.sh",
-                "Args": ["s3://assets/requirements.txt", "/usr/bin/python3.11"],
+                "Args": ["s3://assets/requirements.txt", "s3://assets/wheels.zip", "/usr/bin/python3.11"],
             },
         }
     ],
@@ -184,6 +181,33 @@ def test_cluster_is_created_with_exactly_the_intended_request(emr: Any) -> None:
     assert action["ScriptPath"] == "s3://assets/bootstrap.sh"
 
 
+def test_spot_primary_and_core_fleet_when_configured(emr: Any) -> None:
+    env = {**ENV, "EMR_PRIMARY_MARKET": "spot", "EMR_CORE_CAPACITY": "3", "EMR_CORE_INSTANCE_TYPES": "r7g.xlarge"}
+
+    result = trigger(EVENT, emr=emr, environ=env)
+
+    (request,) = emr.sent_requests
+    assert request["Instances"]["InstanceFleets"] == [
+        {
+            "Name": "primary",
+            "InstanceFleetType": "MASTER",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 1,
+            "InstanceTypeConfigs": _fleet_types("m7g.xlarge", "m6g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        },
+        {
+            "Name": "core",
+            "InstanceFleetType": "CORE",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 3,
+            "InstanceTypeConfigs": _fleet_types("r7g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        },
+    ]
+    assert result["status"] == "started"
+
+
 def test_second_trigger_for_an_active_slot_starts_nothing(emr: Any, caplog: pytest.LogCaptureFixture) -> None:
     first = trigger(EVENT, emr=emr, environ=ENV)
     caplog.set_level("INFO", logger=handler_module.__name__)
@@ -248,7 +272,13 @@ def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
         (
             "EMR_IDLE_TIMEOUT_SECONDS",
             "30",
-            "environment variable EMR_IDLE_TIMEOUT_SECONDS=30 is not between 60 and 604800",
+            "environment variable EMR_IDLE_TIMEOUT_SECONDS='30': idle timeout 30 s is not between 60 s and 604800 s",
+        ),
+        (
+            "EMR_CORE_CAPACITY",
+            "-1",
+            "environment variable EMR_CORE_CAPACITY='-1': core_capacity -1 is not between 0 (the primary node alone) "
+            "and 64",
         ),
         ("EMR_SUBNET_IDS", " , ", "environment variable EMR_SUBNET_IDS lists nothing"),
     ],
