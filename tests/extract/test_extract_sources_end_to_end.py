@@ -19,7 +19,7 @@ import pytest
 from etl.cli import main
 from etl.columns import GOLD_TABLES
 from etl.layout import RunSlot, table_partition
-from etl.log import JsonLinesFormatter, get_logger
+from etl.log import JsonLinesFormatter
 from etl.simulate.feed import SimulatedFeed
 from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
@@ -63,8 +63,8 @@ def runs(spark, tmp_path_factory):
     quick = root.parent / "quick.json"  # no waiting between retries of a feed that only answers challenges
     no_wait = {"retries": 1, "backoff_base_s": 0.0, "backoff_max_s": 0.0}
     quick.write_text(json.dumps({"extract": {**no_wait, "blocked_backoff_base_s": 0.0, "blocked_backoff_max_s": 0.0}}))
-    logs = _Collect()
-    watched = [logging.getLogger(), get_logger()]  # the job's logger set up first, as a run would find it
+    logs = _Collect()  # what other libraries log (the SDK, httpx); the job's own events are on the run's stdout
+    watched = [logging.getLogger()]
     for logger in watched:
         logger.addHandler(logs)
     for name in ("fr24sdk", "httpx"):  # as a user debugging the run would: the SDK must still hide the token
@@ -107,7 +107,17 @@ def runs(spark, tmp_path_factory):
         "failover": failover,
         "challenged_requests": challenged_requests,
         "failover_api_requests": failover_api_requests,
-        "logs": logs.lines,
+        # every log line: the libraries', each run's JSON events (stdout is not a terminal here), its log files
+        "logs": [
+            *logs.lines,
+            *(line for _, out in (official, web_run, failover) for line in out.splitlines()),
+            *(
+                line
+                for path in sorted(root.glob("logs/**/*"))
+                if path.is_file()
+                for line in path.read_text().splitlines()
+            ),
+        ],
     }
 
 
@@ -176,7 +186,7 @@ def test_failover_from_a_feed_answering_only_challenges_serves_the_run_from_fr24
     assert served["outcome"] == "served" and served["requests"] == runs["failover_api_requests"] == 1
     for table in GOLD_TABLES:
         assert _gold(spark, runs["root"], table, FAILOVER) == _gold(spark, runs["root"], table, OFFICIAL), table
-    events = [json.loads(line) for line in runs["logs"] if line.startswith("{")]
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert {"event": "source_failover", "served": "fr24api", "unusable": ["flightradarapi"]}.items() <= next(
         e for e in events if e.get("event") == "source_failover"
     ).items()
