@@ -14,8 +14,9 @@ Decisions, shared by every table:
 - Airline with no known country: left out of `top_models_by_airline_country` (no "Unknown" pseudo-country);
   it still counts, by ICAO code, in the other airline tables, with a null name if no list knows it.
 - Unknown aircraft type: left out of the manufacturer and model tables.
-- Continents: the airport's country's continent (`etl.reference.countries`: one continent per country by UN M49,
-  e.g. Russia -> Europe, Turkey -> Asia); per-continent tables use the origin airport's continent.
+- Continents: the airport's country's continent (`etl.reference.countries`: one continent per country, by
+  country_converter's Continent_7, e.g. Russia -> Europe, Turkey -> Asia); per-continent tables use the origin
+  airport's continent.
 - `airport_flow_imbalance` counts every airport code seen (name null if the reference does not know it);
   difference = outgoing - incoming, ranked by |difference| desc, then airport code.
 """
@@ -27,7 +28,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.enrich import enrich_live_flights
+from etl.enrich import SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
 
 TOP_MODELS_PER_COUNTRY = 3
@@ -179,6 +180,9 @@ def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
         "destination_continent": F.col("destination_continent").isNotNull(),
         "airline_name": F.col("airline_name").isNotNull(),
         "airline_country": F.col("airline_country").isNotNull(),
+        # The two parts of airline_country: from the project airline table, from the aircraft's registrations.
+        "airline_country_from_table": F.col("airline_country_source") == F.lit(SOURCE_TABLE),
+        "airline_country_from_registrations": F.col("airline_country_source") == F.lit(SOURCE_REGISTRATIONS),
         "aircraft_manufacturer": F.col("manufacturer").isNotNull(),
         "aircraft_model": F.col("aircraft_model").isNotNull(),
     }
@@ -188,6 +192,17 @@ def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
     ).first()
     total = int(row["_live"]) if row is not None else 0
     return {name: (round(int(row[name] or 0) / total, 6) if total and row is not None else 0.0) for name in checks}
+
+
+def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, int]:
+    """Airlines with live flights by where their country comes from: table, registrations, or none."""
+    live = enrich_live_flights(silver, refs).where(F.col("airline_icao").isNotNull())
+    per_airline = live.select("airline_icao", F.coalesce("airline_country_source", F.lit("none")).alias("source"))
+    counts = {
+        row["source"]: int(row["airlines"])
+        for row in per_airline.distinct().groupBy("source").agg(F.count(F.lit(1)).alias("airlines")).collect()
+    }
+    return {source: counts.get(source, 0) for source in (SOURCE_TABLE, SOURCE_REGISTRATIONS, "none")}
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:
