@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from etl.columns import GOLD_TABLES
-from etl.layout import RunSlot, table_partition
+from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
+from etl.layout import RunSlot
 from etl.log import JsonLinesFormatter
 from etl.simulate.feed import SimulatedFeed
 from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
+from etl.tables import read_table
 
 from .fr24api_server import serve_fr24api
 
@@ -124,7 +125,7 @@ def runs(spark, tmp_path_factory):
 def _gold(spark, root: Path, table: str, slot: str) -> list[tuple]:
     """A gold table's rows, doubles to the millimetre: a sum of doubles depends on the order rows arrive in, and
     each source tiles (so orders) the same flights differently, e.g. 3954.8583465000743 vs 3954.858346500069 km."""
-    df = spark.read.parquet(table_partition(str(root), "gold", table, RunSlot.parse(slot)))
+    df = read_table(spark, str(root), "gold", table, [RunSlot.parse(slot)]).select(*GOLD_SCHEMAS[table])
     return sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in df.collect())
 
 
@@ -144,15 +145,14 @@ def test_run_source_fr24api_captures_the_whole_world_and_answers_all_eight_quest
     assert usage["requests"] == extraction["requests"] == extraction["tiles_planned"] == 1
     assert extraction["plan_source"] == "cold start"
     for table in GOLD_TABLES:  # every question has an answer (rank 1)
-        rows = spark.read.parquet(table_partition(str(runs["root"]), "gold", table, RunSlot.parse(OFFICIAL)))
+        rows = read_table(spark, str(runs["root"]), "gold", table, [RunSlot.parse(OFFICIAL)])
         assert rows.where("rank = 1").count() >= 1, table
     # Q1, counted here from the world's own records: airborne tracks with an airline code, per airline
     live = Counter(
         f["airline_icao"] for f in runs["world"].flights if f["on_ground"] == "0" and f["airline_icao"]
     ).most_common()
-    top = spark.read.parquet(
-        table_partition(str(runs["root"]), "gold", "airline_most_live_flights", RunSlot.parse(OFFICIAL))
-    ).where("rank = 1")
+    top = read_table(spark, str(runs["root"]), "gold", "airline_most_live_flights", [RunSlot.parse(OFFICIAL)])
+    top = top.where("rank = 1")
     [(airline, flights)] = [(r["airline_icao"], r["live_flights"]) for r in top.collect()]
     assert flights == live[0][1] and (airline, flights) in live
 
