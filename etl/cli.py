@@ -13,6 +13,7 @@ from typing import Any
 from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
+from etl.quality import QualityReport
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="console: stage lines and answers for a person; json: JSON lines only on stdout; "
         "auto (default): console on a terminal, json otherwise. The JSON log also goes to <data-root>/logs/",
     )
+    run.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        default=None,
+        help="publish even when the quality gate fails, with status 'degraded' (replaying partial captures)",
+    )
     _add_read_arguments(commands.add_parser("show", help="print each KPI's answer and top 5"))
     report = commands.add_parser("report", help="write a self-contained HTML dashboard")
     _add_read_arguments(report)
@@ -101,18 +108,22 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         "spark_master": args.spark_master,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if getattr(args, "allow_degraded", None):
+        quality = values.get("quality", {})
+        values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
     return JobConfig.from_dict(values)
 
 
 def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
-    from etl.manifest import latest_manifest
+    from etl.manifest import PUBLISHED, latest_manifest
     from etl.storage import storage_for
 
     if text:
         return RunSlot.parse(text)
-    latest = latest_manifest(storage_for(data_root), data_root)
+    # A degraded run was published: it is readable, and `show` and the report say it is degraded.
+    latest = latest_manifest(storage_for(data_root), data_root, status=PUBLISHED)
     if latest is None:
-        raise JobError(f"no successful run under {data_root}/runs: run `python -m etl run` first")
+        raise JobError(f"no published run under {data_root}/runs: run `python -m etl run` first")
     return RunSlot.parse(latest["run_slot"])
 
 
@@ -195,5 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except JobError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        report = getattr(exc, "report", None)
+        if isinstance(report, QualityReport):
+            print("quality checks (value vs threshold); nothing was published:", file=sys.stderr)
+            print("\n".join(report.lines()), file=sys.stderr)
         return EXIT_FAILED
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -82,6 +83,70 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """The quality gate between the KPIs and publication (`etl.quality`); README "Quality gate" says why each value."""
+
+    min_silver_rows: int = 1  # usable rows after cleaning
+    min_live_flights: int = 1  # airborne aircraft
+    max_quarantine_share: float = 0.05  # quarantined rows over raw rows
+    # mapping -> floor (0..1) over the live flights carrying the code it maps; merged over the defaults, 0 disables
+    coverage_floors: dict[str, float] = field(default_factory=dict)
+    check_kpi_inputs: bool = True  # fail when a column a KPI needs is absent from the capture
+    allow_degraded: bool = False  # publish a failing slot anyway, with status `degraded`
+
+    def floors(self) -> dict[str, float]:
+        """Every mapping's floor: the defaults, overridden by coverage_floors."""
+        from etl.quality import DEFAULT_COVERAGE_FLOORS
+
+        return {**DEFAULT_COVERAGE_FLOORS, **self.coverage_floors}
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value."""
+        from etl.quality import DEFAULT_COVERAGE_FLOORS
+
+        if not isinstance(self.coverage_floors, dict):
+            raise ConfigError("quality: coverage_floors must be an object of mapping -> floor")
+        unknown = sorted(set(self.coverage_floors) - set(DEFAULT_COVERAGE_FLOORS))
+        if unknown:
+            raise ConfigError(
+                f"quality: unknown coverage floor(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_COVERAGE_FLOORS)}"
+            )
+        checks = [
+            (_is_int(self.min_silver_rows) and self.min_silver_rows >= 0, "min_silver_rows must be an integer >= 0"),
+            (_is_int(self.min_live_flights) and self.min_live_flights >= 0, "min_live_flights must be an integer >= 0"),
+            (_is_share(self.max_quarantine_share), "max_quarantine_share must be in [0, 1]"),
+            (isinstance(self.check_kpi_inputs, bool), "check_kpi_inputs must be true or false"),
+            (isinstance(self.allow_degraded, bool), "allow_degraded must be true or false"),
+        ]
+        checks += [(_is_share(v), f"coverage floor {k} must be in [0, 1]") for k, v in self.coverage_floors.items()]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"quality: {message}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_share(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _settings(cls: Any, section: str, values: Any) -> Any:
+    """A settings dataclass from a JSON object, refusing unknown keys with a one-line error."""
+    if not isinstance(values, dict):
+        return values
+    known = {f.name for f in fields(cls)}
+    bad = sorted(set(values) - known)
+    if bad:
+        raise ConfigError(f"unknown {section} setting(s): {', '.join(bad)}")
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{section} settings: {exc}") from None
+
+
+@dataclass(frozen=True)
 class JobConfig:
     """Everything one run needs. The run slot only says where results go; the data says when it was captured."""
 
@@ -94,7 +159,11 @@ class JobConfig:
     demo_seed: int = 20261122
     feed_url: str | None = None  # live: the feed endpoint FlightRadarAPI asks instead of FR24's (a proxy, a mirror)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
-    metrics_namespace: str | None = None  # when set, a CloudWatch success metric is published
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    metrics_namespace: str | None = None  # when set, the run's figures are published as CloudWatch metrics
+    # SNS topic told the one-line reason of a failed or degraded run: an ARN, or a bare topic name resolved in the
+    # account and region the job runs in (the deployed job config holds the name: the ARN is only known at deploy).
+    alerts_topic: str | None = None
     spark_master: str | None = None  # None: whatever spark-submit or the environment says
     fr24api_url: str | None = (
         None  # the official API's base URL; None: fr24sdk's own (https://fr24api.flightradar24.com)
@@ -125,6 +194,11 @@ class JobConfig:
         if not 1 <= self.demo_flights <= 5_000_000:
             raise ConfigError("demo_flights must be between 1 and 5,000,000")
         self.extract.validate()
+        self.quality.validate()
+        if self.alerts_topic is not None and not re.fullmatch(
+            r"(arn:[\w-]+:sns:[\w-]+:\d{12}:)?[\w-]{1,256}", self.alerts_topic
+        ):
+            raise ConfigError(f"alerts_topic {self.alerts_topic!r} is neither an SNS topic ARN nor a topic name")
         return self
 
     def _validate_sources(self) -> None:
@@ -172,16 +246,8 @@ class JobConfig:
         data["sources"] = tuple(sources)
         if sources and "source" in data and canonical_source(str(data["source"])) != canonical_source(sources[0]):
             raise ConfigError(f"source {data['source']!r} is not the first of sources {list(sources)}: drop one")
-        extract = data.get("extract", {})
-        if isinstance(extract, dict):
-            known_x = {f.name for f in fields(ExtractSettings)}
-            bad = sorted(set(extract) - known_x)
-            if bad:
-                raise ConfigError(f"unknown extract setting(s): {', '.join(bad)}")
-            try:
-                data["extract"] = ExtractSettings(**extract)
-            except TypeError as exc:
-                raise ConfigError(f"extract settings: {exc}") from None
+        data["extract"] = _settings(ExtractSettings, "extract", data.get("extract", {}))
+        data["quality"] = _settings(QualitySettings, "quality", data.get("quality", {}))
         return cls(**data).validate()
 
     @classmethod

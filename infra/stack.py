@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.config import PipelineConfig
-from infra.constructs.alarms import Alarms
+from infra.constructs.alarms import Alarms, topic_name
 from infra.constructs.catalog import Catalog
 from infra.constructs.code_delivery import CodeDelivery
 from infra.constructs.dashboard import Dashboard
@@ -92,6 +92,14 @@ class FlightKpisStack(Stack):
             function=trigger.function,
             dead_letter_queue=trigger.dead_letter_queue,
         )
+        # The job tells the topic why a run failed or was degraded (etl/metrics.py): publish, and the topic's key.
+        # Written out rather than topic.grant_publish, which also grants the key's `kms:GenerateDataKey*` wildcard.
+        profile.instance_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PublishRunAlerts", actions=["sns:Publish"], resources=[self.alarms.topic.topic_arn]
+            )
+        )
+        self.alarms.key.grant(profile.instance_role, "kms:Decrypt", "kms:GenerateDataKey")
 
         self.catalog = Catalog(
             self,
@@ -227,7 +235,12 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path
     build_dir.mkdir(parents=True, exist_ok=True)
     job_config = build_dir / "job_config.json"
     # No data_root and no run_slot: the step passes both (the bucket name is only known at deploy time).
-    values: dict[str, Any] = {"source": config.source_order[0], "metrics_namespace": config.metrics_namespace}
+    values: dict[str, Any] = {
+        "source": config.source_order[0],
+        "metrics_namespace": config.metrics_namespace,
+        # A name, not an ARN: the ARN holds the account and region, unknown when this file is written.
+        "alerts_topic": topic_name(config.project),
+    }
     if config.job_sources:
         values["sources"] = list(config.job_sources)
     if config.fr24api_token_secret_name:  # the job reads the token from there; the value never passes through here

@@ -31,12 +31,22 @@ class Freshness:
         return self.stale_rows / dated if dated else 0.0
 
 
+_MAX_EPOCH_S = 4_102_444_800  # 2100-01-01T00:00:00Z
+
+
 def _epoch(text: str) -> float | None:
+    """Epoch seconds of a position time, read as clean reads it: epoch s, epoch ms past 2100 in s, or ISO-8601."""
     try:
         value = float(text)
     except (TypeError, ValueError):
-        return None
-    return value if value > 0 else None
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except (TypeError, ValueError, AttributeError):
+            return None
+        value = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    if value >= _MAX_EPOCH_S:
+        value /= 1000  # milliseconds
+    return value if 0 < value < _MAX_EPOCH_S else None
 
 
 def measure_freshness(rows: list[dict[str, str]], stale_after_s: float, *, now: datetime | None = None) -> Freshness:

@@ -95,7 +95,7 @@ def extract_to_raw(
     plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
     plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
     api_usage (fr24api: requests, flights_returned, errors_by_status, limit),
-    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns, renamed_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -176,6 +176,7 @@ def _capture(
             snapshot_format=snap.format,
             snapshot_missing_optional=snap.missing_optional,
             snapshot_ignored_columns=snap.ignored_columns,
+            snapshot_renamed_columns=snap.renamed_columns,
             flights_received=received,
             duplicates_removed=received - len(rows),
         )

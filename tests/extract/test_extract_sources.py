@@ -205,26 +205,22 @@ def test_an_empty_token_secret_hands_over_to_the_next_source(tmp_path, monkeypat
     assert "put-secret-value --secret-id flight-kpis/fr24api-token" in first["reason"]
 
 
-def test_the_job_publishes_which_source_served_beside_its_success_metric(monkeypatch, tmp_path):
-    import boto3
-    from moto import mock_aws
+def test_a_successful_run_names_the_source_that_served_it_in_its_metrics():
+    from etl.metrics import run_metrics
 
-    from etl.pipeline import _publish_success_metric
-
-    _aws(monkeypatch)
-    config = _config(tmp_path, metrics_namespace="FlightKpis")
     extraction = {
         "source": "fr24api",
         "sources": {"attempts": [{"source": "flightradarapi", "outcome": "unusable"}, {"outcome": "served"}]},
     }
-    with mock_aws():
-        _publish_success_metric(config, extraction)
-        metrics = boto3.client("cloudwatch", region_name="eu-west-1").list_metrics(Namespace="FlightKpis")["Metrics"]
-    assert sorted((m["MetricName"], m.get("Dimensions", [])) for m in metrics) == [
-        ("RunsBySource", [{"Name": "Source", "Value": "fr24api"}]),
-        ("SourceFailovers", []),
-        ("SuccessfulRuns", []),  # what the 'no successful run' alarm listens to, unchanged
-    ]
+    data = run_metrics({"status": "succeeded", "extraction": extraction})
+    names = {
+        (d["MetricName"], tuple((x["Name"], x["Value"]) for x in d.get("Dimensions", []))): d["Value"] for d in data
+    }
+    assert names[("RunsBySource", (("Source", "fr24api"),))] == 1.0
+    assert names[("SourceFailovers", ())] == 1.0
+    assert names[("SuccessfulRuns", ())] == 1.0
+    failed = run_metrics({"status": "failed", "extraction": extraction})
+    assert not any(d["MetricName"] in ("RunsBySource", "SourceFailovers") for d in failed)
 
 
 def test_the_official_apis_cap_lets_the_cold_plan_ask_for_the_world_in_one_request(tmp_path, monkeypatch):

@@ -41,6 +41,7 @@ def test_source_fr24api_creates_one_empty_secret_named_for_the_job(with_fr24api:
     assert "SecretString" not in secret["Properties"] and "GenerateSecretString" not in secret["Properties"]
     assert secret["DeletionPolicy"] == "Retain"
     assert _job_config(with_fr24api) == {
+        "alerts_topic": "flight-kpis-alarms",
         "fr24api_token_secret": SECRET_NAME,
         "metrics_namespace": "FlightKpis",
         "source": "fr24api",
