@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from etl.layout import RunSlot
 
-SOURCES = ("demo", "live", "snapshot")
+SOURCES = ("demo", "flightradarapi", "fr24api", "snapshot")
+# `live` is the name FlightRadarAPI's web feed had before the official API became a second source; it still works.
+SOURCE_ALIASES = {"live": "flightradarapi"}
+FR24API_MAX_LIMIT = 30_000  # the most flights one live flight-positions request of the official API may ask for
+
+
+def canonical_source(name: str) -> str:
+    """The source a name stands for: `live` -> `flightradarapi`; other names as they are."""
+    return SOURCE_ALIASES.get(name, name)
 
 
 class ConfigError(ValueError):
@@ -143,7 +152,8 @@ class JobConfig:
 
     data_root: str
     run_slot: RunSlot
-    source: str = "demo"  # demo | live | snapshot
+    source: str = "demo"  # demo | flightradarapi (alias: live) | fr24api | snapshot; the first source tried
+    sources: tuple[str, ...] = ()  # failover order, e.g. ("flightradarapi", "fr24api"); empty: `source` alone
     snapshot_path: str | None = None
     demo_flights: int = 20_000
     demo_seed: int = 20261122
@@ -155,20 +165,30 @@ class JobConfig:
     # account and region the job runs in (the deployed job config holds the name: the ARN is only known at deploy).
     alerts_topic: str | None = None
     spark_master: str | None = None  # None: whatever spark-submit or the environment says
+    fr24api_url: str | None = (
+        None  # the official API's base URL; None: fr24sdk's own (https://fr24api.flightradar24.com)
+    )
+    fr24api_token_env: str = "FR24_API_TOKEN"  # environment variable holding the API token (local runs)
+    fr24api_token_secret: str | None = None  # Secrets Manager name or ARN of the token (AWS); wins over the variable
+    fr24api_limit: int = FR24API_MAX_LIMIT  # flights asked for per request: the tile cap of the fr24api source
+
+    def __post_init__(self) -> None:
+        # `sources` alone is enough: `source`, left at its default, names the first of them.
+        if self.sources and self.source == "demo":
+            object.__setattr__(self, "source", self.sources[0])
+
+    def source_order(self) -> tuple[str, ...]:
+        """The sources to try, in order, by their canonical names."""
+        return tuple(canonical_source(s) for s in (self.sources or (self.source,)))
 
     def validate(self) -> JobConfig:
         """Raise ConfigError naming the first bad value; return self."""
         if not self.data_root:
             raise ConfigError("data_root is empty: give a local folder or an s3:// URI")
-        if self.source not in SOURCES:
-            raise ConfigError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
-        if self.source == "snapshot" and not self.snapshot_path:
-            raise ConfigError("source 'snapshot' needs snapshot_path")
-        if self.source != "snapshot" and self.snapshot_path:
-            raise ConfigError(f"snapshot_path is only used with source 'snapshot', not {self.source!r}")
+        self._validate_sources()
         if self.feed_url is not None:
-            if self.source != "live":
-                raise ConfigError(f"feed_url is only used with source 'live', not {self.source!r}")
+            if "flightradarapi" not in self.source_order():
+                raise ConfigError(f"feed_url is only used with source 'live' (flightradarapi), not {self.source!r}")
             if not self.feed_url.startswith(("http://", "https://")):
                 raise ConfigError(f"feed_url {self.feed_url!r} is not an http:// or https:// URL")
         if not 1 <= self.demo_flights <= 5_000_000:
@@ -180,6 +200,31 @@ class JobConfig:
         ):
             raise ConfigError(f"alerts_topic {self.alerts_topic!r} is neither an SNS topic ARN nor a topic name")
         return self
+
+    def _validate_sources(self) -> None:
+        names = ", ".join((*SOURCES, *SOURCE_ALIASES))
+        for name in (self.source, *self.sources):
+            if canonical_source(name) not in SOURCES:
+                raise ConfigError(f"source {name!r} is not one of {names}")
+        order = self.source_order()
+        if self.sources and canonical_source(self.source) != order[0]:
+            raise ConfigError(f"source {self.source!r} is not the first of sources {list(self.sources)}: drop one")
+        if len(set(order)) != len(order):
+            raise ConfigError(f"sources {list(self.sources)} name a source twice")
+        if "snapshot" in order and not self.snapshot_path:
+            raise ConfigError("source 'snapshot' needs snapshot_path")
+        if "snapshot" not in order and self.snapshot_path:
+            raise ConfigError(f"snapshot_path is only used with source 'snapshot', not {self.source!r}")
+        if not 1 <= self.fr24api_limit <= FR24API_MAX_LIMIT:
+            raise ConfigError(f"fr24api_limit must be between 1 and {FR24API_MAX_LIMIT:,}")
+        if self.fr24api_url is not None and not self.fr24api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"fr24api_url {self.fr24api_url!r} is not an http(s) URL")
+        # The token itself is never read here beyond "is it set", and never put in a message.
+        if "fr24api" in order and not self.fr24api_token_secret and not os.environ.get(self.fr24api_token_env):
+            raise ConfigError(
+                f"source 'fr24api' needs an API token: set the {self.fr24api_token_env} environment variable "
+                "(or fr24api_token_secret, a Secrets Manager secret, on AWS)"
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> JobConfig:
@@ -193,6 +238,14 @@ class JobConfig:
             raise ConfigError("job config needs data_root and run_slot")
         if isinstance(data["run_slot"], str):
             data["run_slot"] = RunSlot.parse(data["run_slot"])
+        sources = data.get("sources") or ()
+        if isinstance(sources, str):
+            sources = [s for s in (part.strip() for part in sources.split(",")) if s]
+        if not isinstance(sources, (list, tuple)) or not all(isinstance(s, str) for s in sources):
+            raise ConfigError('sources must be a list of source names, e.g. ["flightradarapi", "fr24api"]')
+        data["sources"] = tuple(sources)
+        if sources and "source" in data and canonical_source(str(data["source"])) != canonical_source(sources[0]):
+            raise ConfigError(f"source {data['source']!r} is not the first of sources {list(sources)}: drop one")
         data["extract"] = _settings(ExtractSettings, "extract", data.get("extract", {}))
         data["quality"] = _settings(QualitySettings, "quality", data.get("quality", {}))
         return cls(**data).validate()
@@ -217,4 +270,5 @@ class JobConfig:
         """JSON-ready values, for the run manifest."""
         values = asdict(self)
         values["run_slot"] = str(self.run_slot)
+        values["sources"] = list(self.sources)  # as JSON reads it back
         return values

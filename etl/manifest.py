@@ -47,6 +47,7 @@ def versions(spark_version: str | None = None) -> dict[str, str | None]:
         "python": platform.python_version(),
         "spark": spark_version,
         "flightradarapi": _version("FlightRadarAPI"),
+        "fr24sdk": _version("fr24sdk"),
     }
 
 

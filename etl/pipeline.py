@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from etl.columns import GOLD_TABLES
-from etl.config import JobConfig
+from etl.config import JobConfig, canonical_source
 from etl.errors import JobError
 from etl.extract import extract_to_raw
 from etl.extract.feed import Feed
@@ -89,7 +89,7 @@ def run(
     *,
     spark: SparkSession | None = None,
     storage: Storage | None = None,
-    feed: Feed | None = None,
+    feed: Feed | Mapping[str, Feed] | None = None,
 ) -> dict[str, Any]:
     """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
@@ -105,7 +105,7 @@ def run(
     manifest = Manifest(
         run_id=new_run_id(config.run_slot, started),
         run_slot=config.run_slot,
-        source=config.source,
+        source=canonical_source(config.source),  # until a source serves the run
         started_at=started,
         config=config.to_dict(),
     )
@@ -120,6 +120,7 @@ def run(
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
         manifest.extraction = landing.stats
+        manifest.source = landing.stats["source"]  # with failover, the source that served the run
         manifest.outputs["raw"] = landing.raw_flights_path
 
         with _timed(manifest, "spark_start"):
