@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from etl.geo import haversine_km_py
+
 # Busy airports by region with a relative traffic weight (a rough share of daily movements).
 AIRPORTS_BY_REGION: dict[str, tuple[tuple[str, int], ...]] = {
     "NA": (
@@ -324,13 +326,6 @@ def _weighted(rows: tuple, weight_index: int = -1) -> tuple[list, list[int]]:
     return items, cumulative
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
-
-
 def _num(value: float, digits: int = 4) -> str:
     """A coordinate as the feed's JSON number reads back in Python: `45.808`, `180.0`."""
     return repr(round(value, digits))
@@ -415,7 +410,7 @@ def _iter_routed(
         dlat, dlon, _ = positions[destination]
         distance = distances.get((origin, destination))
         if distance is None:
-            distance = distances[(origin, destination)] = _haversine_km(olat, olon, dlat, dlon)
+            distance = distances[(origin, destination)] = haversine_km_py(olat, olon, dlat, dlon)
         on_ground = rand() < 0.08
         # Climbs, descents, holds and approaches are slow: a 2-hour flight spends some 45 % of its time within
         # ~250 km of an airport, so a snapshot finds that share of aircraft there, not an even spread along routes.
@@ -530,7 +525,7 @@ def _gravity_destinations() -> dict[str, tuple[list[str], list[float]]]:
                 if destination == origin:
                     continue
                 dlat, dlon, _ = positions[destination]
-                total += weight / (1 + (_haversine_km(olat, olon, dlat, dlon) / GRAVITY_KM) ** 2)
+                total += weight / (1 + (haversine_km_py(olat, olon, dlat, dlon) / GRAVITY_KM) ** 2)
                 items.append(destination)
                 cumulative.append(total)
             out[origin] = (items, cumulative)

@@ -12,11 +12,9 @@ from datetime import datetime
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
-from etl.enrich import haversine_km
 from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
 from etl.reference import AIRPORTS_CSV_COLUMNS, References, normalise_airports
 
@@ -215,10 +213,3 @@ def test_mapping_coverage_shares_of_live_flights(silver, refs):
 
 def test_airline_country_sources_count_airlines(silver, refs):
     assert airline_country_sources(silver, refs) == {"table": 2, "registrations": 0, "none": 1}
-
-
-def test_haversine_known_city_pair(spark):
-    # Paris CDG (49.0097, 2.5479) to New York JFK (40.6413, -73.7781): about 5,833.5 km on a 6371.0088 km sphere.
-    point = [F.lit(v) for v in (49.0097, 2.5479, 40.6413, -73.7781)]
-    row = spark.range(1).select(haversine_km(*point).alias("d")).first()
-    assert row["d"] == pytest.approx(5833.5, abs=0.5)
