@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from etl.extract.reference import airportsdata_airports
 from etl.geo import haversine_km_py
 
 # Busy airports by region with a relative traffic weight (a rough share of daily movements).
@@ -303,14 +304,12 @@ class Airline:
 @lru_cache(maxsize=1)
 def airport_positions() -> dict[str, tuple[float, float, str]]:
     """IATA -> (latitude, longitude, ISO country) of the simulator's airports, from the airportsdata package."""
-    import airportsdata
-
-    known = airportsdata.load("IATA")
+    known = {row["iata"]: row for row in airportsdata_airports()}
     out = {}
     for airports in AIRPORTS_BY_REGION.values():
         for iata, _ in airports:
             row = known[iata]
-            out[iata] = (float(row["lat"]), float(row["lon"]), row["country"])
+            out[iata] = (float(row["latitude"]), float(row["longitude"]), row["country"])
     return out
 
 

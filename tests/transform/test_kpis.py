@@ -15,8 +15,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
+from etl.extract.reference import RAW_AIRPORT_COLUMNS
 from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
-from etl.reference import AIRPORTS_CSV_COLUMNS, References, normalise_airports
+from etl.reference import References, normalise_airports
 
 R = 6371.0088
 
@@ -85,7 +86,7 @@ def refs(spark: SparkSession) -> References:
         ("FFF", "LTFF", "Foxtrot", "Turkey", "0", "2", "10", "fr24"),
     ]
     airports = normalise_airports(
-        spark, spark.createDataFrame(raw_airports, ", ".join(f"{c} string" for c in AIRPORTS_CSV_COLUMNS))
+        spark, spark.createDataFrame(raw_airports, ", ".join(f"{c} string" for c in RAW_AIRPORT_COLUMNS))
     )
     airlines = spark.createDataFrame(
         [("AFR", "Air France", "France"), ("DLH", "Lufthansa", "Germany")],
