@@ -86,7 +86,7 @@ def run(
     from etl.clean import clean_flights, read_raw_flights
     from etl.enrich import filter_live_flights
     from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
-    from etl.load import Publication
+    from etl.load import Publication, recover_publications
     from etl.reference import load_references
 
     config.validate()
@@ -104,6 +104,8 @@ def run(
     publication = Publication(storage, config.data_root, manifest.run_id, config.run_slot)
     total_started = time.perf_counter()
     try:
+        # A publication a killed or failed run left half-way is completed before anything else.
+        recover_publications(storage, config.data_root)
         with _timed(manifest, "extract"):
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
