@@ -1,6 +1,6 @@
 """Great-circle distance: the project's one haversine, as a Spark Column function and as plain Python.
 
-Both use the mean Earth radius of the IUGG (R1 = 6371.0088 km) and the same formula, so the simulator's and the
+Both use the IUGG mean Earth radius (EARTH_RADIUS_KM) and the same formula, so the simulator's and the
 benchmarks' distances (plain Python) are the pipeline's (Spark). Spark is imported only when the Column function
 is called: the extractor and the simulator use the plain function and must not load Spark.
 """
