@@ -1,4 +1,5 @@
 -- Run manifests: runs/<run_id>.json, one JSON object on one line per run; open-ended objects are kept as JSON text.
+-- status: succeeded, degraded (quality gate failed, published as asked) or failed; quality: the gate's checks.
 CREATE EXTERNAL TABLE IF NOT EXISTS runs (
   run_id           string,
   run_slot         string,
@@ -12,6 +13,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS runs (
   cleaning_rules   map<string, bigint>,
   extraction       string,
   mapping_coverage map<string, double>,
+  quality          struct<passed: boolean, allow_degraded: boolean, failed: array<string>, checks: array<struct<name: string, value: double, threshold: double, passed: boolean, detail: string>>>,
   timings_s        map<string, double>,
   versions         map<string, string>
 )

@@ -7,8 +7,10 @@ Rules, applied in this order; a row gets the reason of the first rule it breaks:
 - `bad_coordinates`: latitude / longitude not a finite number or outside [-90, 90] / [-180, 180];
 - `bad_number`: heading, altitude, ground speed or vertical speed present but not a finite number in the int
   range, or on_ground other than 0/1/true/false;
-- `bad_timestamp`: position time present but not epoch seconds in [1970, 2100), or requested_at present but
-  not an ISO-8601 time;
+- `bad_timestamp`: position time present but none of: epoch seconds, epoch milliseconds (a number of seconds
+  past 2100 read as milliseconds), ISO-8601 text (`2024-04-18 17:17:22`, `2024-04-18T17:17:22Z`, with an
+  optional fraction and offset; without an offset it is UTC, the session's zone), in each case in [1970, 2100);
+  or requested_at present but not an ISO-8601 time. (Parquet timestamps reach raw as ISO-8601 UTC text.)
 - `duplicate_id`: another usable row has the same flight id and a newer position. The kept row is the first by
   (position_time desc, requested_at desc, then a 64-bit hash of the raw text asc), so the choice is
   deterministic. Duplicates go to quarantine too, so raw rows = silver rows + quarantine rows exactly.
@@ -142,6 +144,22 @@ def with_normalised_columns(raw: DataFrame) -> DataFrame:
     )
 
 
+_ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"  # a date and a time: Spark alone also takes "12:00" or "2024"
+
+
+def position_timestamp(text: Column, number: Column) -> Column:
+    """A position time from normalised text and its numeric reading: epoch s, epoch ms or ISO-8601; else null."""
+    finite = _finite(number) & (number >= 0)
+    seconds = (
+        F.when(finite & (number < _MAX_EPOCH_S), number)
+        # Past 2100 in seconds: milliseconds (a capture of 2024 in ms is 1.7e12), if that lands before 2100.
+        .when(finite & (number / 1000 < _MAX_EPOCH_S), number / 1000)
+    )
+    iso = F.when(number.isNull() & text.rlike(_ISO_DATE_TIME), F.try_to_timestamp(text))
+    in_range = iso.between(F.timestamp_seconds(F.lit(0)), F.timestamp_seconds(F.lit(_MAX_EPOCH_S - 1)))
+    return F.coalesce(F.timestamp_seconds(seconds), F.when(in_range, iso))
+
+
 def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
     """From `with_normalised_columns`: raw columns, `_s_<silver>` typed columns, `_bad_<raw>` parse flags."""
     # try_cast gives null for unparseable text whatever spark.sql.ansi.enabled says.
@@ -170,10 +188,9 @@ def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
         .alias("_s_on_ground")
     )
     typed.append((F.col("_n_on_ground").isNotNull() & ~ground.isin("0", "1", "true", "false")).alias("_bad_on_ground"))
-    epoch = num["time"]
-    epoch_ok = _finite(epoch) & (epoch >= 0) & (epoch < _MAX_EPOCH_S)
-    typed.append(F.when(epoch_ok, F.timestamp_seconds(epoch)).alias("_s_position_time"))
-    typed.append((F.col("_n_time").isNotNull() & ~epoch_ok).alias("_bad_time"))
+    position_time = position_timestamp(F.col("_n_time"), num["time"])
+    typed.append(position_time.alias("_s_position_time"))
+    typed.append((F.col("_n_time").isNotNull() & position_time.isNull()).alias("_bad_time"))
     requested = F.expr("try_cast(`_n_requested_at` as timestamp)")
     typed.append(requested.alias("_s_requested_at"))
     typed.append((F.col("_n_requested_at").isNotNull() & requested.isNull()).alias("_bad_requested_at"))

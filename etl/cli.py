@@ -10,9 +10,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from etl.config import ConfigError, JobConfig
+from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
+from etl.quality import QualityReport
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -23,8 +24,20 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the current hour)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_const", dest="source", const="demo", help="simulated world (default)")
-    source.add_argument("--live", action="store_const", dest="source", const="live", help="live FlightRadar24 feed")
+    source.add_argument(
+        "--live", action="store_const", dest="source", const="flightradarapi", help="= --source flightradarapi"
+    )
     source.add_argument("--snapshot", metavar="PATH", help="a recorded capture: CSV, JSON or Parquet")
+    source.add_argument(
+        "--source",
+        dest="source",
+        choices=[*SOURCES, *SOURCE_ALIASES],
+        help="flightradarapi: FlightRadarAPI's web feed; fr24api: the official Flightradar24 API (FR24_API_TOKEN)",
+    )
+    source.add_argument(
+        "--sources", metavar="A,B", help="sources to try in order when one is unusable, e.g. flightradarapi,fr24api"
+    )
+    parser.add_argument("--fr24api-url", metavar="URL", help="base URL of the official API (default: fr24sdk's own)")
     parser.add_argument("--config", metavar="FILE", help="JSON job config; command-line values win")
     parser.add_argument("--demo-flights", type=int, help="flights in the simulated world (default 20000)")
     parser.add_argument("--feed-url", metavar="URL", help="with --live: a feed endpoint speaking FR24's wire format")
@@ -53,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="console: stage lines and answers for a person; json: JSON lines only on stdout; "
         "auto (default): console on a terminal, json otherwise. The JSON log also goes to <data-root>/logs/",
     )
+    run.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        default=None,
+        help="publish even when the quality gate fails, with status 'degraded' (replaying partial captures)",
+    )
     _add_read_arguments(commands.add_parser("show", help="print each KPI's answer and top 5"))
     report = commands.add_parser("report", help="write a self-contained HTML dashboard")
     _add_read_arguments(report)
@@ -71,28 +90,40 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         if not isinstance(values, dict):
             raise ConfigError(f"job config {args.config} must be a JSON object")
     source = "snapshot" if args.snapshot else args.source
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
+    if source or sources:  # a source given here replaces the file's source and sources, not only one of them
+        values.pop("sources", None)
+        values.pop("source", None)
+    if sources:
+        source = sources[0]
     overrides = {
         "data_root": args.data_root,
         "run_slot": args.run_slot or values.get("run_slot") or str(RunSlot.now()),
-        "source": source or values.get("source") or "demo",
+        "source": source or values.get("source") or (None if values.get("sources") else "demo"),
+        "sources": sources,
+        "fr24api_url": args.fr24api_url,
         "snapshot_path": args.snapshot,
         "demo_flights": args.demo_flights,
         "feed_url": args.feed_url,
         "spark_master": args.spark_master,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if getattr(args, "allow_degraded", None):
+        quality = values.get("quality", {})
+        values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
     return JobConfig.from_dict(values)
 
 
 def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
-    from etl.manifest import latest_manifest
+    from etl.manifest import PUBLISHED, latest_manifest
     from etl.storage import storage_for
 
     if text:
         return RunSlot.parse(text)
-    latest = latest_manifest(storage_for(data_root), data_root)
+    # A degraded run was published: it is readable, and `show` and the report say it is degraded.
+    latest = latest_manifest(storage_for(data_root), data_root, status=PUBLISHED)
     if latest is None:
-        raise JobError(f"no successful run under {data_root}/runs: run `python -m etl run` first")
+        raise JobError(f"no published run under {data_root}/runs: run `python -m etl run` first")
     return RunSlot.parse(latest["run_slot"])
 
 
@@ -175,5 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except JobError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        report = getattr(exc, "report", None)
+        if isinstance(report, QualityReport):
+            print("quality checks (value vs threshold); nothing was published:", file=sys.stderr)
+            print("\n".join(report.lines()), file=sys.stderr)
         return EXIT_FAILED
     return 0

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from etl.layout import RunSlot
 
-SOURCES = ("demo", "live", "snapshot")
+SOURCES = ("demo", "flightradarapi", "fr24api", "snapshot")
+# `live` is the name FlightRadarAPI's web feed had before the official API became a second source; it still works.
+SOURCE_ALIASES = {"live": "flightradarapi"}
+FR24API_MAX_LIMIT = 30_000  # the most flights one live flight-positions request of the official API may ask for
+
+
+def canonical_source(name: str) -> str:
+    """The source a name stands for: `live` -> `flightradarapi`; other names as they are."""
+    return SOURCE_ALIASES.get(name, name)
 
 
 class ConfigError(ValueError):
@@ -73,39 +83,148 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """The quality gate between the KPIs and publication (`etl.quality`); README "Quality gate" says why each value."""
+
+    min_silver_rows: int = 1  # usable rows after cleaning
+    min_live_flights: int = 1  # airborne aircraft
+    max_quarantine_share: float = 0.05  # quarantined rows over raw rows
+    # mapping -> floor (0..1) over the live flights carrying the code it maps; merged over the defaults, 0 disables
+    coverage_floors: dict[str, float] = field(default_factory=dict)
+    check_kpi_inputs: bool = True  # fail when a column a KPI needs is absent from the capture
+    allow_degraded: bool = False  # publish a failing slot anyway, with status `degraded`
+
+    def floors(self) -> dict[str, float]:
+        """Every mapping's floor: the defaults, overridden by coverage_floors."""
+        from etl.quality import DEFAULT_COVERAGE_FLOORS
+
+        return {**DEFAULT_COVERAGE_FLOORS, **self.coverage_floors}
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value."""
+        from etl.quality import DEFAULT_COVERAGE_FLOORS
+
+        if not isinstance(self.coverage_floors, dict):
+            raise ConfigError("quality: coverage_floors must be an object of mapping -> floor")
+        unknown = sorted(set(self.coverage_floors) - set(DEFAULT_COVERAGE_FLOORS))
+        if unknown:
+            raise ConfigError(
+                f"quality: unknown coverage floor(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_COVERAGE_FLOORS)}"
+            )
+        checks = [
+            (_is_int(self.min_silver_rows) and self.min_silver_rows >= 0, "min_silver_rows must be an integer >= 0"),
+            (_is_int(self.min_live_flights) and self.min_live_flights >= 0, "min_live_flights must be an integer >= 0"),
+            (_is_share(self.max_quarantine_share), "max_quarantine_share must be in [0, 1]"),
+            (isinstance(self.check_kpi_inputs, bool), "check_kpi_inputs must be true or false"),
+            (isinstance(self.allow_degraded, bool), "allow_degraded must be true or false"),
+        ]
+        checks += [(_is_share(v), f"coverage floor {k} must be in [0, 1]") for k, v in self.coverage_floors.items()]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"quality: {message}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_share(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _settings(cls: Any, section: str, values: Any) -> Any:
+    """A settings dataclass from a JSON object, refusing unknown keys with a one-line error."""
+    if not isinstance(values, dict):
+        return values
+    known = {f.name for f in fields(cls)}
+    bad = sorted(set(values) - known)
+    if bad:
+        raise ConfigError(f"unknown {section} setting(s): {', '.join(bad)}")
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{section} settings: {exc}") from None
+
+
+@dataclass(frozen=True)
 class JobConfig:
     """Everything one run needs. The run slot only says where results go; the data says when it was captured."""
 
     data_root: str
     run_slot: RunSlot
-    source: str = "demo"  # demo | live | snapshot
+    source: str = "demo"  # demo | flightradarapi (alias: live) | fr24api | snapshot; the first source tried
+    sources: tuple[str, ...] = ()  # failover order, e.g. ("flightradarapi", "fr24api"); empty: `source` alone
     snapshot_path: str | None = None
     demo_flights: int = 20_000
     demo_seed: int = 20261122
     feed_url: str | None = None  # live: the feed endpoint FlightRadarAPI asks instead of FR24's (a proxy, a mirror)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
-    metrics_namespace: str | None = None  # when set, a CloudWatch success metric is published
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    metrics_namespace: str | None = None  # when set, the run's figures are published as CloudWatch metrics
+    # SNS topic told the one-line reason of a failed or degraded run: an ARN, or a bare topic name resolved in the
+    # account and region the job runs in (the deployed job config holds the name: the ARN is only known at deploy).
+    alerts_topic: str | None = None
     spark_master: str | None = None  # None: whatever spark-submit or the environment says
+    fr24api_url: str | None = (
+        None  # the official API's base URL; None: fr24sdk's own (https://fr24api.flightradar24.com)
+    )
+    fr24api_token_env: str = "FR24_API_TOKEN"  # environment variable holding the API token (local runs)
+    fr24api_token_secret: str | None = None  # Secrets Manager name or ARN of the token (AWS); wins over the variable
+    fr24api_limit: int = FR24API_MAX_LIMIT  # flights asked for per request: the tile cap of the fr24api source
+
+    def __post_init__(self) -> None:
+        # `sources` alone is enough: `source`, left at its default, names the first of them.
+        if self.sources and self.source == "demo":
+            object.__setattr__(self, "source", self.sources[0])
+
+    def source_order(self) -> tuple[str, ...]:
+        """The sources to try, in order, by their canonical names."""
+        return tuple(canonical_source(s) for s in (self.sources or (self.source,)))
 
     def validate(self) -> JobConfig:
         """Raise ConfigError naming the first bad value; return self."""
         if not self.data_root:
             raise ConfigError("data_root is empty: give a local folder or an s3:// URI")
-        if self.source not in SOURCES:
-            raise ConfigError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
-        if self.source == "snapshot" and not self.snapshot_path:
-            raise ConfigError("source 'snapshot' needs snapshot_path")
-        if self.source != "snapshot" and self.snapshot_path:
-            raise ConfigError(f"snapshot_path is only used with source 'snapshot', not {self.source!r}")
+        self._validate_sources()
         if self.feed_url is not None:
-            if self.source != "live":
-                raise ConfigError(f"feed_url is only used with source 'live', not {self.source!r}")
+            if "flightradarapi" not in self.source_order():
+                raise ConfigError(f"feed_url is only used with source 'live' (flightradarapi), not {self.source!r}")
             if not self.feed_url.startswith(("http://", "https://")):
                 raise ConfigError(f"feed_url {self.feed_url!r} is not an http:// or https:// URL")
         if not 1 <= self.demo_flights <= 5_000_000:
             raise ConfigError("demo_flights must be between 1 and 5,000,000")
         self.extract.validate()
+        self.quality.validate()
+        if self.alerts_topic is not None and not re.fullmatch(
+            r"(arn:[\w-]+:sns:[\w-]+:\d{12}:)?[\w-]{1,256}", self.alerts_topic
+        ):
+            raise ConfigError(f"alerts_topic {self.alerts_topic!r} is neither an SNS topic ARN nor a topic name")
         return self
+
+    def _validate_sources(self) -> None:
+        names = ", ".join((*SOURCES, *SOURCE_ALIASES))
+        for name in (self.source, *self.sources):
+            if canonical_source(name) not in SOURCES:
+                raise ConfigError(f"source {name!r} is not one of {names}")
+        order = self.source_order()
+        if self.sources and canonical_source(self.source) != order[0]:
+            raise ConfigError(f"source {self.source!r} is not the first of sources {list(self.sources)}: drop one")
+        if len(set(order)) != len(order):
+            raise ConfigError(f"sources {list(self.sources)} name a source twice")
+        if "snapshot" in order and not self.snapshot_path:
+            raise ConfigError("source 'snapshot' needs snapshot_path")
+        if "snapshot" not in order and self.snapshot_path:
+            raise ConfigError(f"snapshot_path is only used with source 'snapshot', not {self.source!r}")
+        if not 1 <= self.fr24api_limit <= FR24API_MAX_LIMIT:
+            raise ConfigError(f"fr24api_limit must be between 1 and {FR24API_MAX_LIMIT:,}")
+        if self.fr24api_url is not None and not self.fr24api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"fr24api_url {self.fr24api_url!r} is not an http(s) URL")
+        # The token itself is never read here beyond "is it set", and never put in a message.
+        if "fr24api" in order and not self.fr24api_token_secret and not os.environ.get(self.fr24api_token_env):
+            raise ConfigError(
+                f"source 'fr24api' needs an API token: set the {self.fr24api_token_env} environment variable "
+                "(or fr24api_token_secret, a Secrets Manager secret, on AWS)"
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> JobConfig:
@@ -119,16 +238,16 @@ class JobConfig:
             raise ConfigError("job config needs data_root and run_slot")
         if isinstance(data["run_slot"], str):
             data["run_slot"] = RunSlot.parse(data["run_slot"])
-        extract = data.get("extract", {})
-        if isinstance(extract, dict):
-            known_x = {f.name for f in fields(ExtractSettings)}
-            bad = sorted(set(extract) - known_x)
-            if bad:
-                raise ConfigError(f"unknown extract setting(s): {', '.join(bad)}")
-            try:
-                data["extract"] = ExtractSettings(**extract)
-            except TypeError as exc:
-                raise ConfigError(f"extract settings: {exc}") from None
+        sources = data.get("sources") or ()
+        if isinstance(sources, str):
+            sources = [s for s in (part.strip() for part in sources.split(",")) if s]
+        if not isinstance(sources, (list, tuple)) or not all(isinstance(s, str) for s in sources):
+            raise ConfigError('sources must be a list of source names, e.g. ["flightradarapi", "fr24api"]')
+        data["sources"] = tuple(sources)
+        if sources and "source" in data and canonical_source(str(data["source"])) != canonical_source(sources[0]):
+            raise ConfigError(f"source {data['source']!r} is not the first of sources {list(sources)}: drop one")
+        data["extract"] = _settings(ExtractSettings, "extract", data.get("extract", {}))
+        data["quality"] = _settings(QualitySettings, "quality", data.get("quality", {}))
         return cls(**data).validate()
 
     @classmethod
@@ -151,4 +270,5 @@ class JobConfig:
         """JSON-ready values, for the run manifest."""
         values = asdict(self)
         values["run_slot"] = str(self.run_slot)
+        values["sources"] = list(self.sources)  # as JSON reads it back
         return values

@@ -157,6 +157,12 @@ class RunOutput:
             markup=False,
         )
         self.console.print(f"manifest: {data_root}/runs/{manifest['run_id']}.json", markup=False)
+        if manifest["status"] != "succeeded" and manifest.get("quality"):
+            from etl.quality import QualityReport
+
+            failed = ", ".join(manifest["quality"].get("failed", []))
+            self.console.print(f"DEGRADED: published although the quality gate failed ({failed})", markup=False)
+            self.console.print("\n".join(QualityReport.from_dict(manifest["quality"]).lines()), markup=False)
 
     def answers(self, render: Callable[[], str], data_root: str, slot: Any) -> None:
         """Each KPI's answer: the text of `etl show`, or an `answers` event holding each table's rank-1 rows."""

@@ -11,6 +11,10 @@ class SourceHealthError(JobError):
     """The feed is unusable: nothing returned, most tiles failed, or the data is stale."""
 
 
+class SourceUnavailableError(JobError):
+    """A source that cannot be set up for a run (e.g. its API token secret has no value yet)."""
+
+
 class SnapshotFormatError(JobError):
     """A recorded capture that cannot be read (unknown format, missing required columns)."""
 

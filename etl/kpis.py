@@ -27,6 +27,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from etl.clean import TRACK_TYPES
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
 from etl.enrich import SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
@@ -169,29 +170,61 @@ def compute_kpis(silver: DataFrame, refs: References) -> dict[str, DataFrame]:
     return {name: tables[name] for name in GOLD_TABLES}
 
 
-def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
-    """Share (0..1) of live flights each reference mapping resolves, for the manifest."""
-    live = _live_with_flags(silver, refs)
-    checks = {
-        "origin_airport": F.col("_origin_known"),
-        "destination_airport": F.col("_destination_known"),
-        "route_distance": F.col("_origin_known") & F.col("_destination_known"),
-        "origin_continent": F.col("origin_continent").isNotNull(),
-        "destination_continent": F.col("destination_continent").isNotNull(),
-        "airline_name": F.col("airline_name").isNotNull(),
-        "airline_country": F.col("airline_country").isNotNull(),
+def _coverage_checks() -> dict[str, tuple[Column, tuple[str, ...]]]:
+    """Each mapping's resolved-test, and the columns a live flight carries when the mapping has a code to resolve."""
+    return {
+        "origin_airport": (F.col("_origin_known"), ("origin_iata",)),
+        "destination_airport": (F.col("_destination_known"), ("destination_iata",)),
+        "route_distance": (F.col("_origin_known") & F.col("_destination_known"), ("origin_iata", "destination_iata")),
+        "origin_continent": (F.col("origin_continent").isNotNull(), ("origin_iata",)),
+        "destination_continent": (F.col("destination_continent").isNotNull(), ("destination_iata",)),
+        "airline_name": (F.col("airline_name").isNotNull(), ("airline_icao",)),
+        "airline_country": (F.col("airline_country").isNotNull(), ("airline_icao",)),
         # The two parts of airline_country: from the project airline table, from the aircraft's registrations.
-        "airline_country_from_table": F.col("airline_country_source") == F.lit(SOURCE_TABLE),
-        "airline_country_from_registrations": F.col("airline_country_source") == F.lit(SOURCE_REGISTRATIONS),
-        "aircraft_manufacturer": F.col("manufacturer").isNotNull(),
-        "aircraft_model": F.col("aircraft_model").isNotNull(),
+        "airline_country_from_table": (F.col("airline_country_source") == F.lit(SOURCE_TABLE), ("airline_icao",)),
+        "airline_country_from_registrations": (
+            F.col("airline_country_source") == F.lit(SOURCE_REGISTRATIONS),
+            ("airline_icao",),
+        ),
+        "aircraft_manufacturer": (F.col("manufacturer").isNotNull(), ("_type_designator",)),
+        "aircraft_model": (F.col("aircraft_model").isNotNull(), ("_type_designator",)),
     }
-    row = live.agg(
-        F.count(F.lit(1)).alias("_live"),
-        *(F.sum(F.when(check, 1).otherwise(0)).alias(name) for name, check in checks.items()),
-    ).first()
-    total = int(row["_live"]) if row is not None else 0
-    return {name: (round(int(row[name] or 0) / total, 6) if total and row is not None else 0.0) for name in checks}
+
+
+def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tuple[int, int]]:
+    """Per mapping, (live flights it resolves, live flights carrying the code it maps); `_live` = all live flights.
+
+    The denominator is the live flights that carry the code (an origin IATA code, an airline ICAO code, ...): a
+    flight the feed sends without one has nothing to resolve, and says nothing about the reference's coverage.
+    """
+    # GLID, 0000 and the other track markers are no ICAO type designator: there is nothing for the type table to
+    # resolve (a live glider is still a live flight, with no manufacturer).
+    code = F.col("aircraft_code")
+    live = _live_with_flags(silver, refs).withColumn("_type_designator", F.when(~code.isin(*TRACK_TYPES, "0000"), code))
+    aggregates = [F.count(F.lit(1)).alias("_live")]
+    checks = _coverage_checks()
+    for name, (check, carriers) in checks.items():
+        carrying = F.lit(True)
+        for column in carriers:
+            carrying = carrying & F.col(column).isNotNull()
+        aggregates.append(F.sum(F.when(carrying & check, 1).otherwise(0)).alias(f"{name}__resolved"))
+        aggregates.append(F.sum(F.when(carrying, 1).otherwise(0)).alias(f"{name}__carrying"))
+    row = live.agg(*aggregates).first()
+    values = row.asDict() if row is not None else {}
+    total = int(values.get("_live") or 0)
+    counts = {"_live": (total, total)}
+    for name in checks:
+        counts[name] = (int(values.get(f"{name}__resolved") or 0), int(values.get(f"{name}__carrying") or 0))
+    return counts
+
+
+def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | None]:
+    """Share (0..1) of the live flights carrying each mapping's code that it resolves; None when none carries it."""
+    counts = mapping_coverage_counts(silver, refs)
+    counts.pop("_live")
+    return {
+        name: (round(resolved / carrying, 6) if carrying else None) for name, (resolved, carrying) in counts.items()
+    }
 
 
 def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, int]:

@@ -15,7 +15,10 @@ from etl.layout import RunSlot, join, manifest_path
 from etl.storage import Storage
 
 SUCCEEDED = "succeeded"
+DEGRADED = "degraded"  # the quality gate failed and the run was published anyway, as asked (allow_degraded)
 FAILED = "failed"
+STATUSES: tuple[str, ...] = (SUCCEEDED, DEGRADED, FAILED)
+PUBLISHED: tuple[str, ...] = (SUCCEEDED, DEGRADED)  # runs whose tables readers see
 
 
 def utc_iso(moment: datetime | None) -> str | None:
@@ -44,6 +47,7 @@ def versions(spark_version: str | None = None) -> dict[str, str | None]:
         "python": platform.python_version(),
         "spark": spark_version,
         "flightradarapi": _version("FlightRadarAPI"),
+        "fr24sdk": _version("fr24sdk"),
     }
 
 
@@ -63,7 +67,10 @@ class Manifest:
     counts: dict[str, Any] = field(default_factory=dict)
     cleaning_rules: dict[str, int] = field(default_factory=dict)
     extraction: dict[str, Any] = field(default_factory=dict)
-    mapping_coverage: dict[str, float] = field(default_factory=dict)
+    mapping_coverage: dict[str, float | None] = field(default_factory=dict)  # None: no live flight carries the code
+    # The quality gate's verdict: passed, allow_degraded, failed (check names), checks ({name, value, threshold,
+    # passed, detail}, every check); empty when the run stopped before the gate.
+    quality: dict[str, Any] = field(default_factory=dict)
     reference_sources: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +91,7 @@ class Manifest:
             "cleaning_rules": self.cleaning_rules,
             "extraction": self.extraction,
             "mapping_coverage": self.mapping_coverage,
+            "quality": self.quality,
             "reference_sources": self.reference_sources,
             "timings_s": self.timings_s,
             "outputs": self.outputs,
@@ -109,12 +117,13 @@ def read_manifests(storage: Storage, data_root: str) -> list[dict[str, Any]]:
 
 
 def latest_manifest(
-    storage: Storage, data_root: str, slot: RunSlot | None = None, status: str = SUCCEEDED
+    storage: Storage, data_root: str, slot: RunSlot | None = None, status: str | tuple[str, ...] = SUCCEEDED
 ) -> dict[str, Any] | None:
-    """The newest manifest with this status, for a slot or across all slots (the latest slot, then latest run)."""
+    """The newest manifest with this status (or one of these), for a slot or across all slots (latest slot first)."""
+    wanted = (status,) if isinstance(status, str) else status
     candidates = [
         m
         for m in read_manifests(storage, data_root)
-        if m["status"] == status and (slot is None or m["run_slot"] == str(slot))
+        if m["status"] in wanted and (slot is None or m["run_slot"] == str(slot))
     ]
     return candidates[-1] if candidates else None

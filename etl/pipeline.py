@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -14,19 +14,29 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from etl.columns import GOLD_TABLES
-from etl.config import JobConfig
+from etl.config import JobConfig, canonical_source
 from etl.errors import JobError
 from etl.extract import extract_to_raw
 from etl.extract.feed import Feed
 from etl.log import bind_run_id, log_event
-from etl.manifest import FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.metrics import STATUS_METRICS, publish_alert, publish_run_metrics
+from etl.quality import QualityReport
 from etl.storage import Storage, storage_for
 
-SUCCESS_METRIC = "SuccessfulRuns"
+SUCCESS_METRIC = STATUS_METRICS[SUCCEEDED]
 
 
 class DataQualityError(JobError):
     """The stages' counts do not add up: a row was lost or invented."""
+
+
+class QualityGateError(JobError):
+    """The quality gate failed: nothing of the run is published; `report` holds every check."""
+
+    def __init__(self, report: QualityReport) -> None:
+        super().__init__(report.one_line())
+        self.report = report
 
 
 # The job's Spark settings, whatever the master; benchmarks/transform_scale.py measures with the same ones.
@@ -79,14 +89,14 @@ def run(
     *,
     spark: SparkSession | None = None,
     storage: Storage | None = None,
-    feed: Feed | None = None,
+    feed: Feed | Mapping[str, Feed] | None = None,
 ) -> dict[str, Any]:
     """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
     from etl.clean import clean_flights, read_raw_flights
-    from etl.enrich import filter_live_flights
-    from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
+    from etl.kpis import airline_country_sources, compute_kpis
     from etl.load import Publication, recover_publications
+    from etl.quality import evaluate, measure_inputs
     from etl.reference import load_references
 
     config.validate()
@@ -95,7 +105,7 @@ def run(
     manifest = Manifest(
         run_id=new_run_id(config.run_slot, started),
         run_slot=config.run_slot,
-        source=config.source,
+        source=canonical_source(config.source),  # until a source serves the run
         started_at=started,
         config=config.to_dict(),
     )
@@ -110,6 +120,7 @@ def run(
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
         manifest.extraction = landing.stats
+        manifest.source = landing.stats["source"]  # with failover, the source that served the run
         manifest.outputs["raw"] = landing.raw_flights_path
 
         with _timed(manifest, "spark_start"):
@@ -146,9 +157,23 @@ def run(
                 path = publication.stage(gold[name], "gold", name)
                 gold_rows[name] = spark.read.parquet(path).count()
             manifest.counts["gold"] = gold_rows
-            manifest.mapping_coverage = mapping_coverage(silver, refs)
             manifest.counts["airline_country_sources"] = airline_country_sources(silver, refs)
-            manifest.counts["live_flights"] = filter_live_flights(silver).count()
+
+        with _timed(manifest, "quality"):
+            inputs = measure_inputs(
+                silver,
+                refs,
+                raw_rows=raw_rows,
+                quarantine_rows=quarantine_rows,
+                missing_columns=_missing_columns(manifest.extraction, config),
+            )
+            manifest.mapping_coverage = dict(inputs.mapping_coverage)
+            manifest.counts["live_flights"] = inputs.live_flights
+            report = evaluate(inputs, config.quality)
+            manifest.quality = {**report.to_dict(), "allow_degraded": config.quality.allow_degraded}
+            log_event("quality_gate", passed=report.passed, failed=report.failed_names)
+            if not report.passed and not config.quality.allow_degraded:
+                raise QualityGateError(report)
 
         with _timed(manifest, "publish"):
             published = publication.commit()
@@ -163,11 +188,17 @@ def run(
     finally:
         if spark is not None:
             spark.catalog.clearCache()  # what clean and the KPIs kept in memory is of no use to the next run
-    manifest.status = SUCCEEDED
+    manifest.status = SUCCEEDED if manifest.quality.get("passed", True) else DEGRADED
     _finish(manifest, storage, config, total_started)
-    log_event("run_succeeded", counts=manifest.counts, seconds=manifest.timings_s.get("total"))
-    _publish_success_metric(config)
+    log_event(f"run_{manifest.status}", counts=manifest.counts, seconds=manifest.timings_s.get("total"))
     return manifest.to_dict()
+
+
+def _missing_columns(extraction: dict[str, Any], config: JobConfig) -> list[str]:
+    """Capture columns a KPI needs that the capture lacks (snapshots only: the feed always sends all 19)."""
+    if not config.quality.check_kpi_inputs:
+        return []
+    return list(extraction.get("snapshot_missing_optional") or [])
 
 
 def _finish(manifest: Manifest, storage: Storage, config: JobConfig, total_started: float) -> None:
@@ -178,19 +209,6 @@ def _finish(manifest: Manifest, storage: Storage, config: JobConfig, total_start
         log_event("manifest_written", path=path, status=manifest.status)
     except Exception as exc:  # the run's own error matters more than a manifest that could not be written
         log_event("manifest_not_written", logging.ERROR, error=str(exc))
-
-
-def _publish_success_metric(config: JobConfig) -> None:
-    """Tell CloudWatch a run succeeded: the 'no successful run in 4 hours' alarm listens for it."""
-    if not config.metrics_namespace:
-        return
-    import boto3
-
-    try:
-        boto3.client("cloudwatch").put_metric_data(
-            Namespace=config.metrics_namespace,
-            MetricData=[{"MetricName": SUCCESS_METRIC, "Value": 1.0, "Unit": "Count"}],
-        )
-        log_event("success_metric_published", namespace=config.metrics_namespace)
-    except Exception as exc:  # the data is published; a missing metric makes the alarm fire, which is loud enough
-        log_event("success_metric_not_published", logging.ERROR, error=str(exc))
+    record = manifest.to_dict()
+    publish_run_metrics(record, config.metrics_namespace)
+    publish_alert(record, config.alerts_topic)

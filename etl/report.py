@@ -11,7 +11,7 @@ from typing import Any
 from etl.columns import GOLD_TABLES
 from etl.errors import JobError
 from etl.layout import RunSlot, join
-from etl.manifest import SUCCEEDED, latest_manifest, read_manifests
+from etl.manifest import DEGRADED, PUBLISHED, latest_manifest, read_manifests
 from etl.report_assets.world import LAKES, LAND
 from etl.storage import storage_for
 from etl.tables import read_arrow, read_rows
@@ -164,10 +164,10 @@ def build_panels(gold: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def trend_rows(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One point per slot (its latest successful run), oldest first: live flights, clean and quarantined rows."""
+    """One point per slot (its latest published run), oldest first: live flights, clean and quarantined rows, status."""
     latest: dict[str, dict[str, Any]] = {}
     for manifest in manifests:  # oldest first, so the last one of a slot wins
-        if manifest.get("status") == SUCCEEDED:
+        if manifest.get("status") in PUBLISHED:
             latest[manifest["run_slot"]] = manifest
     rows = []
     for slot in sorted(latest)[-MAX_TREND_SLOTS:]:
@@ -178,9 +178,19 @@ def trend_rows(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "live_flights": counts.get("live_flights"),
                 "silver": counts.get("silver"),
                 "quarantine": counts.get("quarantine"),
+                "status": latest[slot].get("status"),
             }
         )
     return rows
+
+
+def status_banner(run: dict[str, Any]) -> str:
+    """The page's status line: a visible warning for a degraded run, a quiet line otherwise."""
+    if run.get("status") == DEGRADED:
+        failed = ", ".join((run.get("quality") or {}).get("failed") or [])
+        text = f"DEGRADED run: published although the quality gate failed ({failed}). Read these answers with care."
+        return f'<div class="banner degraded" id="run-status" role="alert">{html.escape(text)}</div>'
+    return f'<div class="banner" id="run-status">run status: {html.escape(str(run.get("status")))}</div>'
 
 
 def render_html(payload: dict[str, Any]) -> str:
@@ -194,7 +204,8 @@ def render_html(payload: dict[str, Any]) -> str:
         ("raw rows", counts.get("raw")),
     ]
     coverage = " \u00b7 ".join(
-        f"{name.replace('_', ' ')} {share:.0%}" for name, share in sorted((run.get("mapping_coverage") or {}).items())
+        f"{name.replace('_', ' ')} {'n/a' if share is None else format(share, '.0%')}"
+        for name, share in sorted((run.get("mapping_coverage") or {}).items())
     )
     fact_html = "".join(
         f'<div class="fact"><b>{html.escape(f"{v:,}" if isinstance(v, int) else str(v if v is not None else "-"))}'
@@ -249,8 +260,9 @@ def render_html(payload: dict[str, Any]) -> str:
 &middot; captured {html.escape(str(run.get("capture_time")))} &middot; source {html.escape(str(run.get("source")))}
 &middot; report written {html.escape(payload["generated_at"])}</div>
 </header>
+{status_banner(run)}
 <div class="facts">{fact_html}</div>
-<div class="coverage">mapping coverage (share of live flights resolved): {html.escape(coverage)}</div>
+<div class="coverage">mapping coverage (of the live flights carrying each code): {html.escape(coverage)}</div>
 <main class="grid">{panel_html}</main>
 <pre id="render-status"></pre>
 <script type="application/json" id="dashboard-data">{data_json}</script>
@@ -261,12 +273,13 @@ def render_html(payload: dict[str, Any]) -> str:
 
 
 def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str | None = None) -> str:
-    """Write the dashboard of a slot (default: the latest successful run) and return where it went."""
+    """Write the dashboard of a slot (default: the latest published run) and return where it went."""
     storage = storage_for(data_root)
-    manifest = latest_manifest(storage, data_root, run_slot)
+    # A degraded run was published: it is shown, under a banner that says so.
+    manifest = latest_manifest(storage, data_root, run_slot, status=PUBLISHED)
     if manifest is None:
         where = f"slot {run_slot}" if run_slot else "any slot"
-        raise JobError(f"no successful run for {where} under {join(data_root, 'runs')}: run the job first")
+        raise JobError(f"no published run for {where} under {join(data_root, 'runs')}: run the job first")
     slot = RunSlot.parse(manifest["run_slot"])
     panels = build_panels(read_gold(data_root, slot))
     panels.append(
@@ -282,7 +295,7 @@ def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str 
         {
             "id": "trend",
             "title": "Live flights over runs",
-            "answer": f"{len(trend)} slots with a successful run",
+            "answer": f"{len(trend)} slots with a published run",
             "kind": "trend",
             "rows": trend,
         }

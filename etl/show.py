@@ -9,6 +9,8 @@ from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
 from etl.layout import RunSlot
+from etl.manifest import DEGRADED, PUBLISHED, latest_manifest
+from etl.storage import storage_for
 from etl.tables import read_table
 
 # Title of each gold table and, for per-group tables, the column that holds the group.
@@ -65,9 +67,27 @@ def _answer(table: str, rows: list[dict[str, Any]]) -> str:
     return f"{label}: {best['live_flights']} live flights"
 
 
+def status_lines(manifest: dict[str, Any] | None) -> list[str]:
+    """The run's status under the title: a banner naming the failed checks when the run was published degraded."""
+    if manifest is None:
+        return ["run status: unknown (no published run manifest for this slot)"]
+    status = manifest.get("status")
+    if status == DEGRADED:
+        failed = ", ".join((manifest.get("quality") or {}).get("failed") or [])
+        rule = "!" * 78
+        return [
+            rule,
+            f"DEGRADED run {manifest.get('run_id')}: published although the quality gate failed",
+            f"failed checks: {failed}",
+            rule,
+        ]
+    return [f"run {manifest.get('run_id')}: {status}"]
+
+
 def render_slot(spark: SparkSession, data_root: str, slot: RunSlot) -> str:
-    """The text `etl show` prints for one slot."""
-    out = [f"Flight KPIs for run slot {slot} (UTC)", ""]
+    """The text `etl show` prints for one slot: its run status, then each KPI's answer and top rows."""
+    manifest = latest_manifest(storage_for(data_root), data_root, slot, status=PUBLISHED)
+    out = [f"Flight KPIs for run slot {slot} (UTC)", *status_lines(manifest), ""]
     for table in GOLD_TABLES:
         title, group = QUESTIONS[table]
         columns = list(GOLD_SCHEMAS[table])

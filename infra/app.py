@@ -55,8 +55,11 @@ def build_app(
 
 def main() -> int:
     """Synthesize; a bad context value or missing cluster wheels end in one line on stderr and exit code 2."""
+    # A wheelhouse and its lock kept elsewhere (a CI cache, or a test's stand-in) instead of `make wheels`' folder.
+    lock = Path(os.environ.get("FLIGHT_KPIS_CLUSTER_LOCK") or CLUSTER_LOCK)
+    wheels = Path(os.environ.get("FLIGHT_KPIS_WHEELS_DIR") or WHEELHOUSE)
     try:
-        app, _ = build_app()
+        app, _ = build_app(cluster_lock=lock, wheels_dir=wheels)
     except InfraConfigError as exc:
         print(f"error: cdk context: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,9 @@ _OWN_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/\S+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
+JOB_SOURCES = ("live", "flightradarapi", "fr24api", "demo")  # live = flightradarapi, FlightRadarAPI's web feed
+# Short context keys: `cdk deploy -c source=fr24api` or `-c sources=flightradarapi,fr24api`; they win over cdk.json.
+_CONTEXT_ALIASES = {"source": "job_source", "sources": "job_sources"}
 
 
 class InfraConfigError(ValueError):
@@ -44,6 +47,7 @@ class PipelineConfig:
     athena_bytes_scanned_cutoff: int = 10 * GIB  # per-query cap of the Athena workgroup
     database_name: str = "flight_kpis"  # Glue database of the Athena tables
     job_source: str = "live"  # live: the FlightRadar24 feed; demo: the simulated world (no internet needed)
+    job_sources: tuple[str, ...] = ()  # failover order (e.g. flightradarapi,fr24api); when given, replaces job_source
     metrics_namespace: str = "FlightKpis"  # where the job publishes SuccessfulRuns
     log_retention_days: int = 30  # trigger Lambda log retention
     project: str = "flight-kpis"  # resource name prefix and `project` tag
@@ -82,7 +86,11 @@ class PipelineConfig:
                 "athena_bytes_scanned_cutoff must be between 10 MiB and 7 PiB (bytes)",
             ),
             (bool(_NAME_RE.match(self.database_name)), f"database_name {self.database_name!r} is not a Glue name"),
-            (self.job_source in ("live", "demo"), f"job_source {self.job_source!r} is not live or demo"),
+            (self.job_source in JOB_SOURCES, f"job_source {self.job_source!r} is not one of {', '.join(JOB_SOURCES)}"),
+            (
+                all(s in JOB_SOURCES for s in self.job_sources) and len(set(self.job_sources)) == len(self.job_sources),
+                f"job_sources {','.join(self.job_sources)!r} must name distinct sources of {', '.join(JOB_SOURCES)}",
+            ),
             (bool(re.match(r"^[A-Za-z0-9/_.#:-]{1,255}$", self.metrics_namespace)), "metrics_namespace is invalid"),
             (self.log_retention_days in _LOG_RETENTIONS, f"log_retention_days must be one of {_LOG_RETENTIONS}"),
             (bool(re.match(r"^[a-z][a-z0-9-]{1,30}$", self.project)), f"project {self.project!r} is not a-z0-9-"),
@@ -100,6 +108,16 @@ class PipelineConfig:
             if not ok:
                 raise InfraConfigError(message)
 
+    @property
+    def source_order(self) -> tuple[str, ...]:
+        """The sources the job tries, in order."""
+        return self.job_sources or (self.job_source,)
+
+    @property
+    def fr24api_token_secret_name(self) -> str | None:
+        """The Secrets Manager secret holding the official API's token, when a source needs one."""
+        return f"{self.project}/fr24api-token" if "fr24api" in self.source_order else None
+
     def _release_ok(self) -> bool:
         match = _RELEASE_RE.match(self.emr_release)
         return bool(match) and int(match.group(1)) >= 7
@@ -107,7 +125,7 @@ class PipelineConfig:
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> PipelineConfig:
         """Build from the CDK context (`node.get_all_context()`); values given on the command line arrive as text."""
-        known = [spec.name for spec in fields(cls)]
+        known = [spec.name for spec in fields(cls)] + list(_CONTEXT_ALIASES)
         for key in sorted(context):
             if _OWN_KEY_RE.match(key) and key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
@@ -119,6 +137,11 @@ class PipelineConfig:
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue  # absent or empty: the documented default
             values[spec.name] = _coerce(spec.name, raw, spec.type)
+        types = {spec.name: spec.type for spec in fields(cls)}
+        for alias, name in _CONTEXT_ALIASES.items():
+            raw = context.get(alias)
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+                values[name] = _coerce(alias, raw, types[name])
         return cls(**values)
 
 

@@ -12,12 +12,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.config import PipelineConfig
-from infra.constructs.alarms import Alarms
+from infra.constructs.alarms import Alarms, topic_name
 from infra.constructs.catalog import Catalog
 from infra.constructs.code_delivery import CodeDelivery
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
 from infra.constructs.emr_profile import EmrProfile
+from infra.constructs.source_token import SourceToken
 from infra.constructs.trigger import Trigger
 from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, check_wheelhouse
 from infra.nag import acknowledge_findings
@@ -66,6 +67,10 @@ class FlightKpisStack(Stack):
         )
         self.emr_profile = profile
         self._grant_cluster(config, lake, code, profile)
+        self.source_token: SourceToken | None = None
+        if config.fr24api_token_secret_name:  # a source reads the official API: its token lives here
+            self.source_token = SourceToken(self, "Fr24ApiToken", secret_name=config.fr24api_token_secret_name)
+            self._grant_source_token(self.source_token, profile)
 
         trigger = Trigger(
             self,
@@ -87,6 +92,14 @@ class FlightKpisStack(Stack):
             function=trigger.function,
             dead_letter_queue=trigger.dead_letter_queue,
         )
+        # The job tells the topic why a run failed or was degraded (etl/metrics.py): publish, and the topic's key.
+        # Written out rather than topic.grant_publish, which also grants the key's `kms:GenerateDataKey*` wildcard.
+        profile.instance_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PublishRunAlerts", actions=["sns:Publish"], resources=[self.alarms.topic.topic_arn]
+            )
+        )
+        self.alarms.key.grant(profile.instance_role, "kms:Decrypt", "kms:GenerateDataKey")
 
         self.catalog = Catalog(
             self,
@@ -180,6 +193,15 @@ class FlightKpisStack(Stack):
             profile.service_role, *DISK_KEY_ACTIONS, "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"
         )
 
+    def _grant_source_token(self, token: SourceToken, profile: EmrProfile) -> None:
+        """Only the cluster's role reads the API token: its own grant, and a resource policy denying everyone else."""
+        profile.instance_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadFr24ApiToken", actions=["secretsmanager:GetSecretValue"], resources=[token.secret_arn]
+            )
+        )
+        token.allow_reads_only_by(profile.instance_role)
+
     def _grant_trigger(self, trigger: Trigger, profile: EmrProfile) -> None:
         """The trigger may start clusters, read the project's clusters, and pass exactly the two EMR roles."""
         function = trigger.function
@@ -213,9 +235,17 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path
     build_dir.mkdir(parents=True, exist_ok=True)
     job_config = build_dir / "job_config.json"
     # No data_root and no run_slot: the step passes both (the bucket name is only known at deploy time).
-    job_config.write_text(
-        json.dumps({"source": config.job_source, "metrics_namespace": config.metrics_namespace}, sort_keys=True)
-    )
+    values: dict[str, Any] = {
+        "source": config.source_order[0],
+        "metrics_namespace": config.metrics_namespace,
+        # A name, not an ARN: the ARN holds the account and region, unknown when this file is written.
+        "alerts_topic": topic_name(config.project),
+    }
+    if config.job_sources:
+        values["sources"] = list(config.job_sources)
+    if config.fr24api_token_secret_name:  # the job reads the token from there; the value never passes through here
+        values["fr24api_token_secret"] = config.fr24api_token_secret_name
+    job_config.write_text(json.dumps(values, sort_keys=True))
     main_script = build_dir / "main.py"
     shutil.copyfile(REPO_ROOT / "etl" / "main.py", main_script)
     return {

@@ -1,9 +1,11 @@
--- One row per successful run, for the trend over runs.
+-- One row per published run (succeeded, or degraded: published although its quality gate failed), for the trend.
 SELECT
   run_slot,
   run_id,
+  status,
+  quality.passed AS quality_passed,
   counts.live_flights AS live_flights,
   counts.silver AS silver_rows,
   counts.quarantine AS quarantine_rows
 FROM runs
-WHERE status = 'succeeded'
+WHERE status IN ('succeeded', 'degraded')

@@ -11,7 +11,9 @@ SELECT
   counts.raw AS raw_rows,
   counts.silver AS silver_rows,
   counts.quarantine AS quarantine_rows,
-  counts.live_flights AS live_flights
+  counts.live_flights AS live_flights,
+  quality.passed AS quality_passed,
+  quality.failed AS failed_checks
 FROM runs
 ORDER BY run_slot DESC, started_at DESC, run_id DESC
 LIMIT 1

@@ -9,6 +9,8 @@ from typing import Any
 from etl.config import ExtractSettings
 from etl.errors import SourceHealthError
 
+# Sources read live from the air (their capture must also be recent by the wall clock); `live` is the old name.
+LIVE_SOURCES = frozenset({"live", "flightradarapi", "fr24api"})
 FUTURE_SKEW_S = 300  # live positions stamped further ahead of the clock than this are not trusted as the capture time
 
 
@@ -29,12 +31,22 @@ class Freshness:
         return self.stale_rows / dated if dated else 0.0
 
 
+_MAX_EPOCH_S = 4_102_444_800  # 2100-01-01T00:00:00Z
+
+
 def _epoch(text: str) -> float | None:
+    """Epoch seconds of a position time, read as clean reads it: epoch s, epoch ms past 2100 in s, or ISO-8601."""
     try:
         value = float(text)
     except (TypeError, ValueError):
-        return None
-    return value if value > 0 else None
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except (TypeError, ValueError, AttributeError):
+            return None
+        value = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    if value >= _MAX_EPOCH_S:
+        value /= 1000  # milliseconds
+    return value if 0 < value < _MAX_EPOCH_S else None
 
 
 def measure_freshness(rows: list[dict[str, str]], stale_after_s: float, *, now: datetime | None = None) -> Freshness:
@@ -84,14 +96,14 @@ def check_source_health(
     if not rows:
         where = f" ({tiles} tile(s) requested, {failed} failed)" if tiles else ""
         raise SourceHealthError(f"source health: the {source} source returned no flights{where}; nothing written")
-    freshness = measure_freshness(rows, settings.stale_after_s, now=now if source == "live" else None)
+    freshness = measure_freshness(rows, settings.stale_after_s, now=now if source in LIVE_SOURCES else None)
     if freshness.stale_share > settings.max_stale_share:
         raise SourceHealthError(
             f"source health: {freshness.stale_share:.0%} of positions are older than {settings.stale_after_s}s before "
             f"the capture time {freshness.capture_time:%Y-%m-%dT%H:%M:%SZ} (> max_stale_share "
             f"{settings.max_stale_share:.0%}); nothing written"
         )
-    if source == "live" and now is not None and freshness.capture_time is not None:
+    if source in LIVE_SOURCES and now is not None and freshness.capture_time is not None:
         lag = (now - freshness.capture_time).total_seconds()
         if lag > settings.stale_after_s:
             raise SourceHealthError(

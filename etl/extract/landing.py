@@ -1,4 +1,4 @@
-"""Extract one run slot: fetch (demo, live or snapshot), gate on source health, land raw/ atomically."""
+"""Extract one run slot: fetch from the first usable source, gate on source health, land raw/ atomically."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ import io
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from etl.columns import RAW_COLUMNS
-from etl.config import JobConfig
+from etl.config import ExtractSettings, JobConfig
+from etl.errors import SourceHealthError
 from etl.extract.feed import Feed
-from etl.extract.health import check_source_health
+from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
 from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
+from etl.extract.sources import close_feed, extract_settings_for, feed_for, run_with_failover
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
 from etl.layout import join, raw_flights_dir, raw_flights_file
 from etl.storage import Storage
@@ -46,38 +49,53 @@ def raw_csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _feed_for(config: JobConfig, now: datetime) -> Feed:
-    if config.source == "live":
-        from etl.extract.fr24 import FlightRadarFeed
+def _feed_for(name: str, config: JobConfig, now: datetime, feed: Feed | Mapping[str, Feed] | None) -> tuple[Feed, bool]:
+    """The injected feed (tests) for this source, else the one sources.feed_for builds; True when built here."""
+    if isinstance(feed, Mapping):
+        if name in feed:
+            return feed[name], False
+    elif feed is not None:
+        return feed, False
+    return feed_for(name, config, now), True
 
-        return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
-    from etl.simulate.feed import SimulatedFeed
-    from etl.simulate.world import World
 
-    world = World.generate(config.demo_flights, config.demo_seed, capture_time=now)
-    return SimulatedFeed(world.flights, cap=config.extract.tile_cap, seed=config.demo_seed)
+@dataclass
+class _Capture:
+    rows: list[dict[str, str]]
+    stats: dict[str, Any]
+    freshness: Freshness
+    feed: Feed | None
+    owned: bool  # built here, so closed here
 
 
 def extract_to_raw(
-    config: JobConfig, storage: Storage, *, feed: Feed | None = None, now: datetime | None = None
+    config: JobConfig,
+    storage: Storage,
+    *,
+    feed: Feed | Mapping[str, Feed] | None = None,
+    now: datetime | None = None,
 ) -> RawLanding:
-    """Fetch the slot's capture, apply the source-health gate, then land raw flights and reference snapshots.
+    """Fetch the slot's capture from the first usable source, then land raw flights and reference snapshots.
 
-    config.source: 'demo' serves a simulated world (config.demo_flights flights, seed config.demo_seed, captured
-    at `now`, no latency) through the tiled extractor; 'live' tiles FlightRadarAPI; 'snapshot' reads
-    config.snapshot_path. `feed` replaces the demo/live feed (tests); `now` fixes the wall clock (default: now).
-    Raises SourceHealthError or SnapshotFormatError, with a one-line message, before anything is written.
-    The slot's raw partition is staged then swapped in with storage.replace_tree, so it holds the old or the new
-    file, never a mix, and other slots are untouched.
+    Sources are tried in config.source_order(): 'demo' serves a simulated world (config.demo_flights flights, seed
+    config.demo_seed, captured at `now`, no latency) through the tiled extractor; 'flightradarapi' (alias 'live')
+    tiles FlightRadarAPI's web feed; 'fr24api' tiles the official API with its own cap (fr24api_limit); 'snapshot'
+    reads config.snapshot_path. A source the source-health gate finds unusable hands over to the next one.
+    `feed` replaces the feed of every tiled source, or of the sources a mapping names (tests); `now` fixes the wall
+    clock (default: now). Raises SourceHealthError, SourceUnavailableError or SnapshotFormatError, with a one-line
+    message, before anything is written. The slot's raw partition is staged then swapped in with
+    storage.replace_tree, so it holds the old or the new file, never a mix, and other slots are untouched.
 
-    stats keys: source; tiles, start_tiles, split_tiles, requests, retries (further attempts after the first),
+    stats keys: source (the one that served the run); sources ({order, served, attempts: [{source, outcome,
+    reason, ...}]}); tiles, start_tiles, split_tiles, requests, retries (further attempts after the first),
     failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
     (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
     tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
     plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
     plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
-    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    api_usage (fr24api: requests, flights_returned, errors_by_status, limit),
+    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns, renamed_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -86,35 +104,15 @@ def extract_to_raw(
     if clock_now.tzinfo is None:
         clock_now = clock_now.replace(tzinfo=timezone.utc)
     root, slot = config.data_root, config.run_slot
-    stats: dict[str, Any] = {"source": config.source}
-    used_feed: Feed | None = None
 
-    if config.source == "snapshot":
-        assert config.snapshot_path is not None  # validate() guarantees it
-        snap = read_snapshot(config.snapshot_path, storage)
-        rows, received = deduplicate_rows(snap.rows)
-        stats.update(
-            snapshot_path=snap.path,
-            snapshot_format=snap.format,
-            snapshot_missing_optional=snap.missing_optional,
-            snapshot_ignored_columns=snap.ignored_columns,
-            flights_received=received,
-            duplicates_removed=received - len(rows),
-        )
-    else:
-        used_feed = feed if feed is not None else _feed_for(config, clock_now)
-        clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
-        # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
-        jitter_seed = config.demo_seed if config.source == "demo" else None
-        plan = _plan(config, storage)
-        # The request ceiling is politeness towards a remote source; the simulated world is in this process.
-        settings = config.extract if config.source == "live" else replace(config.extract, max_requests_per_s=0)
-        capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
-        rows = capture.rows
-        stats.update(capture.stats)
-        stats.update(plan.stats())
+    def capture_from(name: str) -> tuple[_Capture, dict[str, Any]]:
+        capture = _capture(name, config, storage, feed, now, clock_now)
+        return capture, _figures(capture.stats)
 
-    freshness = check_source_health(rows, stats, config.extract, source=config.source, now=clock_now)
+    failover = run_with_failover(config.source_order(), capture_from)
+    name, capture = failover.served, failover.result
+    rows, freshness, used_feed = capture.rows, capture.freshness, capture.feed
+    stats: dict[str, Any] = {"source": name, "sources": failover.stats(), **capture.stats}
     capture_time = freshness.capture_time or clock_now  # no dated row at all: the clock is all there is
     stats.update(
         rows=len(rows),
@@ -126,30 +124,102 @@ def extract_to_raw(
         capture_lag_s=round((clock_now - capture_time).total_seconds(), 3),
     )
 
-    raw_path = _land_flights(storage, root, slot, rows)
-    stats["density_file"] = _write_density(config, storage, rows, capture_time)
+    try:
+        raw_path = _land_flights(storage, root, slot, rows)
+        stats["density_file"] = _write_density(name, config, storage, rows, capture_time)
 
-    day = slot.partition_values["tech_day"]
-    airport_sources: list[tuple[str, Any]] = []
-    airline_sources: list[tuple[str, Any]] = []
-    if config.source == "live" and used_feed is not None:
-        airport_sources.append(("fr24", used_feed.fetch_airports))
-        airline_sources.append(("fr24", used_feed.fetch_airlines))
-    airport_sources.append(("airportsdata", airportsdata_airports))
-    if config.source != "live" and used_feed is not None:
-        airline_sources.append(("simulator", used_feed.fetch_airlines))
-    airline_sources.append(("none", list))
-    airports_path, stats["airports"] = land_reference(storage, root, "airports", day, airport_sources, AIRPORT_COLUMNS)
-    airlines_path, stats["airlines"] = land_reference(storage, root, "airlines", day, airline_sources, AIRLINE_COLUMNS)
+        day = slot.partition_values["tech_day"]
+        airport_sources: list[tuple[str, Any]] = []
+        airline_sources: list[tuple[str, Any]] = []
+        if name == "flightradarapi" and used_feed is not None:
+            airport_sources.append(("fr24", used_feed.fetch_airports))
+            airline_sources.append(("fr24", used_feed.fetch_airlines))
+        airport_sources.append(("airportsdata", airportsdata_airports))
+        if name == "demo" and used_feed is not None:
+            airline_sources.append(("simulator", used_feed.fetch_airlines))
+        # fr24api: the official API lists no airports or airlines in bulk (one paid request per code), so it takes
+        # airportsdata's airports and the project's airline table, as a snapshot does.
+        airline_sources.append(("none", list))
+        airports_path, stats["airports"] = land_reference(
+            storage, root, "airports", day, airport_sources, AIRPORT_COLUMNS
+        )
+        airlines_path, stats["airlines"] = land_reference(
+            storage, root, "airlines", day, airline_sources, AIRLINE_COLUMNS
+        )
+    finally:
+        if capture.owned:
+            close_feed(used_feed)
 
     stats["wall_s"] = round(time.perf_counter() - started, 3)
-    log.info("extracted %d flights for slot %s into %s", len(rows), slot, raw_path)
+    log.info("extracted %d flights from %s for slot %s into %s", len(rows), name, slot, raw_path)
     return RawLanding(raw_path, airports_path, airlines_path, len(rows), capture_time, stats)
 
 
-def _plan(config: JobConfig, storage: Storage) -> TilePlan:
+def _capture(
+    name: str,
+    config: JobConfig,
+    storage: Storage,
+    feed: Feed | Mapping[str, Feed] | None,
+    now: datetime | None,
+    clock_now: datetime,
+) -> _Capture:
+    """One source's capture, passed through the source-health gate; nothing is written."""
+    stats: dict[str, Any] = {}
+    used_feed: Feed | None = None
+    owned = False
+    if name == "snapshot":
+        assert config.snapshot_path is not None  # validate() guarantees it
+        snap = read_snapshot(config.snapshot_path, storage)
+        rows, received = deduplicate_rows(snap.rows)
+        stats.update(
+            snapshot_path=snap.path,
+            snapshot_format=snap.format,
+            snapshot_missing_optional=snap.missing_optional,
+            snapshot_ignored_columns=snap.ignored_columns,
+            snapshot_renamed_columns=snap.renamed_columns,
+            flights_received=received,
+            duplicates_removed=received - len(rows),
+        )
+        settings = config.extract
+    else:
+        used_feed, owned = _feed_for(name, config, clock_now, feed)
+        settings = extract_settings_for(name, config)  # each source's own cap: the plan and the splits follow it
+        if name == "demo":  # the request ceiling is politeness towards a remote source; the demo is in-process
+            settings = replace(settings, max_requests_per_s=0)
+        clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
+        # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
+        jitter_seed = config.demo_seed if name == "demo" else None
+        try:
+            plan = _plan(config, storage, settings)
+            capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
+        except BaseException:
+            if owned:
+                close_feed(used_feed)
+            raise
+        rows = capture.rows
+        stats.update(capture.stats)
+        stats.update(plan.stats())
+        usage = getattr(used_feed, "usage", None)
+        if callable(usage):
+            stats["api_usage"] = usage()
+    try:
+        freshness = check_source_health(rows, stats, settings, source=name, now=clock_now)
+    except SourceHealthError as exc:
+        exc.figures = _figures(stats)  # type: ignore[attr-defined]  # read by run_with_failover for the record
+        if owned:
+            close_feed(used_feed)
+        raise
+    return _Capture(rows, stats, freshness, used_feed, owned)
+
+
+def _figures(stats: dict[str, Any]) -> dict[str, Any]:
+    """What one attempt cost and gave, for the failover record."""
+    keys = ("tiles", "requests", "failed_tile_share", "flights_received", "api_usage")
+    return {k: stats[k] for k in keys if k in stats}
+
+
+def _plan(config: JobConfig, storage: Storage, x: ExtractSettings) -> TilePlan:
     """The first tiles of this capture: planned from the newest earlier capture's density, or the cold start."""
-    x = config.extract
     prior = find_prior(storage, config.data_root, config.run_slot, x.plan_max_age_h)
     plan = make_plan(
         prior,
@@ -163,7 +233,9 @@ def _plan(config: JobConfig, storage: Storage) -> TilePlan:
     return plan
 
 
-def _write_density(config: JobConfig, storage: Storage, rows: list[dict[str, str]], capture_time: datetime) -> str:
+def _write_density(
+    name: str, config: JobConfig, storage: Storage, rows: list[dict[str, str]], capture_time: datetime
+) -> str:
     """The density the next capture plans from, written once raw has landed; '' when there is none to write.
 
     Only feed captures plan the next one: a replayed snapshot may be of any age and coverage, so it removes the
@@ -171,7 +243,7 @@ def _write_density(config: JobConfig, storage: Storage, rows: list[dict[str, str
     """
     path = density_path(config.data_root, config.run_slot)
     try:
-        if config.source == "snapshot":
+        if name == "snapshot":
             storage.delete_tree(path.rsplit("/", 1)[0])
             return ""
         density = density_of_rows(

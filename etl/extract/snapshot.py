@@ -38,6 +38,46 @@ WIRE_INDEX: dict[str, int] = {
 }
 _NAME_TIME = re.compile(r"(\d{8})[_T-]?(\d{6})")
 
+# Other spellings of the FlightRadarAPI `Flight` attributes, as published captures name them (matched ignoring
+# case). From the official Flightradar24 API's flight positions (fr24sdk: fr24_id, hex, lat, lon, track, alt,
+# gspeed, vspeed, timestamp, type, reg, flight, orig_iata, dest_iata, operating_as) and from kata repositories'
+# captures (origin, destination, company, model, ...). A column named like an attribute wins over an alias of it;
+# an alias whose attribute is already taken is listed as ignored, like any other unknown column.
+COLUMN_ALIASES: dict[str, str] = {
+    "fr24_id": "id",
+    "flight_id": "id",
+    "lat": "latitude",
+    "lon": "longitude",
+    "lng": "longitude",
+    "long": "longitude",
+    "hex": "icao_24bit",
+    "icao24": "icao_24bit",
+    "icao_24": "icao_24bit",
+    "track": "heading",
+    "alt": "altitude",
+    "gspeed": "ground_speed",
+    "speed": "ground_speed",
+    "vspeed": "vertical_speed",
+    "type": "aircraft_code",
+    "model": "aircraft_code",
+    "aircraft_type": "aircraft_code",
+    "reg": "registration",
+    "timestamp": "time",
+    "orig_iata": "origin_airport_iata",
+    "org_iata": "origin_airport_iata",
+    "origin": "origin_airport_iata",
+    "origin_iata": "origin_airport_iata",
+    "dest_iata": "destination_airport_iata",
+    "destination": "destination_airport_iata",
+    "destination_iata": "destination_airport_iata",
+    "flight": "number",
+    "flight_number": "number",
+    "company": "airline_icao",
+    "operating_as": "airline_icao",
+    "onground": "on_ground",
+    "is_on_ground": "on_ground",
+}
+
 
 @dataclass
 class Snapshot:
@@ -49,6 +89,26 @@ class Snapshot:
     captured_at: str = ""  # from the file name (flights_YYYYMMDD_HHMMSS.*), "" when it says nothing
     missing_optional: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    renamed_columns: dict[str, str] = field(default_factory=dict)  # capture's name -> FlightRadarAPI name
+
+
+def resolve_columns(columns: list[str] | set[str]) -> dict[str, str]:
+    """Capture column -> FlightRadarAPI attribute, for the columns that are one (by name or alias, any case)."""
+    ordered = sorted(columns)
+    chosen: dict[str, str] = {}  # attribute -> capture column
+    for name in ordered:  # exact names (any case) first: they win over aliases
+        canonical = name.strip().lower()
+        if canonical in FLIGHT_FIELDS and canonical not in chosen:
+            chosen[canonical] = name
+    alias_order = list(COLUMN_ALIASES)
+    aliased = sorted(
+        (n for n in ordered if n.strip().lower() in COLUMN_ALIASES), key=lambda n: alias_order.index(n.strip().lower())
+    )
+    for name in aliased:
+        canonical = COLUMN_ALIASES[name.strip().lower()]
+        if canonical not in chosen:
+            chosen[canonical] = name
+    return {source: canonical for canonical, source in chosen.items()}
 
 
 def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
@@ -71,16 +131,19 @@ def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
         raise SnapshotFormatError(f"snapshot {path}: {exc}") from None
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise SnapshotFormatError(f"snapshot {path}: not readable as {kind}: {exc}") from None
-    missing = [c for c in REQUIRED_FLIGHT_FIELDS if c not in columns]
+    resolved = resolve_columns(columns)
+    present = set(resolved.values())
+    missing = [c for c in REQUIRED_FLIGHT_FIELDS if c not in present]
     if records and missing:
         raise SnapshotFormatError(
             f"snapshot {path}: missing required column(s) {', '.join(missing)} "
-            f"(needs at least {', '.join(REQUIRED_FLIGHT_FIELDS)})"
+            f"(needs at least {', '.join(REQUIRED_FLIGHT_FIELDS)}; columns found: {', '.join(sorted(columns))})"
         )
     captured_at = _time_from_name(name)
+    source_of = {canonical: source for source, canonical in resolved.items()}
     rows = []
     for record in records:
-        row = {c: record.get(c, "") for c in FLIGHT_FIELDS}
+        row = {c: record.get(source_of[c], "") if c in source_of else "" for c in FLIGHT_FIELDS}
         row[RAW_TILE] = ""
         row[RAW_REQUESTED_AT] = captured_at
         rows.append(row)
@@ -89,8 +152,9 @@ def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
         format=kind,
         rows=rows,
         captured_at=captured_at,
-        missing_optional=[c for c in FLIGHT_FIELDS if c not in columns],
-        ignored_columns=sorted(c for c in columns if c not in FLIGHT_FIELDS),
+        missing_optional=[c for c in FLIGHT_FIELDS if c not in present],
+        ignored_columns=sorted(c for c in columns if c not in resolved),
+        renamed_columns={source: canonical for source, canonical in sorted(resolved.items()) if source != canonical},
     )
 
 
@@ -168,6 +232,10 @@ def _parquet_text(value: Any) -> str:
         return "1" if value else "0"  # the feed's own spelling of on_ground
     if isinstance(value, bytes):
         return value.decode("utf-8")
+    if isinstance(value, datetime):
+        # A Parquet/Arrow timestamp: ISO-8601 UTC text, which clean reads (a zone-less timestamp is taken as UTC).
+        moment = value.astimezone(timezone.utc) if value.tzinfo else value
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ")
     return str(value)
 
 
@@ -179,6 +247,6 @@ def _read_parquet(data: bytes) -> tuple[list[dict[str, str]], set[str]]:
     except Exception as exc:  # pyarrow raises its own ArrowInvalid and friends
         raise SnapshotFormatError(f"not readable as parquet: {exc}") from None
     columns = set(table.column_names)
-    wanted = [c for c in table.column_names if c in FLIGHT_FIELDS]
+    wanted = list(resolve_columns(columns))
     records = [{k: _parquet_text(v) for k, v in r.items()} for r in table.select(wanted).to_pylist()]
     return records, columns

@@ -15,8 +15,20 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-SUCCESS_METRIC = "SuccessfulRuns"  # published by the job (etl/pipeline.py) on success
+from etl.metrics import MAPPING_DIMENSION, STATUS_METRICS
+from etl.quality import DEFAULT_COVERAGE_FLOORS
+
+SUCCESS_METRIC = STATUS_METRICS["succeeded"]  # published by the job (etl/metrics.py), like every metric below
 SILENCE_HOURS = 4  # two missed two-hourly runs
+# Live flights below the band CloudWatch's anomaly model learns from past runs (it needs about two weeks of
+# two-hourly runs to learn the daily shape; until then it alarms on nothing). 3 standard deviations: the daily
+# swing of world traffic (about 2x between night over the Pacific and the European afternoon) stays inside it.
+LIVE_FLIGHTS_STD_DEVS = 3
+
+
+def topic_name(project: str) -> str:
+    """The alarm topic's fixed name: the job finds its ARN from it (the job config is written before deploy)."""
+    return f"{project}-alarms"
 
 
 class Alarms(Construct):
@@ -44,7 +56,14 @@ class Alarms(Construct):
         # The publishers are AWS services: they need the key to encrypt what they send to the topic.
         for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
             self.key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
-        self.topic = sns.Topic(self, "Topic", display_name=f"{project} alarms", master_key=self.key, enforce_ssl=True)
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            topic_name=topic_name(project),
+            display_name=f"{project} alarms",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
@@ -130,6 +149,72 @@ class Alarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        for alarm in (self.trigger_errors, self.no_successful_run, self.dead_letters):
+        # A failed or degraded run: the job itself also sends the topic its one-line reason (etl/metrics.py), as the
+        # EMR step-failure event carries none.
+        self.run_failed = self._count_alarm(
+            project, metrics_namespace, STATUS_METRICS["failed"], "a run failed (the job's message says why)"
+        )
+        self.run_degraded = self._count_alarm(
+            project,
+            metrics_namespace,
+            STATUS_METRICS["degraded"],
+            "a run was published degraded: its quality gate failed (the job's message names the checks)",
+        )
+        self.live_flights_low = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            "LiveFlightsLow",
+            alarm_description=f"{project}: live flights far below their usual level for this time (anomaly band)",
+            metric=cloudwatch.Metric(
+                namespace=metrics_namespace, metric_name="LiveFlights", statistic="Minimum", period=Duration.hours(2)
+            ),
+            std_devs=LIVE_FLIGHTS_STD_DEVS,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no run at all: NoSuccessfulRun says so
+        )
+        # The job's default floors: a deployment that changes them in the job config changes them here too.
+        self.coverage_below_floor = {
+            mapping: cloudwatch.Alarm(
+                self,
+                f"Coverage{''.join(part.title() for part in mapping.split('_'))}",
+                alarm_description=f"{project}: {mapping} coverage below its floor {floor:.0%}",
+                metric=cloudwatch.Metric(
+                    namespace=metrics_namespace,
+                    metric_name="MappingCoverage",
+                    dimensions_map={MAPPING_DIMENSION: mapping},
+                    statistic="Minimum",
+                    period=Duration.hours(1),
+                ),
+                threshold=floor,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            for mapping, floor in DEFAULT_COVERAGE_FLOORS.items()
+            if floor > 0
+        }
+        for alarm in (
+            self.trigger_errors,
+            self.no_successful_run,
+            self.dead_letters,
+            self.run_failed,
+            self.run_degraded,
+            self.live_flights_low,
+            *self.coverage_below_floor.values(),
+        ):
             alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
             alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+
+    def _count_alarm(self, project: str, namespace: str, metric_name: str, what: str) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            metric_name,
+            alarm_description=f"{project}: {what}",
+            metric=cloudwatch.Metric(
+                namespace=namespace, metric_name=metric_name, statistic="Sum", period=Duration.hours(1)
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )

@@ -147,7 +147,7 @@ def test_build_panels_on_hand_made_rankings():
 
 
 def test_missing_run_is_a_clear_error(tmp_path):
-    with pytest.raises(JobError, match="no successful run for any slot"):
+    with pytest.raises(JobError, match="no published run for any slot"):
         write_report(str(tmp_path))
 
 

@@ -116,3 +116,27 @@ def test_unusable_config_fails_the_step_with_one_line(step_dir: Path) -> None:
     errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("error: ")]
     assert errors == ["error: job config bad_config.json: extract: concurrency must be between 1 and 64"]
     assert not (step_dir / "bad_lake").exists()
+
+
+def test_a_failed_quality_gate_fails_the_step(step_dir: Path) -> None:
+    # 400 simulated flights can never make 1,000,000 live flights: the gate fails, the step must fail too.
+    config = {"source": "demo", "demo_flights": 400, "quality": {"min_live_flights": 1_000_000}}
+    (step_dir / "strict_config.json").write_text(json.dumps(config))
+    lake = step_dir / "strict_lake"
+
+    done = _spark_submit(
+        step_dir,
+        *("--code", "etl.zip", "--config", "strict_config.json", "--run-slot", "2026-11-22T16"),
+        *("--data-root", str(lake)),
+    )
+
+    assert done.returncode == 1
+    errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: QualityGateError: quality gate failed: live_flights (")
+    assert "(min_live_flights 1000000))" in errors[0]
+    assert not (lake / "gold").exists()
+    (manifest_file,) = (lake / "runs").glob("*.json")
+    manifest = json.loads(manifest_file.read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["quality"]["failed"] == ["live_flights"]

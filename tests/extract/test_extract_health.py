@@ -73,3 +73,15 @@ def test_undated_rows_are_counted_apart():
     rows = [flight("1", 0, 0, time=T0), flight("2", 0, 0, time=""), flight("3", 0, 0, time="N/A")]
     freshness = measure_freshness(rows, 1800)
     assert (freshness.undated_rows, freshness.stale_rows, freshness.rows) == (2, 0, 3)
+
+
+def test_capture_time_from_milliseconds_and_date_time_text():
+    # T0 is 2020-07-17T15:33:20Z; the same instant as epoch ms and as text, and a row 10 minutes older.
+    for newest, older in (
+        (str(T0 * 1000), str((T0 - 600) * 1000)),
+        ("2020-07-17 15:33:20", "2020-07-17T15:23:20Z"),
+    ):
+        rows = [{"id": "1", "time": newest}, {"id": "2", "time": older}, {"id": "3", "time": "soon"}]
+        freshness = measure_freshness(rows, 1800)
+        assert freshness.capture_time == datetime(2020, 7, 17, 15, 33, 20, tzinfo=timezone.utc)
+        assert (freshness.stale_rows, freshness.undated_rows) == (0, 1)

@@ -120,7 +120,7 @@ def test_parquet(tmp_path):
 
 def test_missing_required_columns_are_named(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("lat,longitude,callsign\n1,2,ABC\n")
+    path.write_text("lat_deg,longitude,callsign\n1,2,ABC\n")
     with pytest.raises(SnapshotFormatError, match=r"bad\.csv: missing required column\(s\) id, latitude \(needs"):
         read_snapshot(str(path))
 
@@ -128,7 +128,8 @@ def test_missing_required_columns_are_named(tmp_path):
 def test_json_records_missing_required_are_named(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('[{"id": "1", "lat": 2}]')
-    with pytest.raises(SnapshotFormatError, match=r"missing required column\(s\) latitude, longitude"):
+    # `lat` is read as latitude (an alias); longitude is still missing.
+    with pytest.raises(SnapshotFormatError, match=r"missing required column\(s\) longitude \(needs"):
         read_snapshot(str(path))
 
 
@@ -167,3 +168,105 @@ def test_real_captures_read_through_read_snapshot():
         day, hms = path.stem.split("_")[1:3]  # flights_YYYYMMDD_HHMMSS
         expected = f"{day[:4]}-{day[4:6]}-{day[6:]}T{hms[:2]}:{hms[2:4]}:{hms[4:]}Z"
         assert {r["requested_at"] for r in snap.rows} == {expected}
+
+
+def test_published_spellings_are_mapped_and_recorded(tmp_path):
+    # A kata-style capture: origin/destination, company for the airline ICAO code, model for the aircraft code,
+    # with a column nobody knows.
+    path = tmp_path / "capture.csv"
+    path.write_text(
+        "id,latitude,longitude,on_ground,Origin,destination,company,model,time,squawk_mode\n"
+        "f1,48.9,2.5,0,CDG,JFK,AFR,A359,1752914961,x\n"
+    )
+    snap = read_snapshot(str(path))
+    row = snap.rows[0]
+    assert (row["origin_airport_iata"], row["destination_airport_iata"]) == ("CDG", "JFK")
+    assert (row["airline_icao"], row["aircraft_code"]) == ("AFR", "A359")
+    assert snap.renamed_columns == {
+        "Origin": "origin_airport_iata",
+        "company": "airline_icao",
+        "destination": "destination_airport_iata",
+        "model": "aircraft_code",
+    }
+    assert snap.ignored_columns == ["squawk_mode"]
+    assert "origin_airport_iata" not in snap.missing_optional
+    assert "airline_iata" in snap.missing_optional
+
+
+def test_the_official_api_spellings_are_mapped(tmp_path):
+    # Field names of the official API's flight positions (fr24sdk).
+    path = tmp_path / "positions.json"
+    record = {
+        "fr24_id": "3b0c1d2e",
+        "lat": 51.47,
+        "lon": -0.4543,
+        "alt": 36000,
+        "gspeed": 480,
+        "vspeed": -64,
+        "track": 270,
+        "hex": "4CA1B2",
+        "type": "A320",
+        "reg": "G-EUYA",
+        "timestamp": "2025-07-19T08:49:30Z",
+        "orig_iata": "LHR",
+        "dest_iata": "MAD",
+        "operating_as": "BAW",
+        "flight": "BA456",
+    }
+    path.write_text(json.dumps([record]))
+    row = read_snapshot(str(path)).rows[0]
+    assert {k: row[k] for k in FLIGHT_FIELDS if row[k]} == {
+        "latitude": "51.47",
+        "longitude": "-0.4543",
+        "id": "3b0c1d2e",
+        "icao_24bit": "4CA1B2",
+        "heading": "270",
+        "altitude": "36000",
+        "ground_speed": "480",
+        "aircraft_code": "A320",
+        "registration": "G-EUYA",
+        "time": "2025-07-19T08:49:30Z",
+        "origin_airport_iata": "LHR",
+        "destination_airport_iata": "MAD",
+        "number": "BA456",
+        "vertical_speed": "-64",
+        "airline_icao": "BAW",
+    }
+
+
+def test_a_column_named_like_the_attribute_wins_over_its_alias(tmp_path):
+    path = tmp_path / "both.csv"
+    path.write_text("id,latitude,longitude,origin_airport_iata,origin\nf1,1,2,LHR,Heathrow\n")
+    snap = read_snapshot(str(path))
+    assert snap.rows[0]["origin_airport_iata"] == "LHR"
+    assert snap.renamed_columns == {}
+    assert snap.ignored_columns == ["origin"]
+
+
+def test_parquet_timestamps_become_iso_text(tmp_path):
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "capture.parquet"
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "latitude": [1.0, 2.0, 3.0],
+            "longitude": [4.0, 5.0, 6.0],
+            "time": pa.array(
+                [
+                    datetime(2024, 4, 18, 17, 17, 22, tzinfo=timezone.utc),
+                    datetime(2024, 4, 18, 17, 17, 22, 500000, tzinfo=timezone.utc),
+                    None,
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "naive": pa.array([datetime(2024, 4, 18, 19, 0, 0)] * 3, pa.timestamp("ms")),
+        }
+    )
+    pq.write_table(table, path)
+    snap = read_snapshot(str(path))
+    assert [r["time"] for r in snap.rows] == ["2024-04-18T17:17:22Z", "2024-04-18T17:17:22.500000Z", ""]
+    assert snap.ignored_columns == ["naive"]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Synthesized
+from conftest import Synthesized, fake_wheelhouse
 
 REPO = Path(__file__).resolve().parents[2]
 CDK_CLI = REPO / "node_modules" / ".bin" / "cdk"
@@ -50,6 +50,9 @@ def test_pinned_cdk_cli_synthesizes_the_app(tmp_path: Path) -> None:
         os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_VERSION_CHECK="1"
     )
     env.pop("CDK_DEFAULT_ACCOUNT", None)
+    # `make wheels` needs the package index: the synth gets a stand-in wheelhouse whose lock pins its one wheel.
+    lock, wheels = fake_wheelhouse(tmp_path / "wheelhouse")
+    env.update(FLIGHT_KPIS_CLUSTER_LOCK=str(lock), FLIGHT_KPIS_WHEELS_DIR=str(wheels))
     done = subprocess.run(
         [
             str(CDK_CLI),

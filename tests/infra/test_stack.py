@@ -114,7 +114,11 @@ def test_job_config_asset_has_no_data_root_and_the_chosen_source(synthesized: Sy
     key = function["Properties"]["Environment"]["Variables"]["JOB_CONFIG_URI"]["Fn::Sub"].rsplit("/", 1)[1]
     (asset,) = synthesized.outdir.glob(f"asset.{key}")
 
-    assert json.loads(asset.read_text()) == {"metrics_namespace": "FlightKpis", "source": "live"}
+    assert json.loads(asset.read_text()) == {
+        "alerts_topic": "flight-kpis-alarms",
+        "metrics_namespace": "FlightKpis",
+        "source": "live",
+    }
 
 
 # --- storage ----------------------------------------------------------------------------------------------------
@@ -361,6 +365,82 @@ def test_trigger_errors_and_dead_letters_alarm(template: Template) -> None:
             "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
         },
     )
+
+
+def test_failed_and_degraded_runs_alarm(template: Template) -> None:
+    for metric in ("FailedRuns", "DegradedRuns"):
+        template.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {
+                "Namespace": "FlightKpis",
+                "MetricName": metric,
+                "Statistic": "Sum",
+                "Threshold": 1,
+                "EvaluationPeriods": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
+            },
+        )
+
+
+def test_live_flights_far_below_usual_alarms_on_an_anomaly_band(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "ComparisonOperator": "LessThanLowerThreshold",
+            "ThresholdMetricId": Match.any_value(),
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like({"Expression": Match.string_like_regexp(r"ANOMALY_DETECTION_BAND\(m0,\s*3\)")}),
+                    Match.object_like(
+                        {
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": {"Namespace": "FlightKpis", "MetricName": "LiveFlights"},
+                                    "Period": 7200,
+                                    "Stat": "Minimum",
+                                }
+                            )
+                        }
+                    ),
+                ]
+            ),
+            "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmsTopic")}],
+        },
+    )
+
+
+def test_each_mapping_coverage_alarms_below_its_floor(template: Template) -> None:
+    alarms = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "MappingCoverage"}})
+    floors = {
+        a["Properties"]["Dimensions"][0]["Value"]: a["Properties"]["Threshold"]
+        for a in alarms.values()
+        if a["Properties"]["ComparisonOperator"] == "LessThanThreshold"
+    }
+    # The job's default floors (README "Quality gate").
+    assert floors == {
+        "origin_airport": 0.9,
+        "destination_airport": 0.9,
+        "route_distance": 0.9,
+        "origin_continent": 0.9,
+        "destination_continent": 0.9,
+        "airline_name": 0.75,
+        "airline_country": 0.75,
+        "aircraft_manufacturer": 0.9,
+        "aircraft_model": 0.9,
+    }
+
+
+def test_the_cluster_may_publish_to_the_alarm_topic_and_use_its_key(synthesized: Synthesized) -> None:
+    statements = _statements(synthesized, "InstanceRole")
+    publish = [s for s in statements if s["Action"] == "sns:Publish"]
+    assert [s["Resource"] for s in publish] == [{"Ref": next(k for k in synthesized.resources("AWS::SNS::Topic"))}]
+    key_id = next(k for k in synthesized.resources("AWS::KMS::Key") if "TopicKey" in k)
+    key = [s for s in statements if _text(s["Resource"]) == _text({"Fn::GetAtt": [key_id, "Arn"]})]
+    assert [sorted(_as_list(s["Action"])) for s in key] == [["kms:Decrypt", "kms:GenerateDataKey"]]
+    (topic,) = synthesized.resources("AWS::SNS::Topic").values()
+    assert topic["Properties"]["TopicName"] == "flight-kpis-alarms"
 
 
 def test_catalog_is_wired_to_the_data_bucket(template: Template) -> None:

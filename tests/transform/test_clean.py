@@ -225,3 +225,28 @@ def test_repeated_ids_identical_copies_and_three_way(spark: SparkSession):
     assert result.rule_counts["missing_coordinates"] == 1
     assert result.rule_counts["bad_number"] == 1
     assert result.rule_counts["na_normalised"] == 2
+
+
+TIME_TEXTS = [  # id, position time as captured, the instant clean reads (UTC)
+    ("s", "1752914978", datetime(2025, 7, 19, 8, 49, 38)),  # epoch seconds, as the feed sends
+    ("sf", "1752914978.5", datetime(2025, 7, 19, 8, 49, 38, 500000)),
+    ("ms", "1752914978000", datetime(2025, 7, 19, 8, 49, 38)),  # epoch milliseconds
+    ("txt", "2024-04-18 17:17:22", datetime(2024, 4, 18, 17, 17, 22)),  # date-time text, no zone: UTC
+    ("z", "2024-04-18T17:17:22Z", datetime(2024, 4, 18, 17, 17, 22)),
+    ("off", "2024-04-18T19:17:22.250+02:00", datetime(2024, 4, 18, 17, 17, 22, 250000)),  # offset applied
+    ("pq", "2024-04-18T17:17:22.500000Z", datetime(2024, 4, 18, 17, 17, 22, 500000)),  # a Parquet timestamp's text
+]
+BAD_TIME_TEXTS = ["12:00", "2024-13-45 10:00:00", "yesterday", "-5", "5000000000000000", "2100-01-01T00:00:00Z"]
+
+
+def test_position_time_formats(spark: SparkSession):
+    rows = [raw(id=i, time=text) for i, text, _ in TIME_TEXTS]
+    rows += [raw(id=f"bad{n}", time=text) for n, text in enumerate(BAD_TIME_TEXTS)]
+    frame = spark.createDataFrame(
+        [tuple(r[c] for c in RAW_COLUMNS) for r in rows], ", ".join(f"{c} string" for c in RAW_COLUMNS)
+    )
+    cleaned = clean_flights(frame)
+    silver = sorted(tuple(r) for r in cleaned.silver.select("flight_id", "position_time").collect())
+    assert silver == sorted((i, moment) for i, _, moment in TIME_TEXTS)
+    quarantined = sorted(tuple(r) for r in cleaned.quarantine.select("id", "time", "reason").collect())
+    assert quarantined == sorted((f"bad{n}", text, "bad_timestamp") for n, text in enumerate(BAD_TIME_TEXTS))

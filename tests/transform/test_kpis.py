@@ -16,7 +16,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
 from etl.extract.reference import RAW_AIRPORT_COLUMNS
-from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
+from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage, mapping_coverage_counts
 from etl.reference import References, normalise_airports
 
 R = 6371.0088
@@ -70,6 +70,7 @@ def silver(spark: SparkSession) -> DataFrame:
         silver_row("g1", "AFR", "A320", "AAA", "BBB", on_ground=True),  # on the ground
         silver_row("g2", None, "GRND", "AAA", "BBB", is_aircraft=False, track="ground_vehicle"),
         silver_row("g3", "AFR", "A320", "AAA", "BBB", on_ground=None),  # unknown: not counted as airborne
+        silver_row("x1", None, "GLID", None, None, track="glider"),  # live, but GLID is no type designator
     ]
     schema = ", ".join(f"{name} {kind}" for name, kind in SILVER_FLIGHTS_SCHEMA.items())
     return spark.createDataFrame(rows, schema)
@@ -198,15 +199,29 @@ def test_airport_flow_imbalance_ranked_by_absolute_difference(spark, gold):
     assertDataFrameEqual(gold[name], expected(spark, name, rows))
 
 
-def test_mapping_coverage_shares_of_live_flights(silver, refs):
+def test_mapping_coverage_counts_the_live_flights_carrying_each_code(silver, refs):
+    counts = mapping_coverage_counts(silver, refs)
+    # 13 live flights (12 + a glider); 8 carry an origin (all known), 9 a destination (XYZ unknown), 8 both; 11 an
+    # airline (ZZZ unknown); 12 a type designator (QQQQ unknown; the glider's GLID is none).
+    assert counts["_live"] == (13, 13)
+    assert counts["origin_airport"] == (8, 8)
+    assert counts["destination_airport"] == (8, 9)
+    assert counts["route_distance"] == (7, 8)
+    assert counts["airline_name"] == (10, 11)
+    assert counts["airline_country"] == (10, 11)
+    assert counts["aircraft_manufacturer"] == (11, 12)
+    assert counts["aircraft_model"] == (11, 12)
+
+
+def test_mapping_coverage_shares_of_live_flights_carrying_the_code(silver, refs):
     coverage = mapping_coverage(silver, refs)
-    assert coverage["origin_airport"] == pytest.approx(8 / 12, abs=1e-6)
-    assert coverage["destination_airport"] == pytest.approx(8 / 12, abs=1e-6)
-    assert coverage["route_distance"] == pytest.approx(7 / 12, abs=1e-6)
-    assert coverage["airline_name"] == pytest.approx(10 / 12, abs=1e-6)
-    assert coverage["airline_country"] == pytest.approx(10 / 12, abs=1e-6)
+    assert coverage["origin_airport"] == pytest.approx(1.0, abs=1e-6)
+    assert coverage["destination_airport"] == pytest.approx(8 / 9, abs=1e-6)
+    assert coverage["route_distance"] == pytest.approx(7 / 8, abs=1e-6)
+    assert coverage["airline_name"] == pytest.approx(10 / 11, abs=1e-6)
+    assert coverage["airline_country"] == pytest.approx(10 / 11, abs=1e-6)
     # AFR and DLH from the airline table; ZZZ's aircraft have no known registration (no address in this snapshot).
-    assert coverage["airline_country_from_table"] == pytest.approx(10 / 12, abs=1e-6)
+    assert coverage["airline_country_from_table"] == pytest.approx(10 / 11, abs=1e-6)
     assert coverage["airline_country_from_registrations"] == 0.0
     assert coverage["aircraft_manufacturer"] == pytest.approx(11 / 12, abs=1e-6)
     assert coverage["aircraft_model"] == pytest.approx(11 / 12, abs=1e-6)
