@@ -33,6 +33,7 @@ from pyspark.sql import types as T
 
 from etl.clean import clean_flights, read_raw_flights
 from etl.columns import RAW_COLUMNS
+from etl.geo import haversine_km_py
 from etl.kpis import compute_kpis
 from etl.pipeline import SPARK_SETTINGS
 from etl.reference import References, load_references
@@ -96,9 +97,7 @@ def run_baseline(spark: SparkSession, path: str, refs: References) -> dict[str, 
             return None
         _, lat1, lon1 = ports[origin]
         _, lat2, lon2 = ports[destination]
-        p1, p2 = math.radians(lat1), math.radians(lat2)
-        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-        return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+        return haversine_km_py(lat1, lon1, lat2, lon2)
 
     def live() -> DataFrame:  # every question starts again from the file, as in the published notebooks
         df = spark.read.csv(path, header=True, inferSchema=True)

@@ -21,10 +21,10 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from etl.geo import haversine_km
 from etl.reference import References
 from etl.reference.registrations import registration_key
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 # An airline's registrations give its country when at least MAJORITY_NUM / MAJORITY_DEN of its aircraft agree.
 MAJORITY_NUM, MAJORITY_DEN = 2, 3
 SOURCE_TABLE, SOURCE_REGISTRATIONS = "table", "registrations"
@@ -45,17 +45,6 @@ ENRICHED_COLUMNS: tuple[str, ...] = (
     "destination_continent",
     "distance_km",
 )
-
-
-def haversine_km(lat1: Column, lon1: Column, lat2: Column, lon2: Column) -> Column:
-    """Great-circle distance in km between two points in degrees (null when any input is null)."""
-    phi1, phi2 = F.radians(lat1), F.radians(lat2)
-    half_dphi = (phi2 - phi1) / 2
-    half_dlambda = F.radians(lon2 - lon1) / 2  # sin^2 is periodic: crossing the antimeridian needs no care
-    a = F.pow(F.sin(half_dphi), 2) + F.cos(phi1) * F.cos(phi2) * F.pow(F.sin(half_dlambda), 2)
-    # Rounding can push `a` a hair above 1 for antipodes; F.least would also turn a null into 1, hence when().
-    a = F.when(a > 1.0, F.lit(1.0)).otherwise(a)
-    return F.lit(2 * EARTH_RADIUS_KM) * F.asin(F.sqrt(a))
 
 
 def is_live(on_ground: Column, is_aircraft: Column) -> Column:

@@ -7,10 +7,10 @@ Decisions, shared by every table:
 - Ranks are `row_number()` (1, 2, 3, ... with no gaps or shared ranks): ties on the measure are broken by the
   key in ascending order (airline ICAO code, manufacturer name, model name, flight id, continent, airport
   code), so equal inputs always give equal ranks.
-- Distances: haversine between the airports (R = 6371.0088 km). A flight whose origin equals its destination
-  (distance 0: a round trip or a placeholder) is left out of the distance tables (longest flight, average
-  distance), as it has no route; it still counts everywhere else (live flights, models, airport flows, and as
-  a regional flight of its continent).
+- Distances: great-circle (haversine) between the airports, by `etl.geo.haversine_km`. A flight whose origin
+  equals its destination (distance 0: a round trip or a placeholder) is left out of the distance tables (longest
+  flight, average distance), as it has no route; it still counts everywhere else (live flights, models, airport
+  flows, and as a regional flight of its continent).
 - Airline with no known country: left out of `top_models_by_airline_country` (no "Unknown" pseudo-country);
   it still counts, by ICAO code, in the other airline tables, with a null name if no list knows it.
 - Unknown aircraft type: left out of the manufacturer and model tables.

@@ -20,8 +20,12 @@ from etl.storage import Storage
 
 log = logging.getLogger(__name__)
 
-AIRPORT_COLUMNS = ("iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source")
-AIRLINE_COLUMNS = ("icao", "iata", "name", "source")
+# The columns of the landed reference CSVs (raw/reference/...), as the sources give them; `etl.reference` reads
+# them into the job's airport and airline tables (its AIRPORT_TABLE_COLUMNS, AIRLINE_TABLE_COLUMNS).
+RAW_AIRPORT_COLUMNS = ("iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source")
+RAW_AIRLINE_COLUMNS = ("icao", "iata", "name", "source")
+# The former names, still imported by etl.extract.landing: to go once it imports the RAW_ names.
+AIRPORT_COLUMNS, AIRLINE_COLUMNS = RAW_AIRPORT_COLUMNS, RAW_AIRLINE_COLUMNS
 
 
 def reference_path(root: str, name: str, day: str) -> str:
@@ -49,7 +53,11 @@ FEED_CODE_ALIASES: dict[str, str] = {
 
 
 def airportsdata_airports() -> list[dict[str, Any]]:
-    """Offline airports: IATA-coded ones plus FEED_CODE_ALIASES, country as an ISO alpha-2 code."""
+    """Offline airports as RAW_AIRPORT_COLUMNS rows: IATA-coded ones plus FEED_CODE_ALIASES, ISO alpha-2 country.
+
+    The project's one reader of `airportsdata`: the extractor's fallback list, the job's fallback airports table
+    (`etl.reference`) and the simulator's airports (`etl.simulate.world`) all come from here.
+    """
     import airportsdata
 
     by_icao = airportsdata.load("ICAO")

@@ -22,22 +22,18 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from etl.errors import ReferenceDataError
-from etl.extract.reference import airportsdata_airports, airportsdata_version
+from etl.extract.reference import (
+    RAW_AIRLINE_COLUMNS,
+    RAW_AIRPORT_COLUMNS,
+    airportsdata_airports,
+    airportsdata_version,
+)
 from etl.reference import aircraft, airlines, countries, registrations
 
-AIRPORTS_CSV_COLUMNS: tuple[str, ...] = (
-    "iata",
-    "icao",
-    "name",
-    "country",
-    "latitude",
-    "longitude",
-    "altitude",
-    "source",
-)
-AIRLINES_CSV_COLUMNS: tuple[str, ...] = ("icao", "iata", "name", "source")
-AIRPORT_COLUMNS: tuple[str, ...] = ("iata", "name", "country", "continent", "latitude", "longitude")
-AIRLINE_COLUMNS: tuple[str, ...] = ("airline_icao", "airline_name", "airline_country")
+# The job's airport and airline tables (References.airports, References.airlines); the landed CSVs they are read
+# from have etl.extract.reference's RAW_AIRPORT_COLUMNS and RAW_AIRLINE_COLUMNS.
+AIRPORT_TABLE_COLUMNS: tuple[str, ...] = ("iata", "name", "country", "continent", "latitude", "longitude")
+AIRLINE_TABLE_COLUMNS: tuple[str, ...] = ("airline_icao", "airline_name", "airline_country")
 AIRCRAFT_TYPE_COLUMNS: tuple[str, ...] = ("aircraft_code", "manufacturer", "aircraft_model")
 
 
@@ -107,7 +103,7 @@ def _try_double(column: str) -> F.Column:
 
 
 def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
-    """Raw airport rows (AIRPORTS_CSV_COLUMNS, text) -> one row per IATA code with country and continent."""
+    """Raw airport rows (RAW_AIRPORT_COLUMNS, text) -> one row per IATA code with country and continent."""
     lat, lon = _try_double("latitude"), _try_double("longitude")
     usable = raw.select(
         F.upper(F.trim("iata")).alias("iata"),
@@ -142,15 +138,10 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
     )
 
 
-def airportsdata_rows() -> list[tuple[str, ...]]:
-    """The `airportsdata` package's airports (`etl.extract.reference`) as AIRPORTS_CSV_COLUMNS rows."""
-    return [tuple(str(row[c]) for c in AIRPORTS_CSV_COLUMNS) for row in airportsdata_airports()]
-
-
 def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
-    """The airports table built from the `airportsdata` package."""
-    raw = spark.createDataFrame(airportsdata_rows(), _text_schema(AIRPORTS_CSV_COLUMNS))
-    return normalise_airports(spark, raw)
+    """The airports table built from the `airportsdata` package (read by `etl.extract.reference`), as text rows."""
+    rows = [tuple(str(row[c]) for c in RAW_AIRPORT_COLUMNS) for row in airportsdata_airports()]
+    return normalise_airports(spark, spark.createDataFrame(rows, _text_schema(RAW_AIRPORT_COLUMNS)))
 
 
 def project_airlines(spark: SparkSession) -> DataFrame:
@@ -160,7 +151,7 @@ def project_airlines(spark: SparkSession) -> DataFrame:
     if unread:
         raise ReferenceDataError(f"airlines: country_converter cannot read the table's countries {', '.join(unread)}")
     rows = [(icao, name, _spelled(read[country])) for icao, (name, country) in sorted(airlines.AIRLINES.items())]
-    return spark.createDataFrame(rows, _text_schema(AIRLINE_COLUMNS))
+    return spark.createDataFrame(rows, _text_schema(AIRLINE_TABLE_COLUMNS))
 
 
 def _spelled(country: countries.Country | None) -> str | None:
@@ -203,7 +194,7 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
     airports_df = None
     airports_source = f"airportsdata {airportsdata_version()} (IATA-coded airports)"
     if airports_csv:
-        raw_airports = _read_csv(spark, airports_csv, AIRPORTS_CSV_COLUMNS, "airports")
+        raw_airports = _read_csv(spark, airports_csv, RAW_AIRPORT_COLUMNS, "airports")
         airports_df = normalise_airports(spark, raw_airports).cache()
         if airports_df.isEmpty():  # an unusable list must not empty every airport KPI: fall back, and say so
             airports_df.unpersist()
@@ -217,7 +208,7 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
 
     project = project_airlines(spark)
     if airlines_csv:
-        fr24 = _read_csv(spark, airlines_csv, AIRLINES_CSV_COLUMNS, "airlines")
+        fr24 = _read_csv(spark, airlines_csv, RAW_AIRLINE_COLUMNS, "airlines")
         airlines_df = merge_airlines(project, fr24).cache()
         airlines_source = f"names: airlines list ({airlines_csv}), then {airlines.SOURCE}; countries: {airlines.SOURCE}"
     else:

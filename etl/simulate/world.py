@@ -11,6 +11,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from etl.extract.reference import airportsdata_airports
+from etl.geo import haversine_km_py
+
 # Busy airports by region with a relative traffic weight (a rough share of daily movements).
 AIRPORTS_BY_REGION: dict[str, tuple[tuple[str, int], ...]] = {
     "NA": (
@@ -103,99 +106,101 @@ AIRPORTS_BY_REGION: dict[str, tuple[tuple[str, int], ...]] = {
 # Share of the world's flights departing from each region (North America and Europe dominate).
 REGION_WEIGHTS: dict[str, int] = {"NA": 34, "EU": 25, "AS": 25, "ME": 4, "OC": 4, "SA": 5, "AF": 3}
 
-# (ICAO, IATA, name, country, weight) of real airlines, by the region they mostly fly from.
-AIRLINES_BY_REGION: dict[str, tuple[tuple[str, str, str, str, int], ...]] = {
+# (ICAO, IATA, weight) of real airlines, by the region they mostly fly from: which airlines fly where, and how much.
+# Their names and countries come from the project airline table (`etl.reference.airlines`), the one home of those
+# facts; the IATA code (the flight number's prefix) is the one fact about them kept here, as that table has none.
+AIRLINES_BY_REGION: dict[str, tuple[tuple[str, str, int], ...]] = {
     "NA": (
-        ("AAL", "AA", "American Airlines", "United States", 12),
-        ("DAL", "DL", "Delta Air Lines", "United States", 12),
-        ("UAL", "UA", "United Airlines", "United States", 11),
-        ("SWA", "WN", "Southwest Airlines", "United States", 11),
-        ("SKW", "OO", "SkyWest Airlines", "United States", 6),
-        ("ASA", "AS", "Alaska Airlines", "United States", 4),
-        ("JBU", "B6", "JetBlue Airways", "United States", 4),
-        ("RPA", "YX", "Republic Airways", "United States", 3),
-        ("ACA", "AC", "Air Canada", "Canada", 4),
-        ("WJA", "WS", "WestJet", "Canada", 3),
-        ("AMX", "AM", "Aeromexico", "Mexico", 2),
-        ("VOI", "Y4", "Volaris", "Mexico", 2),
-        ("FFT", "F9", "Frontier Airlines", "United States", 2),
-        ("NKS", "NK", "Spirit Airlines", "United States", 2),
-        ("FDX", "FX", "FedEx", "United States", 2),
-        ("UPS", "5X", "UPS Airlines", "United States", 1),
+        ("AAL", "AA", 12),
+        ("DAL", "DL", 12),
+        ("UAL", "UA", 11),
+        ("SWA", "WN", 11),
+        ("SKW", "OO", 6),
+        ("ASA", "AS", 4),
+        ("JBU", "B6", 4),
+        ("RPA", "YX", 3),
+        ("ACA", "AC", 4),
+        ("WJA", "WS", 3),
+        ("AMX", "AM", 2),
+        ("VOI", "Y4", 2),
+        ("FFT", "F9", 2),
+        ("NKS", "NK", 2),
+        ("FDX", "FX", 2),
+        ("UPS", "5X", 1),
     ),
     "EU": (
-        ("RYR", "FR", "Ryanair", "Ireland", 12),
-        ("EZY", "U2", "easyJet", "United Kingdom", 7),
-        ("THY", "TK", "Turkish Airlines", "Turkey", 7),
-        ("DLH", "LH", "Lufthansa", "Germany", 7),
-        ("AFR", "AF", "Air France", "France", 5),
-        ("BAW", "BA", "British Airways", "United Kingdom", 5),
-        ("KLM", "KL", "KLM Royal Dutch Airlines", "Netherlands", 4),
-        ("WZZ", "W6", "Wizz Air", "Hungary", 4),
-        ("IBE", "IB", "Iberia", "Spain", 3),
-        ("VLG", "VY", "Vueling", "Spain", 3),
-        ("PGT", "PC", "Pegasus", "Turkey", 3),
-        ("SAS", "SK", "SAS Scandinavian Airlines", "Sweden", 3),
-        ("SWR", "LX", "Swiss", "Switzerland", 2),
-        ("EWG", "EW", "Eurowings", "Germany", 2),
-        ("NAX", "DY", "Norwegian Air Shuttle", "Norway", 2),
-        ("TAP", "TP", "TAP Air Portugal", "Portugal", 2),
-        ("ITY", "AZ", "ITA Airways", "Italy", 2),
-        ("AUA", "OS", "Austrian Airlines", "Austria", 1),
-        ("LOT", "LO", "LOT Polish Airlines", "Poland", 1),
-        ("FIN", "AY", "Finnair", "Finland", 1),
+        ("RYR", "FR", 12),
+        ("EZY", "U2", 7),
+        ("THY", "TK", 7),
+        ("DLH", "LH", 7),
+        ("AFR", "AF", 5),
+        ("BAW", "BA", 5),
+        ("KLM", "KL", 4),
+        ("WZZ", "W6", 4),
+        ("IBE", "IB", 3),
+        ("VLG", "VY", 3),
+        ("PGT", "PC", 3),
+        ("SAS", "SK", 3),
+        ("SWR", "LX", 2),
+        ("EWG", "EW", 2),
+        ("NAX", "DY", 2),
+        ("TAP", "TP", 2),
+        ("ITY", "AZ", 2),
+        ("AUA", "OS", 1),
+        ("LOT", "LO", 1),
+        ("FIN", "AY", 1),
     ),
     "AS": (
-        ("CSN", "CZ", "China Southern Airlines", "China", 9),
-        ("CES", "MU", "China Eastern Airlines", "China", 8),
-        ("CCA", "CA", "Air China", "China", 7),
-        ("CHH", "HU", "Hainan Airlines", "China", 4),
-        ("CXA", "MF", "Xiamen Airlines", "China", 3),
-        ("IGO", "6E", "IndiGo", "India", 7),
-        ("AIC", "AI", "Air India", "India", 3),
-        ("ANA", "NH", "All Nippon Airways", "Japan", 4),
-        ("JAL", "JL", "Japan Airlines", "Japan", 3),
-        ("KAL", "KE", "Korean Air", "South Korea", 3),
-        ("AAR", "OZ", "Asiana Airlines", "South Korea", 1),
-        ("CPA", "CX", "Cathay Pacific", "Hong Kong", 2),
-        ("SIA", "SQ", "Singapore Airlines", "Singapore", 2),
-        ("AXM", "AK", "AirAsia", "Malaysia", 3),
-        ("THA", "TG", "Thai Airways", "Thailand", 1),
-        ("LNI", "JT", "Lion Air", "Indonesia", 3),
-        ("GIA", "GA", "Garuda Indonesia", "Indonesia", 1),
-        ("CEB", "5J", "Cebu Pacific", "Philippines", 2),
-        ("VJC", "VJ", "VietJet Air", "Vietnam", 2),
-        ("HVN", "VN", "Vietnam Airlines", "Vietnam", 2),
-        ("EVA", "BR", "EVA Air", "Taiwan", 1),
-        ("CAL", "CI", "China Airlines", "Taiwan", 1),
+        ("CSN", "CZ", 9),
+        ("CES", "MU", 8),
+        ("CCA", "CA", 7),
+        ("CHH", "HU", 4),
+        ("CXA", "MF", 3),
+        ("IGO", "6E", 7),
+        ("AIC", "AI", 3),
+        ("ANA", "NH", 4),
+        ("JAL", "JL", 3),
+        ("KAL", "KE", 3),
+        ("AAR", "OZ", 1),
+        ("CPA", "CX", 2),
+        ("SIA", "SQ", 2),
+        ("AXM", "AK", 3),
+        ("THA", "TG", 1),
+        ("LNI", "JT", 3),
+        ("GIA", "GA", 1),
+        ("CEB", "5J", 2),
+        ("VJC", "VJ", 2),
+        ("HVN", "VN", 2),
+        ("EVA", "BR", 1),
+        ("CAL", "CI", 1),
     ),
     "ME": (
-        ("UAE", "EK", "Emirates", "United Arab Emirates", 5),
-        ("QTR", "QR", "Qatar Airways", "Qatar", 4),
-        ("ETD", "EY", "Etihad Airways", "United Arab Emirates", 2),
-        ("SVA", "SV", "Saudia", "Saudi Arabia", 3),
+        ("UAE", "EK", 5),
+        ("QTR", "QR", 4),
+        ("ETD", "EY", 2),
+        ("SVA", "SV", 3),
     ),
     "OC": (
-        ("QFA", "QF", "Qantas", "Australia", 4),
-        ("VOZ", "VA", "Virgin Australia", "Australia", 3),
-        ("JST", "JQ", "Jetstar", "Australia", 2),
-        ("ANZ", "NZ", "Air New Zealand", "New Zealand", 2),
+        ("QFA", "QF", 4),
+        ("VOZ", "VA", 3),
+        ("JST", "JQ", 2),
+        ("ANZ", "NZ", 2),
     ),
     "SA": (
-        ("TAM", "LA", "LATAM Airlines Brasil", "Brazil", 4),
-        ("GLO", "G3", "Gol", "Brazil", 4),
-        ("AZU", "AD", "Azul", "Brazil", 3),
-        ("AVA", "AV", "Avianca", "Colombia", 3),
-        ("LAN", "LA", "LATAM Airlines", "Chile", 2),
-        ("ARG", "AR", "Aerolineas Argentinas", "Argentina", 1),
-        ("CMP", "CM", "Copa Airlines", "Panama", 1),
+        ("TAM", "LA", 4),
+        ("GLO", "G3", 4),
+        ("AZU", "AD", 3),
+        ("AVA", "AV", 3),
+        ("LAN", "LA", 2),
+        ("ARG", "AR", 1),
+        ("CMP", "CM", 1),
     ),
     "AF": (
-        ("ETH", "ET", "Ethiopian Airlines", "Ethiopia", 3),
-        ("MSR", "MS", "EgyptAir", "Egypt", 2),
-        ("RAM", "AT", "Royal Air Maroc", "Morocco", 2),
-        ("SAA", "SA", "South African Airways", "South Africa", 1),
-        ("KQA", "KQ", "Kenya Airways", "Kenya", 1),
+        ("ETH", "ET", 3),
+        ("MSR", "MS", 2),
+        ("RAM", "AT", 2),
+        ("SAA", "SA", 1),
+        ("KQA", "KQ", 1),
     ),
 }
 
@@ -299,20 +304,30 @@ class Airline:
 @lru_cache(maxsize=1)
 def airport_positions() -> dict[str, tuple[float, float, str]]:
     """IATA -> (latitude, longitude, ISO country) of the simulator's airports, from the airportsdata package."""
-    import airportsdata
-
-    known = airportsdata.load("IATA")
+    known = {row["iata"]: row for row in airportsdata_airports()}
     out = {}
     for airports in AIRPORTS_BY_REGION.values():
         for iata, _ in airports:
             row = known[iata]
-            out[iata] = (float(row["lat"]), float(row["lon"]), row["country"])
+            out[iata] = (float(row["latitude"]), float(row["longitude"]), row["country"])
     return out
 
 
+def _airline_table() -> dict[str, tuple[str, str]]:
+    """The project airline table, ICAO -> (name, country), imported when first needed.
+
+    Importing `etl.reference.airlines` runs the `etl.reference` package, which loads pyspark: importing this module
+    (as `etl extract` does) must not.
+    """
+    from etl.reference.airlines import AIRLINES
+
+    return AIRLINES
+
+
 def airlines() -> list[Airline]:
-    """Every airline the simulator uses, with its real codes and name."""
-    return [Airline(i, a, n, c) for rows in AIRLINES_BY_REGION.values() for i, a, n, c, _ in rows]
+    """Every airline the simulator uses, with its real codes, and its name and country from the airline table."""
+    table = _airline_table()
+    return [Airline(icao, iata, *table[icao]) for rows in AIRLINES_BY_REGION.values() for icao, iata, _ in rows]
 
 
 def _weighted(rows: tuple, weight_index: int = -1) -> tuple[list, list[int]]:
@@ -322,13 +337,6 @@ def _weighted(rows: tuple, weight_index: int = -1) -> tuple[list, list[int]]:
         total += row[weight_index]
         cumulative.append(total)
     return items, cumulative
-
-
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _num(value: float, digits: int = 4) -> str:
@@ -384,7 +392,11 @@ def _iter_routed(
     positions = airport_positions()
     regions = _weighted(tuple(REGION_WEIGHTS.items()))
     airports_by_region = {r: _weighted(rows) for r, rows in AIRPORTS_BY_REGION.items()}
-    airlines_by_region = {r: _weighted(rows) for r, rows in AIRLINES_BY_REGION.items()}
+    table = _airline_table()
+    airlines_by_region = {
+        region: _weighted(tuple((icao, iata, table[icao][1], weight) for icao, iata, weight in rows))
+        for region, rows in AIRLINES_BY_REGION.items()
+    }
     gravity = _gravity_destinations()
     hubs_long = [iata for rows in AIRPORTS_BY_REGION.values() for iata, w in rows if w >= 4]
     types = {k: _weighted(v) for k, v in (("s", SHORT_HAUL_TYPES), ("m", MEDIUM_HAUL_TYPES), ("l", LONG_HAUL_TYPES))}
@@ -415,7 +427,7 @@ def _iter_routed(
         dlat, dlon, _ = positions[destination]
         distance = distances.get((origin, destination))
         if distance is None:
-            distance = distances[(origin, destination)] = _haversine_km(olat, olon, dlat, dlon)
+            distance = distances[(origin, destination)] = haversine_km_py(olat, olon, dlat, dlon)
         on_ground = rand() < 0.08
         # Climbs, descents, holds and approaches are slow: a 2-hour flight spends some 45 % of its time within
         # ~250 km of an airport, so a snapshot finds that share of aircraft there, not an even spread along routes.
@@ -457,7 +469,7 @@ def _routed_row(
         items, cum = weighted
         return items[bisect.bisect_right(cum, rand() * cum[-1])]
 
-    icao, iata, _, country, _ = pick(airlines_by_region[region])
+    icao, iata, country, _ = pick(airlines_by_region[region])
     distance, frac = route.distance_km, route.frac
     band = "l" if distance > 4500 else "m" if distance > 2500 else "s"
     aircraft = pick(types[band])[0]
@@ -530,7 +542,7 @@ def _gravity_destinations() -> dict[str, tuple[list[str], list[float]]]:
                 if destination == origin:
                     continue
                 dlat, dlon, _ = positions[destination]
-                total += weight / (1 + (_haversine_km(olat, olon, dlat, dlon) / GRAVITY_KM) ** 2)
+                total += weight / (1 + (haversine_km_py(olat, olon, dlat, dlon) / GRAVITY_KM) ** 2)
                 items.append(destination)
                 cumulative.append(total)
             out[origin] = (items, cumulative)

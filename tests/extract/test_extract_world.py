@@ -38,6 +38,23 @@ def test_world_looks_like_the_real_feed():
     assert {f["airline_icao"] for f in flights if f["airline_icao"]} <= set(names)
 
 
+def test_world_airlines_carry_the_airline_tables_names_and_countries():
+    by_icao = {a.icao: a for a in airlines()}
+    # Names and countries are the project airline table's (etl.reference.airlines), codes the airlines' own.
+    assert (by_icao["SWR"].iata, by_icao["SWR"].name, by_icao["SWR"].country) == (
+        "LX",
+        "Swiss International Air Lines",
+        "Switzerland",
+    )
+    assert (by_icao["AFR"].iata, by_icao["AFR"].name, by_icao["AFR"].country) == ("AF", "Air France", "France")
+    assert (by_icao["QFA"].iata, by_icao["QFA"].country) == ("QF", "Australia")
+    assert (by_icao["THY"].name, by_icao["THY"].country) == ("Turkish Airlines", "Turkey")
+    # The country gives the registration's nationality mark: an Air France flight is F-xxxx, a Qantas one VH-xxx.
+    flights = list(iter_flights(3000, seed=5))
+    marks = {f["airline_icao"]: f["registration"] for f in flights if f["airline_icao"] in ("AFR", "QFA")}
+    assert marks["AFR"].startswith("F-") and marks["QFA"].startswith("VH-")
+
+
 def _km(lat1, lon1, lat2, lon2):
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2

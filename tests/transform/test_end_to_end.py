@@ -15,13 +15,118 @@ from etl.clean import clean_flights, read_raw_flights
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, RAW_COLUMNS
 from etl.kpis import compute_kpis
 from etl.reference import load_references
-from etl.reference.aircraft import aircraft_types
-from etl.reference.airlines import AIRLINES
-from etl.reference.countries import resolve_countries
 from etl.simulate.world import World
 
-R = 6371.0088
+R = 6371.0088  # the mean Earth radius (IUGG), the sphere DESIGN.md's distances are measured on
 NON_AIRCRAFT = {"GRND", "BALL", "DRON", "SHIP"}
+
+# The facts this test needs about the simulated world, written here rather than read from the project's tables,
+# so that a wrong fact there shows as a difference. Aircraft types the world flies: ICAO Doc 8643 designator ->
+# (manufacturer, model as the gold tables name it). GLID and the non-aircraft codes have no type.
+TYPES: dict[str, tuple[str, str]] = {
+    "A319": ("Airbus", "Airbus A319"),
+    "A320": ("Airbus", "Airbus A320"),
+    "A20N": ("Airbus", "Airbus A320neo"),
+    "A321": ("Airbus", "Airbus A321"),
+    "A21N": ("Airbus", "Airbus A321neo"),
+    "A333": ("Airbus", "Airbus A330-300"),
+    "A339": ("Airbus", "Airbus A330-900"),
+    "A359": ("Airbus", "Airbus A350-900"),
+    "A35K": ("Airbus", "Airbus A350-1000"),
+    "A388": ("Airbus", "Airbus A380-800"),
+    "BCS3": ("Airbus", "Airbus A220-300"),  # the former Bombardier CS300, an Airbus type since 2018
+    "B737": ("Boeing", "Boeing 737-700"),
+    "B738": ("Boeing", "Boeing 737-800"),
+    "B739": ("Boeing", "Boeing 737-900"),
+    "B38M": ("Boeing", "Boeing 737 MAX 8"),
+    "B744": ("Boeing", "Boeing 747-400"),
+    "B752": ("Boeing", "Boeing 757-200"),
+    "B763": ("Boeing", "Boeing 767-300"),
+    "B772": ("Boeing", "Boeing 777-200"),
+    "B77W": ("Boeing", "Boeing 777-300ER"),
+    "B788": ("Boeing", "Boeing 787-8"),
+    "B789": ("Boeing", "Boeing 787-9"),
+    "B78X": ("Boeing", "Boeing 787-10"),
+    "E190": ("Embraer", "Embraer E190"),
+    "E75L": ("Embraer", "Embraer E175"),
+    "CRJ9": ("Bombardier", "Bombardier CRJ900"),
+    "AT76": ("ATR", "ATR 72-600"),
+    "DH8D": ("De Havilland Canada", "De Havilland Canada Dash 8-400"),
+}
+# The airlines the world flies, by home country as the gold tables spell it (Turkey as "Türkiye"): ICAO:name.
+_AIRLINES_BY_COUNTRY: dict[str, str] = {
+    "Argentina": "ARG:Aerolíneas Argentinas",
+    "Australia": "JST:Jetstar Airways|QFA:Qantas|VOZ:Virgin Australia",
+    "Austria": "AUA:Austrian Airlines",
+    "Brazil": "AZU:Azul Brazilian Airlines|GLO:Gol Linhas Aéreas|TAM:LATAM Airlines Brasil",
+    "Canada": "ACA:Air Canada|WJA:WestJet",
+    "Chile": "LAN:LATAM Airlines",
+    "China": (
+        "CCA:Air China|CES:China Eastern Airlines|CHH:Hainan Airlines|CSN:China Southern Airlines|CXA:Xiamen Airlines"
+    ),
+    "Colombia": "AVA:Avianca",
+    "Egypt": "MSR:EgyptAir",
+    "Ethiopia": "ETH:Ethiopian Airlines",
+    "Finland": "FIN:Finnair",
+    "France": "AFR:Air France",
+    "Germany": "DLH:Lufthansa|EWG:Eurowings",
+    "Hong Kong": "CPA:Cathay Pacific",
+    "Hungary": "WZZ:Wizz Air",
+    "India": "AIC:Air India|IGO:IndiGo",
+    "Indonesia": "GIA:Garuda Indonesia|LNI:Lion Air",
+    "Ireland": "RYR:Ryanair",
+    "Italy": "ITY:ITA Airways",
+    "Japan": "ANA:All Nippon Airways|JAL:Japan Airlines",
+    "Kenya": "KQA:Kenya Airways",
+    "Malaysia": "AXM:AirAsia",
+    "Mexico": "AMX:Aeroméxico|VOI:Volaris",
+    "Morocco": "RAM:Royal Air Maroc",
+    "Netherlands": "KLM:KLM Royal Dutch Airlines",
+    "New Zealand": "ANZ:Air New Zealand",
+    "Norway": "NAX:Norwegian Air Shuttle",
+    "Panama": "CMP:Copa Airlines",
+    "Philippines": "CEB:Cebu Pacific",
+    "Poland": "LOT:LOT Polish Airlines",
+    "Portugal": "TAP:TAP Air Portugal",
+    "Qatar": "QTR:Qatar Airways",
+    "Saudi Arabia": "SVA:Saudia",
+    "Singapore": "SIA:Singapore Airlines",
+    "South Africa": "SAA:South African Airways",
+    "South Korea": "AAR:Asiana Airlines|KAL:Korean Air",
+    "Spain": "IBE:Iberia|VLG:Vueling",
+    "Sweden": "SAS:Scandinavian Airlines",
+    "Switzerland": "SWR:Swiss International Air Lines",
+    "Taiwan": "CAL:China Airlines|EVA:EVA Air",
+    "Thailand": "THA:Thai Airways",
+    "Türkiye": "PGT:Pegasus Airlines|THY:Turkish Airlines",
+    "United Arab Emirates": "ETD:Etihad Airways|UAE:Emirates",
+    "United Kingdom": "BAW:British Airways|EZY:easyJet",
+    "United States": (
+        "AAL:American Airlines|ASA:Alaska Airlines|DAL:Delta Air Lines|FDX:FedEx Express|"
+        "FFT:Frontier Airlines|JBU:JetBlue Airways|NKS:Spirit Airlines|RPA:Republic Airways|"
+        "SKW:SkyWest Airlines|SWA:Southwest Airlines|UAL:United Airlines|UPS:UPS Airlines"
+    ),
+    "Vietnam": "HVN:Vietnam Airlines|VJC:VietJet Air",
+}
+AIRLINES: dict[str, tuple[str, str]] = {
+    icao: (name, country)
+    for country, listed in _AIRLINES_BY_COUNTRY.items()
+    for icao, name in (item.split(":") for item in listed.split("|"))
+}
+# Continent of each country (ISO 3166-1 alpha-2, as airportsdata gives it) that has a simulated airport; Egypt is in
+# Africa, Turkey and the Gulf states in Asia, Mexico in North America.
+CONTINENT_OF: dict[str, str] = {
+    **dict.fromkeys(["CA", "MX", "US"], "North America"),
+    **dict.fromkeys(["AR", "BR", "CL", "CO", "PE"], "South America"),
+    **dict.fromkeys(
+        ["AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "GR", "IE", "IT", "NL", "NO", "PL", "PT", "SE"], "Europe"
+    ),
+    **dict.fromkeys(
+        ["AE", "CN", "HK", "ID", "IN", "JP", "KR", "MY", "PH", "QA", "SA", "SG", "TH", "TR", "TW", "VN"], "Asia"
+    ),
+    **dict.fromkeys(["EG", "ET", "KE", "MA", "NG", "ZA"], "Africa"),
+    **dict.fromkeys(["AU", "NZ"], "Oceania"),
+}
 
 
 def blank(value: str | None) -> str | None:
@@ -56,29 +161,11 @@ def python_live_flights(rows: list[dict[str, str]]) -> list[dict[str, str | None
     return [r for r in python_clean(rows) if r["on_ground"] == "0" and (r["aircraft_code"] or "") not in NON_AIRCRAFT]
 
 
-def python_airline_countries(rows: list[dict[str, str]]) -> dict[str, str]:
-    """The airline table's countries, else two thirds of the airline's aircraft's registration countries (rs1090)."""
-    import rs1090
-
-    table = {icao: country for icao, (_, country) in AIRLINES.items()}
-    names = resolve_countries(set(table.values()))
-    countries = {icao: names[c].name for icao, c in table.items() if names[c] is not None}
-    fleets: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in python_clean(rows):
-        icao, address = r["airline_icao"], (r["icao_24bit"] or "").upper()
-        if icao and icao not in countries and (r["aircraft_code"] or "") not in NON_AIRCRAFT and address:
-            hexa = len(address) == 6 and all(ch in "0123456789ABCDEF" for ch in address)
-            info = (
-                rs1090.aircraft_information(address.lower(), (r["registration"] or "").upper() or None) if hexa else {}
-            )
-            country = resolve_countries([info.get("country") or "Unknown"]).get(info.get("country") or "Unknown")
-            if country is not None:
-                fleets[icao][address] = country.name
-    for icao, fleet in fleets.items():
-        top, votes = Counter(fleet.values()).most_common(1)[0]
-        if 3 * votes >= 2 * len(fleet):
-            countries[icao] = top
-    return countries
+def python_airline_countries(live: list[dict[str, str | None]]) -> dict[str, str]:
+    """Each airline's country, from the test's table: the world flies only airlines whose country it knows."""
+    seen = {f["airline_icao"] for f in live if f["airline_icao"]}
+    assert seen <= set(AIRLINES), f"airlines missing from the test's table: {sorted(seen - set(AIRLINES))}"
+    return {icao: country for icao, (_, country) in AIRLINES.items()}
 
 
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -94,14 +181,13 @@ def ranked(counts: dict, key_order=lambda k: k) -> list[tuple[int, object, float
 
 def python_kpis(live: list[dict], airline_countries: dict[str, str]) -> dict[str, list[tuple]]:
     airports = airportsdata.load("IATA")
-    continents = {
-        code: c.continent for code, c in resolve_countries({a["country"] for a in airports.values()}).items() if c
-    }
     ports = {
-        code: (a["name"], continents.get(a["country"]), (float(a["lat"]), float(a["lon"])))
+        code: (a["name"], CONTINENT_OF.get(a["country"]), (float(a["lat"]), float(a["lon"])))
         for code, a in airports.items()
     }
-    types = aircraft_types()
+    used = {f[end] for f in live for end in ("origin_airport_iata", "destination_airport_iata") if f[end]}
+    assert {airports[code]["country"] for code in used} <= set(CONTINENT_OF)  # the test's table covers the world
+    types = TYPES
     cont = lambda code: ports[code][1] if code in ports else None  # noqa: E731
     name = lambda icao: AIRLINES[icao][0] if icao in AIRLINES else None  # noqa: E731
     model = lambda f: types.get(f["aircraft_code"] or "", (None, None))[1]  # noqa: E731
@@ -187,7 +273,7 @@ def test_gold_tables_match_an_independent_computation(spark: SparkSession, tmp_p
     cleaned = clean_flights(read_raw_flights(spark, str(path)))
     refs = load_references(spark, airports_csv=None, airlines_csv=None)
     gold = compute_kpis(cleaned.silver, refs)
-    expected = python_kpis(python_live_flights(rows), python_airline_countries(rows))
+    expected = python_kpis(python_live_flights(rows), python_airline_countries(python_live_flights(rows)))
 
     assert cleaned.rule_counts["duplicate_id"] == 1 and cleaned.rule_counts["missing_id"] == 1
     for name in GOLD_TABLES:

@@ -12,13 +12,12 @@ from datetime import datetime
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
-from etl.enrich import haversine_km
+from etl.extract.reference import RAW_AIRPORT_COLUMNS
 from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage, mapping_coverage_counts
-from etl.reference import AIRPORTS_CSV_COLUMNS, References, normalise_airports
+from etl.reference import References, normalise_airports
 
 R = 6371.0088
 
@@ -88,7 +87,7 @@ def refs(spark: SparkSession) -> References:
         ("FFF", "LTFF", "Foxtrot", "Turkey", "0", "2", "10", "fr24"),
     ]
     airports = normalise_airports(
-        spark, spark.createDataFrame(raw_airports, ", ".join(f"{c} string" for c in AIRPORTS_CSV_COLUMNS))
+        spark, spark.createDataFrame(raw_airports, ", ".join(f"{c} string" for c in RAW_AIRPORT_COLUMNS))
     )
     airlines = spark.createDataFrame(
         [("AFR", "Air France", "France"), ("DLH", "Lufthansa", "Germany")],
@@ -230,10 +229,3 @@ def test_mapping_coverage_shares_of_live_flights_carrying_the_code(silver, refs)
 
 def test_airline_country_sources_count_airlines(silver, refs):
     assert airline_country_sources(silver, refs) == {"table": 2, "registrations": 0, "none": 1}
-
-
-def test_haversine_known_city_pair(spark):
-    # Paris CDG (49.0097, 2.5479) to New York JFK (40.6413, -73.7781): about 5,833.5 km on a 6371.0088 km sphere.
-    point = [F.lit(v) for v in (49.0097, 2.5479, 40.6413, -73.7781)]
-    row = spark.range(1).select(haversine_km(*point).alias("d")).first()
-    assert row["d"] == pytest.approx(5833.5, abs=0.5)
