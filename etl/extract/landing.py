@@ -18,7 +18,7 @@ from etl.errors import SourceHealthError
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
-from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
+from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
 from etl.extract.sources import close_feed, extract_settings_for, feed_for, run_with_failover
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
@@ -141,10 +141,10 @@ def extract_to_raw(
         # airportsdata's airports and the project's airline table, as a snapshot does.
         airline_sources.append(("none", list))
         airports_path, stats["airports"] = land_reference(
-            storage, root, "airports", day, airport_sources, AIRPORT_COLUMNS
+            storage, root, "airports", day, airport_sources, RAW_AIRPORT_COLUMNS
         )
         airlines_path, stats["airlines"] = land_reference(
-            storage, root, "airlines", day, airline_sources, AIRLINE_COLUMNS
+            storage, root, "airlines", day, airline_sources, RAW_AIRLINE_COLUMNS
         )
     finally:
         if capture.owned:

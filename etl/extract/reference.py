@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 # them into the job's airport and airline tables (its AIRPORT_TABLE_COLUMNS, AIRLINE_TABLE_COLUMNS).
 RAW_AIRPORT_COLUMNS = ("iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source")
 RAW_AIRLINE_COLUMNS = ("icao", "iata", "name", "source")
-# The former names, still imported by etl.extract.landing: to go once it imports the RAW_ names.
-AIRPORT_COLUMNS, AIRLINE_COLUMNS = RAW_AIRPORT_COLUMNS, RAW_AIRLINE_COLUMNS
 
 
 def reference_path(root: str, name: str, day: str) -> str:
