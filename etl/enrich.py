@@ -13,6 +13,9 @@ from pyspark.sql import functions as F
 from etl.reference import References
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+# A backfill reads many slots at once and tags each row with its slot under this column; enrich carries it through
+# and the KPIs group and rank within it. One slot's run has no such column, so its plans are unchanged.
+SLOT_KEY = "run_slot"
 
 ENRICHED_COLUMNS: tuple[str, ...] = (
     "flight_id",
@@ -93,14 +96,15 @@ def with_aircraft_type(flights: DataFrame, aircraft_types: DataFrame) -> DataFra
 
 
 def enrich_live_flights(silver: DataFrame, refs: References) -> DataFrame:
-    """The live flights of a silver snapshot with every reference column the KPIs use (ENRICHED_COLUMNS)."""
+    """The live flights of a silver snapshot with the reference columns the KPIs use (and SLOT_KEY when present)."""
+    keys = [SLOT_KEY] if SLOT_KEY in silver.columns else []
     flights = silver.transform(filter_live_flights).select(
-        "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata"
+        *keys, "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata"
     )
     return (
         flights.transform(with_airports, refs.airports)
         .transform(with_route_distance)
         .transform(with_airline, refs.airlines)
         .transform(with_aircraft_type, refs.aircraft_types)
-        .select(*ENRICHED_COLUMNS)
+        .select(*keys, *ENRICHED_COLUMNS)
     )

@@ -18,29 +18,38 @@ Decisions, shared by every table:
   e.g. Russia -> Europe, Turkey -> Asia); per-continent tables use the origin airport's continent.
 - `airport_flow_imbalance` counts every airport code seen (name null if the reference does not know it);
   difference = outgoing - incoming, ranked by |difference| desc, then airport code.
+- Many slots at once (a backfill): when the rows carry `etl.enrich.SLOT_KEY`, every count, average and ranking is
+  per slot (grouped and window-partitioned by it) and every table keeps it as its first column. Without it (one
+  slot's run) the tables are exactly as above.
 """
 
 from __future__ import annotations
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.enrich import enrich_live_flights
+from etl.enrich import SLOT_KEY, enrich_live_flights
 from etl.reference import References
 
 TOP_MODELS_PER_COUNTRY = 3
 
 
+def _slot(df: DataFrame) -> list[str]:
+    """[SLOT_KEY] when the rows carry one (many slots at once), else [] (one slot)."""
+    return [SLOT_KEY] if SLOT_KEY in df.columns else []
+
+
 def _ranked(df: DataFrame, partition: list[str], *order: Column) -> DataFrame:
+    partition = [*_slot(df), *partition]  # never one ranking across slots
     window = Window.partitionBy(*partition).orderBy(*order) if partition else Window.orderBy(*order)
     return df.withColumn("rank", F.row_number().over(window))
 
 
 def _gold(df: DataFrame, name: str) -> DataFrame:
-    """The explicit schema contract: the columns, types and order of GOLD_SCHEMAS[name]."""
-    return df.select(*(F.col(c).cast(t).alias(c) for c, t in GOLD_SCHEMAS[name].items()))
+    """The explicit schema contract: the columns, types and order of GOLD_SCHEMAS[name] (after SLOT_KEY if any)."""
+    return df.select(*_slot(df), *(F.col(c).cast(t).alias(c) for c, t in GOLD_SCHEMAS[name].items()))
 
 
 def _has_route(live: DataFrame) -> DataFrame:
@@ -51,7 +60,7 @@ def kpi_airline_most_live_flights(live: DataFrame) -> DataFrame:
     """Q1: airlines by live flights."""
     counted = (
         live.where(F.col("airline_icao").isNotNull())
-        .groupBy("airline_icao")
+        .groupBy(*_slot(live), "airline_icao")
         .agg(F.count(F.lit(1)).alias("live_flights"), F.max("airline_name").alias("airline_name"))
     )
     ranked = _ranked(counted, [], F.col("live_flights").desc(), F.col("airline_icao"))
@@ -65,7 +74,7 @@ def kpi_airline_most_regional_flights_by_continent(live: DataFrame) -> DataFrame
         & F.col("origin_continent").isNotNull()
         & (F.col("origin_continent") == F.col("destination_continent"))
     )
-    counted = regional.groupBy(F.col("origin_continent").alias("continent"), "airline_icao").agg(
+    counted = regional.groupBy(*_slot(live), F.col("origin_continent").alias("continent"), "airline_icao").agg(
         F.count(F.lit(1)).alias("regional_flights"), F.max("airline_name").alias("airline_name")
     )
     ranked = _ranked(counted, ["continent"], F.col("regional_flights").desc(), F.col("airline_icao"))
@@ -83,7 +92,7 @@ def kpi_average_route_distance_by_continent(live: DataFrame) -> DataFrame:
     averaged = (
         _has_route(live)
         .where(F.col("origin_continent").isNotNull())
-        .groupBy(F.col("origin_continent").alias("continent"))
+        .groupBy(*_slot(live), F.col("origin_continent").alias("continent"))
         .agg(F.avg("distance_km").alias("avg_distance_km"), F.count(F.lit(1)).alias("flights"))
     )
     ranked = _ranked(averaged, [], F.col("avg_distance_km").desc(), F.col("continent"))
@@ -94,7 +103,7 @@ def kpi_manufacturer_most_live_flights(live: DataFrame) -> DataFrame:
     """Q5: aircraft manufacturers by live flights."""
     counted = (
         live.where(F.col("manufacturer").isNotNull())
-        .groupBy("manufacturer")
+        .groupBy(*_slot(live), "manufacturer")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, [], F.col("live_flights").desc(), F.col("manufacturer"))
@@ -105,7 +114,7 @@ def kpi_top_models_by_airline_country(live: DataFrame) -> DataFrame:
     """Q6: per airline country, the top 3 aircraft models of its airlines' live flights."""
     counted = (
         live.where(F.col("airline_country").isNotNull() & F.col("aircraft_model").isNotNull())
-        .groupBy("airline_country", "aircraft_model")
+        .groupBy(*_slot(live), "airline_country", "aircraft_model")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, ["airline_country"], F.col("live_flights").desc(), F.col("aircraft_model"))
@@ -117,7 +126,7 @@ def kpi_most_used_model_by_continent(live: DataFrame) -> DataFrame:
     """Q6': per origin continent, aircraft models by live flights."""
     counted = (
         live.where(F.col("origin_continent").isNotNull() & F.col("aircraft_model").isNotNull())
-        .groupBy(F.col("origin_continent").alias("continent"), "aircraft_model")
+        .groupBy(*_slot(live), F.col("origin_continent").alias("continent"), "aircraft_model")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, ["continent"], F.col("live_flights").desc(), F.col("aircraft_model"))
@@ -128,18 +137,19 @@ def kpi_airport_flow_imbalance(live: DataFrame, airports: DataFrame) -> DataFram
     """Bonus: airports by |outgoing - incoming| live flights."""
     outgoing = (
         live.where(F.col("origin_iata").isNotNull())
-        .groupBy(F.col("origin_iata").alias("airport_iata"))
+        .groupBy(*_slot(live), F.col("origin_iata").alias("airport_iata"))
         .agg(F.count(F.lit(1)).alias("outgoing"))
     )
     incoming = (
         live.where(F.col("destination_iata").isNotNull())
-        .groupBy(F.col("destination_iata").alias("airport_iata"))
+        .groupBy(*_slot(live), F.col("destination_iata").alias("airport_iata"))
         .agg(F.count(F.lit(1)).alias("incoming"))
     )
     names = airports.select(F.col("iata").alias("airport_iata"), F.col("name").alias("airport_name"))
     flows = (
-        outgoing.join(incoming, "airport_iata", "full")
+        outgoing.join(incoming, [*_slot(live), "airport_iata"], "full")
         .select(
+            *_slot(live),
             "airport_iata",
             F.coalesce("outgoing", F.lit(0)).alias("outgoing"),
             F.coalesce("incoming", F.lit(0)).alias("incoming"),
@@ -170,6 +180,24 @@ def compute_kpis(silver: DataFrame, refs: References) -> dict[str, DataFrame]:
 
 def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
     """Share (0..1) of live flights each reference mapping resolves, for the manifest."""
+    rows = _coverage_rows(silver, refs)
+    return _coverage(rows[0] if rows else None)
+
+
+def mapping_coverage_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, float]]:
+    """mapping_coverage per slot of rows carrying SLOT_KEY, in one Spark job (a slot with no live flight is absent)."""
+    return {row[SLOT_KEY]: _coverage(row) for row in _coverage_rows(silver, refs)}
+
+
+def _coverage(row: Row | None) -> dict[str, float]:
+    if row is None:
+        return {}
+    counts = {k: int(v or 0) for k, v in row.asDict().items() if k not in ("_live", SLOT_KEY)}
+    total = int(row["_live"])
+    return {name: (round(resolved / total, 6) if total else 0.0) for name, resolved in counts.items()}
+
+
+def _coverage_rows(silver: DataFrame, refs: References) -> list[Row]:
     live = _live_with_flags(silver, refs)
     checks = {
         "origin_airport": F.col("_origin_known"),
@@ -182,12 +210,8 @@ def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float]:
         "aircraft_manufacturer": F.col("manufacturer").isNotNull(),
         "aircraft_model": F.col("aircraft_model").isNotNull(),
     }
-    row = live.agg(
-        F.count(F.lit(1)).alias("_live"),
-        *(F.sum(F.when(check, 1).otherwise(0)).alias(name) for name, check in checks.items()),
-    ).first()
-    total = int(row["_live"]) if row is not None else 0
-    return {name: (round(int(row[name] or 0) / total, 6) if total and row is not None else 0.0) for name in checks}
+    counters = (F.sum(F.when(check, 1).otherwise(0)).alias(name) for name, check in checks.items())
+    return live.groupBy(*_slot(live)).agg(F.count(F.lit(1)).alias("_live"), *counters).collect()
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:
