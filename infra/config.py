@@ -30,6 +30,7 @@ class PipelineConfig:
     primary_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge")  # on-demand, first that has capacity
     core_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge", "r7g.xlarge")  # Spot, on-demand fallback
     core_capacity: int = 2  # core instances (one unit each)
+    backfill_core_capacity: int = 4  # core instances of a backfill cluster (one cluster for a range of slots)
     idle_timeout_minutes: int = 30  # auto-termination safety net for a cluster left idle
     raw_retention_days: int = 3  # raw/ objects expire after this many days
     alarm_email: str | None = None  # subscribed to the alarm topic when set
@@ -57,6 +58,10 @@ class PipelineConfig:
             (bool(self.primary_instance_types), "primary_instance_types is empty"),
             (bool(self.core_instance_types), "core_instance_types is empty"),
             (1 <= self.core_capacity <= 64, f"core_capacity {self.core_capacity} is not between 1 and 64"),
+            (
+                1 <= self.backfill_core_capacity <= 64,
+                f"backfill_core_capacity {self.backfill_core_capacity} is not between 1 and 64",
+            ),
             (1 <= self.idle_timeout_minutes <= 10080, "idle_timeout_minutes must be between 1 and 10080"),
             (1 <= self.raw_retention_days <= 3650, "raw_retention_days must be between 1 and 3650"),
             (

@@ -27,6 +27,7 @@ ENV_VARS = {
     "JOB_DATA_ROOT": "data_root",
     "BOOTSTRAP_SCRIPT_URI": "bootstrap_uri",
     "BOOTSTRAP_REQUIREMENTS_URI": "requirements_uri",
+    "EMR_BACKFILL_CORE_CAPACITY": "backfill_core_capacity",
 }
 OPTIONAL = {"EMR_SERVICE_ACCESS_SECURITY_GROUP"}
 
@@ -59,6 +60,7 @@ class TriggerConfig:
     data_root: str
     bootstrap_uri: str
     requirements_uri: str
+    backfill_core_capacity: int  # core instances of a backfill cluster (one for a whole range of slots)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
@@ -82,4 +84,15 @@ class TriggerConfig:
             if not low <= number <= high:
                 raise TriggerConfigError(f"environment variable {var}={number} is not between {low} and {high}")
             values[ENV_VARS[var]] = number
+        values["backfill_core_capacity"] = _bounded(environ, "EMR_BACKFILL_CORE_CAPACITY", 1, 256)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _bounded(environ: Mapping[str, str], var: str, low: int, high: int) -> int:
+    try:
+        number = int(environ[var])
+    except ValueError:
+        raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
+    if not low <= number <= high:
+        raise TriggerConfigError(f"environment variable {var}={number} is not between {low} and {high}")
+    return number

@@ -65,3 +65,10 @@ def test_bad_value_is_named(context: dict[str, object], message: str) -> None:
     with pytest.raises(InfraConfigError) as caught:
         PipelineConfig.from_context(context.get)
     assert str(caught.value).startswith(message)
+
+
+def test_backfill_core_capacity_defaults_to_four_and_is_bounded() -> None:
+    assert PipelineConfig.from_context({}.get).backfill_core_capacity == 4
+    assert PipelineConfig.from_context({"backfill_core_capacity": "16"}.get).backfill_core_capacity == 16
+    with pytest.raises(InfraConfigError, match=r"^backfill_core_capacity 0 is not between 1 and 64$"):
+        PipelineConfig.from_context({"backfill_core_capacity": 0}.get)

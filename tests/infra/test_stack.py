@@ -85,7 +85,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
             "EMR_SECURITY_CONFIGURATION", "EMR_SUBNET_IDS", "EMR_PRIMARY_SECURITY_GROUP", "EMR_CORE_SECURITY_GROUP",
             "EMR_PRIMARY_INSTANCE_TYPES", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY", "EMR_IDLE_TIMEOUT_SECONDS",
             "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT", "BOOTSTRAP_SCRIPT_URI",
-            "BOOTSTRAP_REQUIREMENTS_URI",
+            "BOOTSTRAP_REQUIREMENTS_URI", "EMR_BACKFILL_CORE_CAPACITY",
         ]
     )  # fmt: skip
     assert env["PROJECT"] == "flight-kpis"
@@ -93,6 +93,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
     assert env["EMR_PRIMARY_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge"
     assert env["EMR_CORE_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge,r7g.xlarge"
     assert env["EMR_CORE_CAPACITY"] == "2"
+    assert env["EMR_BACKFILL_CORE_CAPACITY"] == "4"
     assert env["EMR_IDLE_TIMEOUT_SECONDS"] == "1800"  # 30 minutes
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][0] == "s3://"
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][1]["Ref"].startswith("DataLakeData")
