@@ -33,7 +33,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
+from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, QUARANTINE_SCHEMA, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
 from etl.config import ConfigError, JobConfig
 from etl.enrich import SLOT_KEY, is_live
 from etl.errors import JobError
@@ -249,6 +249,8 @@ class _Run:
         for done, slot in enumerate(recleaned, start=1):
             parts.append(self._reclean(slot, figures[slot]))
             self.progress("clean", done, len(recleaned))
+        if recleaned:
+            self._count_recleaned(recleaned, figures)
         silver = reduce(DataFrame.unionByName, parts)
 
         measured = silver.groupBy(SLOT_KEY).agg(
@@ -302,10 +304,38 @@ class _Run:
         cleaned = clean_flights(raw)
         publication.stage(cleaned.silver, "silver", "flights")
         publication.stage(cleaned.quarantine, "quarantine", "flights")
-        figures.raw_rows = raw.count()
-        figures.quarantine_rows = self.spark.read.parquet(publication.staged["quarantine/flights"]).count()
         figures.cleaning_rules = dict(cleaned.rule_counts)
         return cleaned.silver.withColumn(SLOT_KEY, F.lit(str(slot)))
+
+    def _count_recleaned(self, slots: list[RunSlot], figures: dict[RunSlot, SlotFigures]) -> None:
+        """Raw rows read and quarantine rows written by every re-cleaned slot, one Spark job each, as a run counts."""
+        root = self.config.data_root
+        # Each slot's raw CSV rows, parsed as read_raw_flights parses them (header, RFC 4180 quotes); the slot comes
+        # from the file's partition folders.
+        folders = r"/tech_day=([0-9-]{10})/tech_hour=([0-9]{2})/"
+        file = F.input_file_name()
+        slot = F.concat(F.regexp_extract(file, folders, 1), F.lit("T"), F.regexp_extract(file, folders, 2))
+        raw = (
+            self.spark.read.option("header", True)
+            .option("escape", '"')
+            .schema(", ".join(f"`{c}` string" for c in RAW_COLUMNS))
+            .csv([raw_flights_dir(root, s) for s in slots])
+            .select(slot.alias(SLOT_KEY))
+        )
+        quarantine_schema = ", ".join(f"`{c}` {t}" for c, t in QUARANTINE_SCHEMA.items())
+        quarantine = [
+            self.spark.read.schema(quarantine_schema)
+            .parquet(self.publications[s].staged["quarantine/flights"])
+            .select(F.lit(str(s)).alias(SLOT_KEY))
+            for s in slots
+        ]
+        for row in raw.groupBy(SLOT_KEY).count().collect():
+            figures[RunSlot.parse(row[SLOT_KEY])].raw_rows = int(row["count"])
+        for row in reduce(DataFrame.unionByName, quarantine).groupBy(SLOT_KEY).count().collect():
+            figures[RunSlot.parse(row[SLOT_KEY])].quarantine_rows = int(row["count"])
+        for s in slots:  # a slot with no row in one of them counted nothing there
+            figures[s].raw_rows = figures[s].raw_rows or 0
+            figures[s].quarantine_rows = figures[s].quarantine_rows or 0
 
     def publish(self, slot: RunSlot, figures: SlotFigures, gold_dirs: dict[str, str | None]) -> dict[str, str]:
         """Stage the slot's gold tables in its Publication and swap the slot in; return what was published."""
