@@ -30,6 +30,7 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--snapshot", metavar="PATH", help="a recorded capture: CSV, JSON or Parquet")
     parser.add_argument("--config", metavar="FILE", help="JSON job config; command-line values win")
     parser.add_argument("--demo-flights", type=int, help="flights in the simulated world (default 20000)")
+    parser.add_argument("--feed-url", metavar="URL", help="with --live: a feed endpoint speaking FR24's wire format")
     parser.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
 
 
@@ -84,6 +85,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         "source": source or values.get("source") or "demo",
         "snapshot_path": args.snapshot,
         "demo_flights": args.demo_flights,
+        "feed_url": args.feed_url,
         "spark_master": args.spark_master,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -10,6 +10,10 @@ class TransientFeedError(Exception):
     """A failure worth retrying: network error, Cloudflare block, 5xx answer."""
 
 
+class BlockedFeedError(TransientFeedError):
+    """The source asked to slow down (403, 429, a Cloudflare challenge): retried after a longer backoff."""
+
+
 @dataclass(frozen=True, order=True)
 class Bounds:
     """A latitude/longitude box, edges included (a flight on a shared edge is in both tiles)."""

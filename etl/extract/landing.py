@@ -7,7 +7,7 @@ import io
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +15,7 @@ from etl.columns import RAW_COLUMNS
 from etl.config import JobConfig
 from etl.extract.feed import Feed
 from etl.extract.health import check_source_health
+from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
 from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.extract.snapshot import read_snapshot
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
@@ -49,7 +50,7 @@ def _feed_for(config: JobConfig, now: datetime) -> Feed:
     if config.source == "live":
         from etl.extract.fr24 import FlightRadarFeed
 
-        return FlightRadarFeed(timeout_s=config.extract.timeout_s)
+        return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
     from etl.simulate.feed import SimulatedFeed
     from etl.simulate.world import World
 
@@ -73,7 +74,10 @@ def extract_to_raw(
     failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
     (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
     rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
-    tile_cap, concurrency, snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
+    tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
+    plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
+    plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
+    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns),
     airports / airlines ({source, rows}), fetch_wall_s, wall_s.
     """
     started = time.perf_counter()
@@ -102,9 +106,13 @@ def extract_to_raw(
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
         # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
         jitter_seed = config.demo_seed if config.source == "demo" else None
-        capture = extract_world(used_feed, config.extract, clock=clock, seed=jitter_seed)
+        plan = _plan(config, storage)
+        # The request ceiling is politeness towards a remote source; the simulated world is in this process.
+        settings = config.extract if config.source == "live" else replace(config.extract, max_requests_per_s=0)
+        capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
         rows = capture.rows
         stats.update(capture.stats)
+        stats.update(plan.stats())
 
     freshness = check_source_health(rows, stats, config.extract, source=config.source, now=clock_now)
     capture_time = freshness.capture_time or clock_now  # no dated row at all: the clock is all there is
@@ -119,6 +127,7 @@ def extract_to_raw(
     )
 
     raw_path = _land_flights(storage, root, slot, rows)
+    stats["density_file"] = _write_density(config, storage, rows, capture_time)
 
     day = slot.partition_values["tech_day"]
     airport_sources: list[tuple[str, Any]] = []
@@ -136,6 +145,43 @@ def extract_to_raw(
     stats["wall_s"] = round(time.perf_counter() - started, 3)
     log.info("extracted %d flights for slot %s into %s", len(rows), slot, raw_path)
     return RawLanding(raw_path, airports_path, airlines_path, len(rows), capture_time, stats)
+
+
+def _plan(config: JobConfig, storage: Storage) -> TilePlan:
+    """The first tiles of this capture: planned from the newest earlier capture's density, or the cold start."""
+    x = config.extract
+    prior = find_prior(storage, config.data_root, config.run_slot, x.plan_max_age_h)
+    plan = make_plan(
+        prior,
+        cap=x.tile_cap,
+        fill=x.plan_fill,
+        growth=x.plan_growth,
+        cold_flights=x.cold_start_flights,
+        cold_start=x.cold_start,
+    )
+    log.info("tile plan: %s, %d tiles", plan.source, len(plan.tiles))
+    return plan
+
+
+def _write_density(config: JobConfig, storage: Storage, rows: list[dict[str, str]], capture_time: datetime) -> str:
+    """The density the next capture plans from, written once raw has landed; '' when there is none to write.
+
+    Only feed captures plan the next one: a replayed snapshot may be of any age and coverage, so it removes the
+    slot's density instead. A failed write costs the next run its warm plan, not this run its data: logged only.
+    """
+    path = density_path(config.data_root, config.run_slot)
+    try:
+        if config.source == "snapshot":
+            storage.delete_tree(path.rsplit("/", 1)[0])
+            return ""
+        density = density_of_rows(
+            rows, config.extract.plan_cell_deg, slot=str(config.run_slot), capture_time=iso_utc(capture_time)
+        )
+        storage.write_bytes(path, density.to_json())
+        return path
+    except Exception as exc:  # local OSError or an S3 client error alike: the run's data is already safe
+        log.warning("density file %s not written (%s): the next capture will plan cold", path, exc)
+        return ""
 
 
 def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, str]]) -> str:

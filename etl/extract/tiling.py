@@ -15,7 +15,8 @@ from typing import Any
 
 from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE
 from etl.config import ExtractSettings
-from etl.extract.feed import WORLD, Bounds, Feed, TransientFeedError
+from etl.extract.feed import WORLD, BlockedFeedError, Bounds, Feed, TransientFeedError
+from etl.extract.plan import split_capped
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,39 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class RateLimiter:
+    """At most `per_second` request starts per second across threads, and a pause every thread honours."""
+
+    def __init__(
+        self,
+        per_second: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._next = 0.0  # the earliest moment the next request may start
+        self.waited_s = 0.0
+
+    def acquire(self) -> None:
+        """Wait for this request's turn: starts are spaced by 1 / per_second, after any pause."""
+        with self._lock:
+            now = self._monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            wait = start - now
+            self.waited_s += wait
+        if wait > 0:
+            self._sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """No request starts for `seconds` from now (the source asked to slow down)."""
+        with self._lock:
+            self._next = max(self._next, self._monotonic() + seconds)
+
+
 @dataclass
 class TileOutcome:
     """What one tile gave: its flights, or the error that made it a gap."""
@@ -64,7 +98,8 @@ class Capture:
 
 
 class TiledExtractor:
-    """Fetches the world tile by tile with bounded concurrency, retries with backoff + full jitter, and splitting."""
+    """Fetches the world tile by tile with bounded concurrency, a request-rate ceiling, retries with backoff + full
+    jitter (longer when the source says slow down), and splitting of tiles that come back at the cap."""
 
     def __init__(
         self,
@@ -75,6 +110,7 @@ class TiledExtractor:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         seed: int | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.feed = feed
         self.settings = settings or ExtractSettings()
@@ -83,18 +119,30 @@ class TiledExtractor:
         self._clock = clock
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
+        self.limiter = RateLimiter(self.settings.max_requests_per_s, sleep, monotonic)
+        self._blocked = 0
 
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^attempt)], so retries of many tiles do not align."""
-        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_base_s * (2**attempt))
+    def _backoff(self, attempt: int, *, blocked: bool = False) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2^attempt)], so retries of many tiles do not align.
+
+        A blocked answer (403, 429, Cloudflare challenge) waits at least half the blocked ceiling: jitter spreads
+        the retries, but none comes back soon.
+        """
+        s = self.settings
+        if blocked:
+            base, top = s.blocked_backoff_base_s, s.blocked_backoff_max_s
+        else:
+            base, top = s.backoff_base_s, s.backoff_max_s
+        ceiling = min(top, base * (2**attempt))
         with self._rng_lock:
-            return self._rng.uniform(0, ceiling)
+            return self._rng.uniform(ceiling / 2 if blocked else 0, ceiling)
 
     def fetch_tile(self, bounds: Bounds) -> TileOutcome:
         """One tile with retries on TransientFeedError; never raises, a final failure is returned as the error."""
         outcome = TileOutcome(bounds)
         for attempt in range(self.settings.retries + 1):
             outcome.attempts += 1
+            self.limiter.acquire()
             requested_at = iso_utc(self._clock())
             try:
                 outcome.flights = self.feed.fetch_flights(bounds)
@@ -103,19 +151,26 @@ class TiledExtractor:
                 return outcome
             except TransientFeedError as exc:
                 outcome.error = f"{type(exc).__name__}: {exc}"
+                blocked = isinstance(exc, BlockedFeedError)
                 if attempt < self.settings.retries:
-                    self._sleep(self._backoff(attempt))
+                    delay = self._backoff(attempt, blocked=blocked)
+                    if blocked:
+                        with self._rng_lock:
+                            self._blocked += 1
+                        self.limiter.pause(delay)  # every thread slows down, not only this tile's
+                    self._sleep(delay)
             except Exception as exc:  # not worth retrying (bad answer, 4xx): the tile is a gap
                 outcome.error = f"{type(exc).__name__}: {exc}"
                 break
         log.warning("tile %s failed after %d attempt(s): %s", bounds.label, outcome.attempts, outcome.error)
         return outcome
 
-    def _splittable(self, bounds: Bounds) -> bool:
-        return min(bounds.height, bounds.width) / 2 >= self.settings.min_tile_deg
+    def _split(self, outcome: TileOutcome) -> list[Bounds]:
+        """The pieces a capped tile is cut into (split_capped), or the tile alone when it is too small to cut."""
+        return split_capped(outcome.bounds, outcome.flights, parts=4, min_deg=self.settings.min_tile_deg)
 
     def run(self) -> Capture:
-        """Capture the world: every start tile, and the quadrants of any tile that came back at the cap."""
+        """Capture the world: every start tile, and the pieces of any tile that came back at the cap."""
         started = time.perf_counter()
         cap = self.settings.tile_cap
         outcomes: list[TileOutcome] = []
@@ -130,10 +185,11 @@ class TiledExtractor:
                     outcome = future.result()
                     outcomes.append(outcome)
                     if outcome.error is None and len(outcome.flights) >= cap:
-                        if self._splittable(outcome.bounds):
+                        pieces = self._split(outcome)
+                        if len(pieces) > 1:
                             splits += 1
-                            for quarter in outcome.bounds.quadrants():
-                                pending[pool.submit(self.fetch_tile, quarter)] = quarter
+                            for piece in pieces:
+                                pending[pool.submit(self.fetch_tile, piece)] = piece
                         else:
                             capped_min.append(outcome.bounds.label)
         outcomes.sort(key=lambda o: o.bounds)  # completion order varies between runs; the output must not
@@ -146,6 +202,9 @@ class TiledExtractor:
             "split_tiles": splits,
             "requests": requests,
             "retries": requests - len(outcomes),
+            "blocked_answers": self._blocked,
+            "rate_limit_wait_s": round(self.limiter.waited_s, 3),
+            "max_requests_per_s": self.settings.max_requests_per_s,
             "failed_tiles": failed,
             "failed_tile_share": round(len(failed) / len(outcomes), 6) if outcomes else 0.0,
             "failed_tile_errors": {o.bounds.label: o.error for o in outcomes if o.error is not None},
@@ -211,4 +270,5 @@ def extract_world(
 
 def single_request(feed: Feed, bounds: Bounds = WORLD) -> Capture:
     """One unbounded request, as a naive client would do (a baseline: it stops at the cap)."""
-    return TiledExtractor(feed, ExtractSettings(tile_cap=10**9, retries=0), start_tiles=[bounds]).run()
+    settings = ExtractSettings(tile_cap=10**9, retries=0, max_requests_per_s=0)
+    return TiledExtractor(feed, settings, start_tiles=[bounds]).run()

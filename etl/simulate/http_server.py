@@ -74,6 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = parse_qs(url.query)
         self.server.queries.append(query)
+        self.server.headers.append({k.lower(): v for k, v in self.headers.items()})
         try:
             north, south, west, east = (float(v) for v in query["bounds"][0].split(","))
             bounds = Bounds(south, north, west, east)
@@ -97,7 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FeedHTTPServer(ThreadingHTTPServer):
-    """Serves a SimulatedFeed at FEED_PATH; its transient failures answer 503, 520 or a Cloudflare 403 in turn."""
+    """Serves a SimulatedFeed at FEED_PATH; its transient failures answer 503, 520 or a Cloudflare 403 in turn.
+
+    `feed` may be replaced between requests (the next slot of a world); `queries` and `headers` record every feed
+    request.
+    """
 
     daemon_threads = True
 
@@ -106,6 +111,7 @@ class FeedHTTPServer(ThreadingHTTPServer):
         self.feed = feed
         self.failure_statuses = itertools.cycle(failure_statuses)
         self.queries: list[dict[str, list[str]]] = []
+        self.headers: list[dict[str, str]] = []  # request headers of every feed request, names lower-cased
 
     @property
     def base_url(self) -> str:

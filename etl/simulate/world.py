@@ -5,8 +5,8 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -336,12 +336,47 @@ def _num(value: float, digits: int = 4) -> str:
     return repr(round(value, digits))
 
 
+# Regional routes follow a gravity model: an airport attracts flights in proportion to its weight and falls off with
+# the square of distance beyond GRAVITY_KM. With aircraft crowding near airports (below), that keeps short-haul
+# traffic near the hubs: a 20,000-flight world holds over 1,500 flights in a 10x10-degree box over London-Paris-
+# Amsterdam-Frankfurt, as FR24's map shows at European daytime peaks; North America's and East Asia's densest boxes
+# pass 1,500 from 40,000 flights (the airport table spreads their hubs wider). Measured in benchmarks/.
+GRAVITY_KM = 300.0
+LONG_HAUL_SHARE = 0.12
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a flight is on its great-circle-ish route (linear in lat/lon, longitude unwrapped), to move it on."""
+
+    olat: float
+    olon: float
+    dlat: float
+    dlon: float  # unwrapped: olon + (dlon - olon) never crosses more than 180 degrees
+    frac: float  # share of the route flown
+    distance_km: float
+    speed_kmh: float
+
+
 def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_795_356_000) -> Iterator[dict[str, str]]:
     """Yield `n` flight records (FLIGHT_FIELDS -> text), deterministic for a seed; ids are unique."""
+    for row, _ in _iter_routed(n, seed, capture_epoch):
+        yield row
+
+
+def _iter_routed(
+    n: int,
+    seed: int,
+    capture_epoch: int,
+    *,
+    first_index: int = 0,
+    id_seed: int | None = None,
+) -> Iterator[tuple[dict[str, str], Route | None]]:
+    """Flight records with their routes (None for tracks that do not fly a route); ids from index `first_index`."""
     rng = random.Random(seed)
     rand, randint, bits = rng.random, rng.randint, rng.getrandbits
 
-    def pick(weighted: tuple[list, list[int]]) -> Any:
+    def pick(weighted: tuple[list, Sequence[float]]) -> Any:
         items, cum = weighted  # a bisect on cumulative weights: random.choices, minus its per-call overhead
         return items[bisect.bisect_right(cum, rand() * cum[-1])]
 
@@ -350,13 +385,14 @@ def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_7
     regions = _weighted(tuple(REGION_WEIGHTS.items()))
     airports_by_region = {r: _weighted(rows) for r, rows in AIRPORTS_BY_REGION.items()}
     airlines_by_region = {r: _weighted(rows) for r, rows in AIRLINES_BY_REGION.items()}
+    gravity = _gravity_destinations()
     hubs_long = [iata for rows in AIRPORTS_BY_REGION.values() for iata, w in rows if w >= 4]
     types = {k: _weighted(v) for k, v in (("s", SHORT_HAUL_TYPES), ("m", MEDIUM_HAUL_TYPES), ("l", LONG_HAUL_TYPES))}
     # FR24 ids are hex and begin with a digit (FlightRadarAPI drops keys that do not): 0x3xxxxxxx, unique for i < 2^28.
-    id_offset = (seed * 40503) & 0x0FFFFFFF
-    specials = {0: "BALL", 1: "DRON", 2: "SHIP"} if n >= 100 else {}
+    id_offset = ((seed if id_seed is None else id_seed) * 40503) & 0x0FFFFFFF
+    specials = {0: "BALL", 1: "DRON", 2: "SHIP"} if n >= 100 and first_index == 0 else {}
 
-    for i in range(n):
+    for i in range(first_index, first_index + n):
         flight_id = f"{0x30000000 + ((id_offset + i * 2654435761) & 0x0FFFFFFF):08x}"
         icao24 = f"{bits(24):06X}"
         age = int(rand() ** 3 * 40) if rand() > 0.01 else randint(60, 900)  # a few estimated, older positions
@@ -365,85 +401,140 @@ def iter_flights(n: int = 20_000, seed: int = 20261122, capture_epoch: int = 1_7
         kind = specials.get(i) or ("GLID" if r < 0.012 else "GRND" if r < 0.017 else "")
         region = pick(regions)[0]
         if kind:
-            yield _special(kind, rng, flight_id, icao24, t, region, positions)
+            yield _special(kind, rng, flight_id, icao24, t, region, positions), None
             continue
         origin = pick(airports_by_region[region])[0]
-        long_haul = rand() < 0.12
+        long_haul = rand() < LONG_HAUL_SHARE
         if long_haul:
             destination = origin
             while destination == origin or positions[destination][2] == positions[origin][2]:
                 destination = hubs_long[randint(0, len(hubs_long) - 1)]
         else:
-            destination = origin
-            while destination == origin:
-                destination = pick(airports_by_region[region])[0]
+            destination = pick(gravity[origin])
         olat, olon, _ = positions[origin]
         dlat, dlon, _ = positions[destination]
         distance = distances.get((origin, destination))
         if distance is None:
             distance = distances[(origin, destination)] = _haversine_km(olat, olon, dlat, dlon)
-        icao, iata, _, country, _ = pick(airlines_by_region[region])
-        band = "l" if distance > 4500 else "m" if distance > 2500 else "s"
-        aircraft = pick(types[band])[0]
         on_ground = rand() < 0.08
-        frac = 0.0 if on_ground else 0.02 + rand() * 0.96
+        # Climbs, descents, holds and approaches are slow: a 2-hour flight spends some 45 % of its time within
+        # ~250 km of an airport, so a snapshot finds that share of aircraft there, not an even spread along routes.
+        if on_ground:
+            frac = 0.0
+        elif rand() < 0.45:
+            near = min(0.5, rand() * 250.0 / max(distance, 1.0))
+            frac = max(0.02, near if rand() < 0.5 else 1.0 - near)
+        else:
+            frac = 0.02 + rand() * 0.96
         dlon_u = dlon - olon
         if dlon_u > 180:  # unwrap so routes across the antimeridian go the short way
             dlon_u -= 360
         elif dlon_u < -180:
             dlon_u += 360
-        noise = 0.0 if on_ground else 0.6
-        lat = olat + (dlat - olat) * frac + (rand() - 0.5) * noise
-        lon = olon + dlon_u * frac + (rand() - 0.5) * noise
-        if on_ground:
-            lat += (rand() - 0.5) * 0.02
-            lon += (rand() - 0.5) * 0.02
-        lon = ((lon + 180) % 360) - 180
-        lat = max(-90.0, min(90.0, lat))
-        if rand() < 0.004:  # some positions sit exactly on whole degrees: tile edges, where duplicates arise
-            lat, lon = float(round(lat)), float(round(lon))
-        heading = int(math.degrees(math.atan2(dlon_u * math.cos(math.radians(lat)), dlat - olat))) % 360
-        edge = min(frac, 1 - frac) * distance  # km from the nearer airport
-        if on_ground:
-            altitude, speed, vspeed = 0, randint(0, 25), 0
-        elif edge < 150:
-            altitude, speed = int(edge * 200 * (0.7 + rand() * 0.3)) + 500, 180 + int(edge * 1.2)
-            vspeed = randint(500, 3000) * (1 if frac < 0.5 else -1)
-        else:
-            altitude, speed, vspeed = (
-                randint(28, 41) * 1000 + randint(-2, 2) * 25,
-                randint(410, 520),
-                randint(-1, 1) * 64,
-            )
-        number = f"{iata}{randint(1, 9999)}"
-        callsign = f"{icao}{number[2:]}"
-        prefix = _REG_PREFIX.get(country, "N")
-        code = bits(15)
-        letters = _LETTERS[code % 26] + _LETTERS[(code >> 5) % 26] + _LETTERS[(code >> 10) % 26]
-        registration = prefix + (f"{100 + code % 900}{letters[:2]}" if prefix == "N" else letters)
-        row = {
-            "latitude": _num(lat),
-            "longitude": _num(lon),
-            "id": flight_id,
-            "icao_24bit": icao24,
-            "heading": str(heading),
-            "altitude": str(altitude),
-            "ground_speed": str(speed),
-            "squawk": "",
-            "aircraft_code": aircraft,
-            "registration": registration,
-            "time": str(t),
-            "origin_airport_iata": origin,
-            "destination_airport_iata": destination,
-            "number": number,
-            "airline_iata": iata,
-            "on_ground": "1" if on_ground else "0",
-            "vertical_speed": str(vspeed),
-            "callsign": callsign,
-            "airline_icao": icao,
-        }
-        _blank_some(row, rand())
-        yield row
+        route = Route(olat, olon, dlat, olon + dlon_u, frac, distance, 0.0 if on_ground else 700.0 + rand() * 200)
+        yield (
+            _routed_row(rng, flight_id, icao24, t, region, origin, destination, route, airlines_by_region, types),
+            route,
+        )
+
+
+def _routed_row(
+    rng: random.Random,
+    flight_id: str,
+    icao24: str,
+    t: int,
+    region: str,
+    origin: str,
+    destination: str,
+    route: Route,
+    airlines_by_region: dict[str, tuple[list, list[int]]],
+    types: dict[str, tuple[list, list[int]]],
+) -> dict[str, str]:
+    """The feed record of an airline flight at `route.frac` along its route."""
+    rand, randint, bits = rng.random, rng.randint, rng.getrandbits
+
+    def pick(weighted: tuple[list, Sequence[float]]) -> Any:
+        items, cum = weighted
+        return items[bisect.bisect_right(cum, rand() * cum[-1])]
+
+    icao, iata, _, country, _ = pick(airlines_by_region[region])
+    distance, frac = route.distance_km, route.frac
+    band = "l" if distance > 4500 else "m" if distance > 2500 else "s"
+    aircraft = pick(types[band])[0]
+    on_ground = route.speed_kmh == 0.0
+    olat, olon, dlat, dlon_u = route.olat, route.olon, route.dlat, route.dlon - route.olon
+    noise = 0.0 if on_ground else 0.6
+    lat = olat + (dlat - olat) * frac + (rand() - 0.5) * noise
+    lon = olon + dlon_u * frac + (rand() - 0.5) * noise
+    if on_ground:
+        lat += (rand() - 0.5) * 0.02
+        lon += (rand() - 0.5) * 0.02
+    lon = ((lon + 180) % 360) - 180
+    lat = max(-90.0, min(90.0, lat))
+    if rand() < 0.004:  # some positions sit exactly on whole degrees: tile edges, where duplicates arise
+        lat, lon = float(round(lat)), float(round(lon))
+    heading = int(math.degrees(math.atan2(dlon_u * math.cos(math.radians(lat)), dlat - olat))) % 360
+    edge = min(frac, 1 - frac) * distance  # km from the nearer airport
+    if on_ground:
+        altitude, speed, vspeed = 0, randint(0, 25), 0
+    elif edge < 150:
+        altitude, speed = int(edge * 200 * (0.7 + rand() * 0.3)) + 500, 180 + int(edge * 1.2)
+        vspeed = randint(500, 3000) * (1 if frac < 0.5 else -1)
+    else:
+        altitude, speed, vspeed = (
+            randint(28, 41) * 1000 + randint(-2, 2) * 25,
+            randint(410, 520),
+            randint(-1, 1) * 64,
+        )
+    number = f"{iata}{randint(1, 9999)}"
+    callsign = f"{icao}{number[2:]}"
+    prefix = _REG_PREFIX.get(country, "N")
+    code = bits(15)
+    letters = _LETTERS[code % 26] + _LETTERS[(code >> 5) % 26] + _LETTERS[(code >> 10) % 26]
+    registration = prefix + (f"{100 + code % 900}{letters[:2]}" if prefix == "N" else letters)
+    row = {
+        "latitude": _num(lat),
+        "longitude": _num(lon),
+        "id": flight_id,
+        "icao_24bit": icao24,
+        "heading": str(heading),
+        "altitude": str(altitude),
+        "ground_speed": str(speed),
+        "squawk": "",
+        "aircraft_code": aircraft,
+        "registration": registration,
+        "time": str(t),
+        "origin_airport_iata": origin,
+        "destination_airport_iata": destination,
+        "number": number,
+        "airline_iata": iata,
+        "on_ground": "1" if on_ground else "0",
+        "vertical_speed": str(vspeed),
+        "callsign": callsign,
+        "airline_icao": icao,
+    }
+    _blank_some(row, rand())
+    return row
+
+
+@lru_cache(maxsize=1)
+def _gravity_destinations() -> dict[str, tuple[list[str], list[float]]]:
+    """Per origin, its region's other airports with cumulative gravity weights (weight / (1 + (d / GRAVITY_KM)^2))."""
+    positions = airport_positions()
+    out = {}
+    for rows in AIRPORTS_BY_REGION.values():
+        for origin, _ in rows:
+            olat, olon, _ = positions[origin]
+            items, cumulative, total = [], [], 0.0
+            for destination, weight in rows:
+                if destination == origin:
+                    continue
+                dlat, dlon, _ = positions[destination]
+                total += weight / (1 + (_haversine_km(olat, olon, dlat, dlon) / GRAVITY_KM) ** 2)
+                items.append(destination)
+                cumulative.append(total)
+            out[origin] = (items, cumulative)
+    return out
 
 
 def _blank_some(row: dict[str, str], r: float) -> None:
@@ -508,10 +599,13 @@ def _special(
 
 @dataclass(frozen=True)
 class World:
-    """One simulated snapshot: its flights and the moment it was captured."""
+    """One simulated snapshot: its flights, the moment it was captured, and each flight's route (to move it on)."""
 
     flights: tuple[dict[str, str], ...]
     capture_time: datetime
+    routes: tuple[Route | None, ...] = field(default=(), repr=False, compare=False)
+    seed: int = 20261122
+    next_index: int = 0  # the id index the next new flight gets: ids stay unique across advanced slots
 
     @classmethod
     def generate(cls, n: int = 20_000, seed: int = 20261122, capture_time: datetime | None = None) -> World:
@@ -519,8 +613,60 @@ class World:
         moment = capture_time or datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        flights = tuple(iter_flights(n, seed, int(moment.timestamp())))
-        return cls(flights, datetime.fromtimestamp(int(moment.timestamp()), timezone.utc))
+        pairs = list(_iter_routed(n, seed, int(moment.timestamp())))
+        return cls(
+            tuple(row for row, _ in pairs),
+            datetime.fromtimestamp(int(moment.timestamp()), timezone.utc),
+            tuple(route for _, route in pairs),
+            seed,
+            n,
+        )
 
     def __len__(self) -> int:
         return len(self.flights)
+
+    def advance(self, hours: float = 2.0, *, seed: int = 0, growth: float | None = None) -> World:
+        """The same sky `hours` later: flights moved on along their routes, landed ones gone, new departures.
+
+        The flight count changes by `growth` (default: a draw in [-10 %, +10 %] seeded by `seed`); tracks without
+        a route (gliders, ground vehicles, the balloon, ...) stay where they were. Ids of new flights never repeat
+        ids of this world.
+        """
+        rng = random.Random(f"{self.seed}/{self.next_index}/{seed}")
+        change = rng.uniform(-0.1, 0.1) if growth is None else growth
+        target = max(1, round(len(self.flights) * (1 + change)))
+        shift = int(hours * 3600)
+        kept: list[tuple[dict[str, str], Route | None]] = []
+        routes = self.routes or (None,) * len(self.flights)
+        for row, route in zip(self.flights, routes, strict=True):
+            moved = dict(row, time=str(int(row["time"]) + shift))
+            if route is None:
+                kept.append((moved, None))
+                continue
+            if route.speed_kmh == 0.0:
+                continue  # was waiting on the ground: it has left, among the new departures
+            frac = route.frac + route.speed_kmh * hours / max(route.distance_km, 1.0)
+            if frac >= 0.98:
+                continue  # landed
+            step = frac - route.frac
+            lat = max(-90.0, min(90.0, float(row["latitude"]) + (route.dlat - route.olat) * step))
+            lon = ((float(row["longitude"]) + (route.dlon - route.olon) * step + 180) % 360) - 180
+            moved.update(latitude=_num(lat), longitude=_num(lon))
+            kept.append(
+                (moved, Route(route.olat, route.olon, route.dlat, route.dlon, frac, route.distance_km, route.speed_kmh))
+            )
+        if len(kept) > target:
+            keep = set(rng.sample(range(len(kept)), target))
+            kept = [pair for i, pair in enumerate(kept) if i in keep]
+        epoch = int(self.capture_time.timestamp()) + shift
+        new = list(
+            _iter_routed(target - len(kept), rng.getrandbits(32), epoch, first_index=self.next_index, id_seed=self.seed)
+        )
+        pairs = kept + new
+        return World(
+            tuple(row for row, _ in pairs),
+            datetime.fromtimestamp(epoch, timezone.utc),
+            tuple(route for _, route in pairs),
+            self.seed,
+            self.next_index + len(new),
+        )

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from FlightRadarAPI.core import Core
 
 from etl.config import ExtractSettings
-from etl.extract.feed import Bounds, TransientFeedError
+from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
 from etl.extract.fr24 import FlightRadarFeed
 from etl.extract.tiling import extract_world
 from etl.simulate.feed import SimulatedFeed
-from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
+from etl.simulate.http_server import FEED_PATH, flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
+
+from .helpers import flight
 
 ORIGINAL_FEED_URL = Core.real_time_flight_tracker_data_url
 
@@ -82,3 +86,32 @@ def test_airports_come_back_with_country_and_position(local_only, world):
         airports = FlightRadarFeed(timeout_s=5).fetch_airports()
     cdg = next(a for a in airports if a["iata"] == "CDG")
     assert cdg["country"] == "FR" and abs(cdg["latitude"] - 49.0) < 0.1 and abs(cdg["longitude"] - 2.55) < 0.1
+
+
+@pytest.mark.parametrize(("status", "blocked"), [(403, True), (429, True), (503, False), (520, False)])
+def test_slow_down_answers_are_told_apart_from_server_errors(local_only, world, status, blocked):
+    sim = SimulatedFeed(world.flights, failure_rate=1.0)
+    with serve_feed(sim, failure_statuses=(status,)) as server:
+        feed = FlightRadarFeed(timeout_s=5, feed_url=server.base_url + FEED_PATH)
+        with pytest.raises(TransientFeedError) as caught:
+            feed.fetch_flights(Bounds(0, 10, 0, 10))
+    assert isinstance(caught.value, BlockedFeedError) is blocked
+
+
+def test_feed_url_is_per_adapter_and_sends_the_sdks_own_request(local_only):
+    north = SimulatedFeed([flight("4a000001", 50.0, 8.0)])
+    south = SimulatedFeed([flight("4b000002", -33.9, 151.2)])
+    with serve_feed(north) as first, serve_feed(south) as second:
+        feeds = [FlightRadarFeed(timeout_s=5, feed_url=s.base_url + FEED_PATH) for s in (first, second)]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both at once: no shared address to race on
+            got = list(pool.map(lambda f: f.fetch_flights(WORLD), feeds))
+    assert [[r["id"] for r in rows] for rows in got] == [["4a000001"], ["4b000002"]]
+    assert Core.real_time_flight_tracker_data_url == ORIGINAL_FEED_URL  # FR24's address untouched
+    headers = first.headers[0]
+    # FlightRadarAPI's JSON headers as it sends them to FR24 (a Chrome profile, FR24's origin and referer).
+    assert headers["user-agent"] == Core.json_headers["user-agent"] and "Chrome/" in headers["user-agent"]
+    assert headers["accept"] == "application/json"
+    assert headers["origin"] == "https://www.flightradar24.com"
+    assert headers["referer"] == "https://www.flightradar24.com/"
+    query = first.queries[0]
+    assert query["bounds"] == ["90,-90,-180,180"] and query["gnd"] == ["1"] and query["estimated"] == ["1"]

@@ -28,7 +28,10 @@ def test_too_many_failed_tiles_fails():
 
 def test_half_the_tiles_failed_is_still_usable():
     rows = [flight("1", 0, 0, time=T0)]
-    check_source_health(rows, {"tiles": 4, "failed_tiles": ["a", "b"]}, SETTINGS, source="demo")
+    freshness = check_source_health(rows, {"tiles": 4, "failed_tiles": ["a", "b"]}, SETTINGS, source="demo")
+    # 2 of 4 failed is exactly the 50 % ceiling: the capture passes and its newest position dates it.
+    assert freshness.capture_time == datetime.fromtimestamp(T0, timezone.utc)
+    assert (freshness.rows, freshness.stale_rows, freshness.undated_rows) == (1, 0, 0)
 
 
 def test_stale_share_is_judged_against_the_newest_position():

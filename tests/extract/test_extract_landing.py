@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from .helpers import flight
 NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
 T_NOW = int(NOW.timestamp())
 SLOT = RunSlot.parse("2026-11-22T14")
-QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1)
+# The 30-degree grid as the cold start keeps the tile facts below hand-countable (72 tiles); no request ceiling,
+# since 'live' tests here talk to an in-process feed.
+QUICK = ExtractSettings(backoff_base_s=0.0, backoff_max_s=0.0, retries=1, cold_start="grid", max_requests_per_s=0)
 
 
 def _config(root: Path, slot: RunSlot = SLOT, **kwargs) -> JobConfig:
@@ -61,9 +64,14 @@ def test_raw_file_path_header_and_values(tmp_path):
     assert rows[1]["requested_at"] == "2026-11-22T14:05:00Z"
     assert landing.rows == 2
     assert landing.capture_time == datetime.fromtimestamp(T_NOW - 5, timezone.utc)  # the newest position: a1's
-    # only the partition's one file, no staging left behind
-    assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["tech_year=2026"]
+    # the partition's one raw file, no staging left behind; the density the next capture plans from under _plan
+    assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["_plan", "tech_year=2026"]
     assert [p.name for p in Path(expected).parent.iterdir()] == ["flights_20261122140000.csv"]
+    density = tmp_path / "raw/flights/_plan/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
+    assert landing.stats["density_file"] == f"{density}/density.json"
+    # 0.5-degree cells: a1 at (51.47, -0.45) is row (51.47 + 90) // 0.5 = 282, col (180 - 0.45) // 0.5 = 359;
+    # a2 at (1, 1) is row 182, col 362
+    assert json.loads((density / "density.json").read_text())["cells"] == [[182, 362, 1.0], [282, 359, 1.0]]
 
 
 def test_stats_for_the_manifest(tmp_path):
@@ -71,6 +79,7 @@ def test_stats_for_the_manifest(tmp_path):
     stats = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW).stats
     assert stats["source"] == "demo"
     assert stats["tiles"] == 72 and stats["requests"] == 72 and stats["failed_tiles"] == []
+    assert stats["plan_source"] == "cold start (grid)" and stats["tiles_planned"] == 72
     # (0, 0) is a corner of four 30-degree start tiles
     assert stats["flights_received"] == 5 and stats["duplicates_removed"] == 3 and stats["rows"] == 2
     assert stats["capture_time"] == "2026-11-22T14:00:00Z" and stats["capture_lag_s"] == 300
@@ -186,8 +195,33 @@ def test_landing_on_s3_replaces_the_slot_and_leaves_no_staging(monkeypatch):
         assert [r["id"] for r in csv.DictReader(io.StringIO(body))] == ["s2"]
         keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="lake")["Contents"])
         assert keys == [
+            "data/raw/flights/_plan/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/density.json",
             "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
             "flights_20261122140000.csv",
             "data/raw/reference/airlines/tech_day=2026-11-22/airlines.csv",
             "data/raw/reference/airports/tech_day=2026-11-22/airports.csv",
         ]
+
+
+def test_the_next_slot_plans_from_the_previous_capture_and_a_snapshot_unplans_it(tmp_path):
+    earlier = RunSlot.parse("2026-11-22T12")
+    first = extract_to_raw(
+        _config(tmp_path, earlier), LocalStorage(), feed=SimulatedFeed([flight("p1", 1, 1)]), now=NOW
+    )
+    assert first.stats["plan_source"] == "cold start (grid)" and first.stats["requests"] == 72
+    feed = SimulatedFeed([flight("p1", 1, 2), flight("p2", 40, 2)])
+    second = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
+    # One flight in the prior is far below 80 % of the cap: the plan is the whole world in one request.
+    assert second.stats["plan_source"] == "prior slot 2026-11-22T12"
+    assert second.stats["tiles_planned"] == 1 and second.stats["requests"] == 1
+    assert second.stats["plan_prior_flights"] == 1
+    assert [r["tile"] for r in _read(second.raw_flights_path)] == ["-90,90,-180,180"] * 2
+    # A replayed snapshot in the earlier slot removes that slot's density: the next run plans cold again.
+    path = tmp_path / "capture.csv"
+    path.write_text(f"id,latitude,longitude,time\ns1,10,10,{T_NOW}\n")
+    snap = extract_to_raw(
+        _config(tmp_path, earlier, source="snapshot", snapshot_path=str(path)), LocalStorage(), now=NOW
+    )
+    assert snap.stats["density_file"] == ""
+    again = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
+    assert again.stats["plan_source"] == "cold start (grid)"

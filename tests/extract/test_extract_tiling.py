@@ -7,8 +7,15 @@ import time
 import pytest
 
 from etl.config import ExtractSettings
-from etl.extract.feed import WORLD, Bounds, TransientFeedError
-from etl.extract.tiling import deduplicate_rows, extract_world, single_request, world_grid
+from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
+from etl.extract.tiling import (
+    RateLimiter,
+    TiledExtractor,
+    deduplicate_rows,
+    extract_world,
+    single_request,
+    world_grid,
+)
 from etl.simulate.feed import SimulatedFeed
 from etl.simulate.world import World
 
@@ -40,9 +47,13 @@ def test_bounds_fr24_order_is_north_south_west_east():
         Bounds(10, 0, 0, 10)
 
 
-def test_capped_tile_is_split_recursively_into_quadrants():
-    # 4 flights in the SW quarter of an 8x8 tile, 1 in the NE quarter; cap 3.
-    # Requests by hand: the tile (5 >= 3: split), its 4 quarters (SW has 4 >= 3: split), SW's 4 quarters = 9.
+def test_capped_tile_is_cut_between_the_medians_of_its_answer():
+    # 4 flights in the SW of an 8x8 tile, 1 at (6, 6); cap 3, so a capped answer holds ids 10, 11, 12 (id order).
+    # Worked by hand: the tile is 8 high and 8 * cos(4 deg) = 7.98 wide, so the first cut is a latitude, between
+    # the 1st and 2nd of the answer's latitudes [1, 1, 3]: 1.0. The south strip (no flight) is halved at lon 4;
+    # the north part is cut between longitudes [1, 1, 3] at 1.0. Its [1,8]x[1,8] piece holds 5 (capped): cut at
+    # latitude 1.0, clamped to 1 + min_tile_deg = 1.25, then [1,1.25] at lon (1 + 3) / 2 = 2 and [1.25,8] (one
+    # answer point, (3, 1)) halved at lon 4.5. Requests: 1 + 4 + 4 = 9.
     flights = [flight(f"1{i}", lat, lon) for i, (lat, lon) in enumerate([(1, 1), (1, 3), (3, 1), (3, 3), (6, 6)])]
     feed = SimulatedFeed(flights, cap=3)
     capture = extract_world(feed, ExtractSettings(tile_cap=3), start_tiles=[Bounds(0, 8, 0, 8)], **NO_WAIT)
@@ -51,12 +62,13 @@ def test_capped_tile_is_split_recursively_into_quadrants():
     assert capture.stats["requests"] == 9 == feed.requests
     assert capture.stats["split_tiles"] == 2
     assert capture.stats["capped_min_tiles"] == []
-    # 3 (first, capped answer) + 1 (NE quarter) + 3 (SW capped) + 4 (SW's quarters) received, 5 kept.
-    assert capture.stats["flights_received"] == 11
-    assert capture.stats["duplicates_removed"] == 6
+    # 3 (capped) + [2, 0, 2, 3 (capped)] + [1, 1, 2, 1] received, 5 kept.
+    assert capture.stats["flights_received"] == 15
+    assert capture.stats["duplicates_removed"] == 10
     by_id = {r["id"]: r for r in capture.rows}
-    assert by_id["14"]["tile"] == "4,8,4,8"  # the smallest tile that returned it
-    assert by_id["10"]["tile"] == "0,2,0,2"
+    assert by_id["14"]["tile"] == "1.25,8,4.5,8"
+    assert by_id["13"]["tile"] == "1.25,8,1,4.5"
+    assert by_id["10"]["tile"] == "0,1,0,4"  # first in tile order among the four tiles that returned it
 
 
 def test_capped_tile_at_minimum_size_is_recorded_not_split():
@@ -144,7 +156,7 @@ def test_transient_failures_are_retried_with_bounded_full_jitter_backoff():
     tile = Bounds(0, 10, 0, 10)
     feed = FlakyFeed([flight("50", 5, 5)], {tile: 2})
     sleeps: list[float] = []
-    settings = ExtractSettings(retries=4, backoff_base_s=0.5, backoff_max_s=8)
+    settings = ExtractSettings(retries=4, backoff_base_s=0.5, backoff_max_s=8, max_requests_per_s=0)
     capture = extract_world(feed, settings, start_tiles=[tile], sleep=sleeps.append, seed=1)
     assert [r["id"] for r in capture.rows] == ["50"]
     assert capture.stats["requests"] == 3 and capture.stats["retries"] == 2
@@ -193,3 +205,88 @@ def test_single_request_over_the_world_stops_at_the_cap():
     world = World.generate(3000, 5)
     capture = single_request(SimulatedFeed(world.flights, cap=1500), WORLD)
     assert len(capture.rows) == 1500 and capture.stats["requests"] == 1
+
+
+class FakeClock:
+    """A monotonic clock that only moves when someone sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_request_starts_and_honours_a_pause():
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, clock.sleep, clock.monotonic)
+    starts = []
+    for _ in range(4):
+        limiter.acquire()
+        starts.append(clock.now)
+    assert starts == [0.0, 0.5, 1.0, 1.5]  # 2 per second
+    limiter.pause(10.0)  # at 1.5: nothing starts before 11.5
+    limiter.acquire()
+    assert clock.now == 11.5
+    assert limiter.waited_s == 0.5 * 3 + 10.0
+
+
+def test_no_ceiling_means_no_wait():
+    clock = FakeClock()
+    limiter = RateLimiter(0.0, clock.sleep, clock.monotonic)
+    for _ in range(100):
+        limiter.acquire()
+    assert clock.sleeps == [] and clock.now == 0.0
+
+
+@pytest.mark.parametrize(
+    ("error", "bounds_per_retry"),
+    [(BlockedFeedError, [(2.5, 5.0), (5.0, 10.0)]), (TransientFeedError, [(0.0, 0.5), (0.0, 1.0)])],
+)
+def test_blocked_answers_back_off_longer_than_server_errors(error, bounds_per_retry):
+    # Blocked: base 5 s, at least half the ceiling: [2.5, 5] then [5, 10]. 5xx: base 0.5 s, full jitter.
+    tile = Bounds(0, 10, 0, 10)
+    feed = FlakyFeed([flight("55", 5, 5)], {tile: 2}, error=error)
+    clock = FakeClock()
+    settings = ExtractSettings(retries=4, max_requests_per_s=0, blocked_backoff_base_s=5, blocked_backoff_max_s=60)
+    capture = extract_world(feed, settings, start_tiles=[tile], sleep=clock.sleep, monotonic=clock.monotonic, seed=3)
+    assert [r["id"] for r in capture.rows] == ["55"]
+    assert len(clock.sleeps) == 2  # one wait per retry: the pause and the retry's own sleep are the same wait
+    for slept, (low, high) in zip(clock.sleeps, bounds_per_retry, strict=True):
+        assert low <= slept <= high
+    assert capture.stats["blocked_answers"] == (2 if error is BlockedFeedError else 0)
+
+
+def test_a_block_on_one_tile_holds_back_the_other_tiles():
+    # Tile a is blocked once. While a waits out its backoff, another tile (b) asks to start: the pause a's block
+    # set must hold b back too. b's request is made from inside a's backoff sleep, before the clock moves on.
+    a, b = Bounds(0, 10, 0, 10), Bounds(0, 10, 10, 20)
+    feed = FlakyFeed([flight("56", 5, 5), flight("57", 5, 15)], {a: 1}, error=BlockedFeedError)
+    clock = FakeClock()
+    starts: dict[Bounds, list[float]] = {}
+    inner = feed.fetch_flights
+
+    def recording(bounds):
+        starts.setdefault(bounds, []).append(clock.now)
+        return inner(bounds)
+
+    feed.fetch_flights = recording
+    settings = ExtractSettings(max_requests_per_s=0, blocked_backoff_base_s=4, blocked_backoff_max_s=4)
+    other: list = []
+
+    def sleep(seconds):
+        if not other:
+            other.append(None)
+            other.append(extractor.fetch_tile(b))  # another thread's turn, during a's backoff
+        clock.sleep(seconds)
+
+    extractor = TiledExtractor(feed, settings, sleep=sleep, monotonic=clock.monotonic, seed=1)
+    outcome_a = extractor.fetch_tile(a)
+    assert [f["id"] for f in outcome_a.flights] == ["56"] and [f["id"] for f in other[1].flights] == ["57"]
+    assert starts[a][0] == 0.0
+    assert 2.0 <= starts[b][0] <= 4.0  # b waited out a's backoff, drawn in [2, 4] s

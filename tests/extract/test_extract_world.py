@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -35,3 +36,53 @@ def test_world_looks_like_the_real_feed():
     names = {a.icao: a.name for a in airlines()}
     assert names["DLH"] == "Lufthansa" and names["AAL"] == "American Airlines"
     assert {f["airline_icao"] for f in flights if f["airline_icao"]} <= set(names)
+
+
+def _km(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def test_advancing_a_world_moves_flights_on_lands_some_and_adds_departures():
+    world = World.generate(4000, seed=9, capture_time=datetime(2026, 11, 22, 12, tzinfo=timezone.utc))
+    later = world.advance(2.0, seed=1, growth=0.05)
+    assert len(later) == 4200  # +5 %
+    assert later.capture_time == datetime(2026, 11, 22, 14, tzinfo=timezone.utc)
+    assert max(int(f["time"]) for f in later.flights) == int(later.capture_time.timestamp())
+    ids = [f["id"] for f in later.flights]
+    assert len(set(ids)) == 4200
+    before = {f["id"]: f for f in world.flights}
+    survivors = [f for f in later.flights if f["id"] in before and f["aircraft_code"] not in ("GLID", "GRND")]
+    # Two hours at 700-900 km/h: long routes are still flying, most short ones have landed.
+    assert 0 < len(survivors) < 0.5 * len(world)
+    for f in survivors:
+        old = before[f["id"]]
+        assert old["on_ground"] == "0"  # a flight waiting on the ground has left: it is not the same record
+        moved = _km(float(old["latitude"]), float(old["longitude"]), float(f["latitude"]), float(f["longitude"]))
+        if f["origin_airport_iata"] and f["destination_airport_iata"]:
+            assert 600 < moved < 2400, (f["id"], moved)  # 1,400-1,800 km along a straight lat/lon line
+        assert int(f["time"]) == int(old["time"]) + 7200
+
+    # The sky keeps its shape: Europe and North America still hold their share, within a few points.
+    def share(w, south, north, west, east):
+        inside = sum(
+            south <= float(f["latitude"]) <= north and west <= float(f["longitude"]) <= east for f in w.flights
+        )
+        return inside / len(w)
+
+    for box in ((35, 60, -10, 30), (25, 50, -125, -65)):
+        assert abs(share(world, *box) - share(later, *box)) < 0.05
+
+
+def test_advance_changes_the_count_by_at_most_ten_percent():
+    world = World.generate(2000, seed=4)
+    counts = [len(world.advance(2.0, seed=s)) for s in range(8)]
+    assert all(1800 <= c <= 2200 for c in counts) and len(set(counts)) > 1
+
+
+def test_some_10_degree_box_holds_over_1500_flights_of_a_20000_flight_world():
+    world = World.generate(20_000, seed=20261122)
+    # The London-Paris-Amsterdam-Frankfurt box, 44-54 N, 1 W-9 E, as on FR24's map at daytime peaks.
+    inside = sum(44 <= float(f["latitude"]) <= 54 and -1 <= float(f["longitude"]) <= 9 for f in world.flights)
+    assert inside > 1500
