@@ -264,3 +264,42 @@ def test_gate_is_the_minimal_one_until_the_quality_module_lands() -> None:
     gate = backfill_module._gate(figures)
     assert not gate.passed and gate.one_line == "quality gate: live_flights 0 < 1"
     assert backfill_module._gate(backfill_module.SlotFigures(silver_rows=10, live_flights=3)).passed
+
+
+class _GroupsRun:
+    """Stands in for a backfill's compute step: a group fails when it holds a bad slot; records every group tried."""
+
+    def __init__(self, bad: set[str]) -> None:
+        self.bad, self.groups = bad, []
+
+    def compute(self, slots):
+        self.groups.append([str(s)[-2:] for s in slots])
+        broken = [str(s) for s in slots if str(s) in self.bad]
+        if broken:
+            raise RuntimeError(f"cannot read {broken[0]}")
+        return {s: (backfill_module.SlotFigures(), {}) for s in slots}
+
+
+def test_a_failing_group_is_halved_until_its_bad_slot_stands_alone() -> None:
+    slots = [RunSlot.parse(f"2026-11-01T{h:02d}") for h in (0, 2, 4, 6)]
+    run = _GroupsRun(bad={"2026-11-01T04"})
+
+    done, failed = backfill_module._compute_isolating(run, slots)
+
+    assert run.groups == [["00", "02", "04", "06"], ["00", "02"], ["04", "06"], ["04"], ["06"]]
+    assert sorted(str(s) for s in done) == ["2026-11-01T00", "2026-11-01T02", "2026-11-01T06"]
+    assert failed == {slots[2]: "RuntimeError: cannot read 2026-11-01T04"}
+
+
+def test_two_slots_failing_alone_before_any_success_stop_the_backfill() -> None:
+    slots = [RunSlot.parse(f"2026-11-01T{h:02d}") for h in (0, 2, 4, 6)]
+    run = _GroupsRun(bad={str(s) for s in slots})  # e.g. the data root cannot be read at all
+
+    with pytest.raises(backfill_module.BackfillAborted) as caught:
+        backfill_module._compute_isolating(run, slots)
+
+    assert str(caught.value) == (
+        "slots 2026-11-01T00, 2026-11-01T02 each failed alone and none succeeded: "
+        "RuntimeError: cannot read 2026-11-01T02"
+    )
+    assert run.groups == [["00", "02", "04", "06"], ["00", "02"], ["00"], ["02"]]
