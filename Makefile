@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` runs the job locally, `make test` runs every test.
-# Both set themselves up: a .venv with the pinned dependencies of pyproject.toml (and, for tests,
-# the pinned AWS CDK CLI of package.json), rebuilt only when those files change.
+# Both set themselves up: a .venv with exactly the locked dependencies of requirements/local.txt, every
+# version and hash checked (and, for tests, the pinned AWS CDK CLI of package.json), rebuilt from scratch
+# whenever the lock changes. `make lock` regenerates the locks after pyproject.toml changes.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,13 +9,21 @@ BIN := $(VENV)/bin
 DATA_ROOT ?= data
 RUN_SLOT ?= 2026-11-22T14
 
-.PHONY: demo test bench lint setup clean
+LOCK := requirements/local.txt
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: demo test bench lint setup lock wheels deploy clean
+
+# A new venv each time the lock changes, so that it holds the lock and nothing else. The locked build tools
+# come first; then nothing is built in isolation (pyspark is an sdist, and so is the project), so no build
+# tool is fetched that the lock does not name.
+$(VENV)/.installed: pyproject.toml $(LOCK) requirements/build.txt
 	@scripts/check_prereqs.sh python
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --require-hashes --no-deps -r requirements/build.txt
+	$(PIP) install --require-hashes --no-deps --no-build-isolation -r $(LOCK)
+	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -38,11 +47,25 @@ bench: $(VENV)/.installed
 	@scripts/check_prereqs.sh java
 	$(BIN)/python benchmarks/extract_coverage.py
 	$(BIN)/python benchmarks/transform_scale.py
+	$(BIN)/python benchmarks/demo_time.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Resolves pyproject.toml into requirements/local.txt and requirements/cluster.txt, every version and hash
+## (from the package index, or from uv's cache alone when the index cannot be reached).
+lock: $(VENV)/.installed
+	$(BIN)/python -m infra.dependencies lock
+
+## Downloads the cluster's wheels (requirements/cluster.txt) into build/cluster-wheels: a deploy step.
+wheels: $(VENV)/.installed
+	$(BIN)/python -m infra.dependencies wheels
+
+## Deploys the stack with the cluster's wheels; CDK_ARGS passes context, e.g. CDK_ARGS="-c alarm_email=ops@example.com".
+deploy: wheels node_modules/.installed
+	. $(BIN)/activate && npx cdk deploy $(CDK_ARGS)
 
 clean:
 	rm -rf $(DATA_ROOT) cdk.out .pytest_cache

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--show", action="store_true", help="print the answers after the run")
     run.add_argument("--report", action="store_true", help="write the HTML dashboard after the run")
     _add_backfill_arguments(commands.add_parser("backfill", help="recompute every slot of a range in one Spark job"))
+    run.add_argument(
+        "--log-format",
+        choices=["auto", "console", "json"],
+        default="auto",
+        help="console: stage lines and answers for a person; json: JSON lines only on stdout; "
+        "auto (default): console on a terminal, json otherwise. The JSON log also goes to <data-root>/logs/",
+    )
     _add_read_arguments(commands.add_parser("show", help="print each KPI's answer and top 5"))
     report = commands.add_parser("report", help="write a self-contained HTML dashboard")
     _add_read_arguments(report)
@@ -109,21 +117,27 @@ def _reader_spark() -> Any:
 
     from pyspark.sql import SparkSession
 
+    from etl.console import quiet_spark
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return (
-        SparkSession.builder.master("local[1]")
-        .appName("flight-kpis-show")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    with quiet_spark():
+        return (
+            SparkSession.builder.master("local[1]")
+            .appName("flight-kpis-show")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
 
 
-def _write_report(data_root: str, slot: RunSlot, out: str | None = None) -> None:
+def _write_report(data_root: str, slot: RunSlot, out: str | None = None) -> str:
     from etl.report import write_report
 
-    path = write_report(data_root, slot, out)
-    print(f"dashboard written: {path}")
+    return write_report(data_root, slot, out)
+
+
+def _json_output(args: argparse.Namespace) -> bool:
+    return args.log_format == "json" or (args.log_format == "auto" and not sys.stdout.isatty())
 
 
 _PROGRESS_LABELS = {"clean": "re-cleaned {done}/{total} slots", "kpis": "KPIs {done}/{total} tables"}
@@ -160,30 +174,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "extract":
             from etl.extract import extract_to_raw
+            from etl.log import get_logger, json_stream_handler, use_handlers
             from etl.storage import storage_for
 
             config = job_config(args)
-            landing = extract_to_raw(config, storage_for(config.data_root))
+            previous = list(get_logger().handlers)
+            use_handlers(json_stream_handler(sys.stderr))  # stdout is for the summary below
+            try:
+                landing = extract_to_raw(config, storage_for(config.data_root))
+            finally:
+                use_handlers(*previous)
             print(f"raw flights written: {landing.raw_flights_path} ({landing.rows} flights)")
             print(f"reference data: {landing.airports_path}, {landing.airlines_path}")
             print(json.dumps(landing.stats, indent=2, default=str))
         elif args.command == "run":
+            from etl.console import RunOutput, quiet_spark
             from etl.pipeline import build_spark, run
             from etl.show import render_slot
 
             config = job_config(args)
-            spark = build_spark(config)
-            manifest = run(config, spark=spark)
-            print(
-                f"run {manifest['run_id']} {manifest['status']}: {manifest['counts']['raw']} raw rows, "
-                f"{manifest['counts']['silver']} clean, {manifest['counts']['quarantine']} quarantined, "
-                f"{manifest['counts']['live_flights']} live flights, {manifest['timings_s']['total']:.1f} s"
-            )
-            print(f"manifest: {config.data_root}/runs/{manifest['run_id']}.json")
-            if args.show:
-                print(render_slot(spark, config.data_root, config.run_slot))
-            if args.report:
-                _write_report(config.data_root, config.run_slot)
+            out = RunOutput(json=_json_output(args))
+            try:
+                with quiet_spark():
+                    spark = build_spark(config)
+                manifest = run(config, spark=spark)
+                out.summary(manifest, config.data_root)
+                if args.show:
+                    text = partial(render_slot, spark, config.data_root, config.run_slot)  # read only for the screen
+                    out.answers(text, config.data_root, config.run_slot)
+                if args.report:
+                    out.report(_write_report(config.data_root, config.run_slot))
+            finally:
+                out.close(config.data_root)
         elif args.command == "backfill":
             return _backfill(args)
         elif args.command == "show":
@@ -192,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             slot = _slot_to_read(args.data_root, args.run_slot)
             print(render_slot(_reader_spark(), args.data_root, slot))
         elif args.command == "report":
-            _write_report(args.data_root, _slot_to_read(args.data_root, args.run_slot), args.out)
+            path = _write_report(args.data_root, _slot_to_read(args.data_root, args.run_slot), args.out)
+            print(f"dashboard written: {path}")
     except (ConfigError, RunSlotError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

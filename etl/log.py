@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr, each carrying the run id."""
+"""Structured logs: one JSON object per line (stdout unless the command line says otherwise), each with the run id."""
 
 from __future__ import annotations
 
@@ -30,15 +30,36 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 def get_logger() -> logging.Logger:
-    """The job's logger, writing JSON lines to stderr (configured once)."""
+    """The job's logger; unless `use_handlers` chose others, JSON lines on stdout (as the EMR step logs them)."""
     logger = logging.getLogger(_LOGGER_NAME)
-    if not any(isinstance(h.formatter, JsonLinesFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(JsonLinesFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
     return logger
+
+
+def use_handlers(*handlers: logging.Handler) -> None:
+    """Send the job's events to exactly these handlers (the console, a JSON file ...) instead of stdout."""
+    logger = get_logger()
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    for handler in handlers:
+        logger.addHandler(handler)
+
+
+def json_stream_handler(stream: Any = None) -> logging.Handler:
+    """JSON lines on a stream (stdout by default)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(JsonLinesFormatter())
+    return handler
+
+
+def current_run_id() -> str | None:
+    """The run id bound in this context, if any."""
+    return _run_id.get()
 
 
 def bind_run_id(run_id: str | None) -> None:

@@ -12,6 +12,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import InfraConfigError, PipelineConfig
+from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, LockError
 from infra.stack import FlightKpisStack
 
 STACK_NAME = "FlightKpis"
@@ -25,10 +26,16 @@ def cdk_json_context(**overrides: object) -> dict[str, object]:
     return context
 
 
-def build_app(app: cdk.App | None = None, *, build_dir: Path | None = None) -> tuple[cdk.App, FlightKpisStack]:
-    """Read the context once, build the stack, and run the cdk-nag AwsSolutions checks on it."""
+def build_app(
+    app: cdk.App | None = None,
+    *,
+    build_dir: Path | None = None,
+    cluster_lock: Path = CLUSTER_LOCK,
+    wheels_dir: Path = WHEELHOUSE,
+) -> tuple[cdk.App, FlightKpisStack]:
+    """Read the context once, build the stack (wheels from `make wheels`), and run the cdk-nag checks on it."""
     app = app or cdk.App()
-    config = PipelineConfig.from_context(app.node.try_get_context)
+    config = PipelineConfig.from_context(app.node.get_all_context())
     # An explicit environment only when the CLI knows it; the template stays account-agnostic otherwise.
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     env = cdk.Environment(account=account, region=region) if account and region else None
@@ -37,6 +44,8 @@ def build_app(app: cdk.App | None = None, *, build_dir: Path | None = None) -> t
         STACK_NAME,
         config=config,
         build_dir=build_dir or Path(tempfile.mkdtemp(prefix="flight-kpis-build-")),
+        cluster_lock=cluster_lock,
+        wheels_dir=wheels_dir,
         env=env,
         description="FlightRadar24 flight KPIs every two hours: EventBridge, Lambda, transient EMR, S3, Athena",
     )
@@ -45,11 +54,14 @@ def build_app(app: cdk.App | None = None, *, build_dir: Path | None = None) -> t
 
 
 def main() -> int:
-    """Synthesize; a bad context value ends in one line on stderr and exit code 2."""
+    """Synthesize; a bad context value or missing cluster wheels end in one line on stderr and exit code 2."""
     try:
         app, _ = build_app()
     except InfraConfigError as exc:
         print(f"error: cdk context: {exc}", file=sys.stderr)
+        return 2
+    except LockError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     app.synth()
     return 0

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+from lambda_trigger.config import cluster_shape_problems
 
 GIB = 1024**3
 _SCHEDULE_RE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$")
 _RELEASE_RE = re.compile(r"^emr-(\d+)\.(\d+)\.(\d+)$")
-# Graviton (arm64) families carry a `g` after the generation number: m7g, r6gd, c7gn ...
-_GRAVITON_RE = re.compile(r"^[a-z]+\d+g[a-z]*\.(\d*x?large|medium|metal)$")
+# The app's own keys are snake_case; CDK's feature flags (`@aws-cdk/...`), its CLI settings (`aws:cdk:...`) and
+# its lookup cache (`availability-zones:account=...`) never are, and are left to CDK.
+_OWN_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/\S+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
@@ -27,9 +31,10 @@ class PipelineConfig:
 
     schedule: str = "rate(2 hours)"  # EventBridge schedule expression of the trigger
     emr_release: str = "emr-7.13.0"  # Spark 3.5.6 and /usr/bin/python3.11
-    primary_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge")  # on-demand, first that has capacity
+    primary_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge")  # the lowest-priced that has capacity
+    primary_market: str = "on-demand"  # or spot: cheaper, but an interruption fails the run (the next slot retries)
     core_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge", "r7g.xlarge")  # Spot, on-demand fallback
-    core_capacity: int = 2  # core instances (one unit each)
+    core_capacity: int = 0  # core instances; 0: the primary node runs the whole job (a snapshot needs no more)
     backfill_core_capacity: int = 4  # core instances of a backfill cluster (one cluster for a range of slots)
     idle_timeout_minutes: int = 30  # auto-termination safety net for a cluster left idle
     raw_retention_days: int = 3  # raw/ objects expire after this many days
@@ -55,14 +60,10 @@ class PipelineConfig:
                 f"schedule {self.schedule!r} is not rate(N unit) or cron(6 fields)",
             ),
             (self._release_ok(), f"emr_release {self.emr_release!r} is not emr-7.x.y or later (needs python3.11)"),
-            (bool(self.primary_instance_types), "primary_instance_types is empty"),
-            (bool(self.core_instance_types), "core_instance_types is empty"),
-            (1 <= self.core_capacity <= 64, f"core_capacity {self.core_capacity} is not between 1 and 64"),
             (
                 1 <= self.backfill_core_capacity <= 64,
                 f"backfill_core_capacity {self.backfill_core_capacity} is not between 1 and 64",
             ),
-            (1 <= self.idle_timeout_minutes <= 10080, "idle_timeout_minutes must be between 1 and 10080"),
             (1 <= self.raw_retention_days <= 3650, "raw_retention_days must be between 1 and 3650"),
             (
                 self.alarm_email is None or bool(_EMAIL_RE.match(self.alarm_email)),
@@ -91,13 +92,15 @@ class PipelineConfig:
             (self.log_retention_days in _LOG_RETENTIONS, f"log_retention_days must be one of {_LOG_RETENTIONS}"),
             (bool(re.match(r"^[a-z][a-z0-9-]{1,30}$", self.project)), f"project {self.project!r} is not a-z0-9-"),
         ]
-        for instance_type in (*self.primary_instance_types, *self.core_instance_types):
-            checks.append(
-                (
-                    bool(_GRAVITON_RE.match(instance_type)),
-                    f"instance type {instance_type!r} is not a Graviton (arm64) type such as m7g.xlarge",
-                )
-            )
+        # The cluster's shape has the trigger's limits, checked by the trigger's own code.
+        shape = cluster_shape_problems(
+            primary_instance_types=self.primary_instance_types,
+            core_instance_types=self.core_instance_types,
+            primary_market=self.primary_market,
+            core_capacity=self.core_capacity,
+            idle_timeout_s=self.idle_timeout_minutes * 60,
+        )
+        checks[2:2] = [(False, reason) for _, reason in shape]
         for ok, message in checks:
             if not ok:
                 raise InfraConfigError(message)
@@ -107,11 +110,17 @@ class PipelineConfig:
         return bool(match) and int(match.group(1)) >= 7
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
-        """Build from CDK context (`node.try_get_context`); values given on the command line arrive as text."""
+    def from_context(cls, context: Mapping[str, Any]) -> PipelineConfig:
+        """Build from the CDK context (`node.get_all_context()`); values given on the command line arrive as text."""
+        known = [spec.name for spec in fields(cls)]
+        for key in sorted(context):
+            if _OWN_KEY_RE.match(key) and key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise InfraConfigError(f"{key} is not a context key of this app{hint}; infra/config.py lists them")
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            raw = get(spec.name)
+            raw = context.get(spec.name)
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue  # absent or empty: the documented default
             values[spec.name] = _coerce(spec.name, raw, spec.type)
@@ -127,8 +136,10 @@ def _coerce(name: str, raw: Any, annotation: Any) -> Any:
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(item).strip() for item in items if str(item).strip())
     if text == "int":
-        if isinstance(raw, bool):
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise InfraConfigError(f"{name} must be a whole number, got {raw!r}")
+        if isinstance(raw, float):  # JSON numbers may come back from jsii as floats
+            return int(raw)
         try:
             return int(str(raw).strip())
         except ValueError:

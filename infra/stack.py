@@ -19,8 +19,9 @@ from infra.constructs.dashboard import Dashboard
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
 from infra.constructs.emr_profile import EmrProfile
 from infra.constructs.trigger import Trigger
+from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, check_wheelhouse
 from infra.nag import acknowledge_findings
-from infra.packaging import REPO_ROOT, cluster_requirements, stage_lambda_package, write_package_zip
+from infra.packaging import REPO_ROOT, stage_lambda_package, write_package_zip
 
 # Named rather than wildcarded (kms:GenerateDataKey*, kms:ReEncrypt*), so the policy says exactly what it allows.
 DISK_KEY_ACTIONS = (
@@ -38,14 +39,22 @@ class FlightKpisStack(Stack):
     """Schedule -> Lambda -> transient EMR -> S3 data lake -> Glue/Athena (-> QuickSight), loud on failure."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: PipelineConfig, build_dir: Path, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        build_dir: Path,
+        cluster_lock: Path = CLUSTER_LOCK,
+        wheels_dir: Path = WHEELHOUSE,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("project", config.project)
 
         lake = DataLake(self, "DataLake", raw_retention_days=config.raw_retention_days)
         self.data_lake = lake
-        code = CodeDelivery(self, "Code", **_build_artefacts(config, build_dir))
+        code = CodeDelivery(self, "Code", **_build_artefacts(config, build_dir, cluster_lock, wheels_dir))
         self.code = code
         profile = EmrProfile(
             self,
@@ -199,16 +208,14 @@ class FlightKpisStack(Stack):
         )
 
 
-def _build_artefacts(config: PipelineConfig, build_dir: Path) -> dict[str, Path]:
-    """Write etl.zip, the job config and the cluster requirements into build_dir; return every file to upload."""
+def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path, wheels_dir: Path) -> dict[str, Path]:
+    """Write etl.zip and the job config into build_dir; return every file to upload, the cluster's wheels included."""
     build_dir.mkdir(parents=True, exist_ok=True)
     job_config = build_dir / "job_config.json"
     # No data_root and no run_slot: the step passes both (the bucket name is only known at deploy time).
     job_config.write_text(
         json.dumps({"source": config.job_source, "metrics_namespace": config.metrics_namespace}, sort_keys=True)
     )
-    requirements = build_dir / "requirements.txt"
-    requirements.write_text(cluster_requirements())
     main_script = build_dir / "main.py"
     shutil.copyfile(REPO_ROOT / "etl" / "main.py", main_script)
     return {
@@ -216,7 +223,8 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path) -> dict[str, Path]
         "code_zip": write_package_zip(REPO_ROOT / "etl", build_dir / "etl.zip"),
         "job_config": job_config,
         "bootstrap_script": REPO_ROOT / "infra" / "emr" / "bootstrap.sh",
-        "requirements": requirements,
+        "requirements": cluster_lock,  # every package with its hashes: the bootstrap installs with --require-hashes
+        "wheels": check_wheelhouse(cluster_lock, wheels_dir),  # exactly the lock's wheels, or a one-line error
     }
 
 
@@ -235,6 +243,7 @@ def _trigger_environment(
         "EMR_PRIMARY_SECURITY_GROUP": profile.primary_security_group.attr_group_id,
         "EMR_CORE_SECURITY_GROUP": profile.core_security_group.attr_group_id,
         "EMR_PRIMARY_INSTANCE_TYPES": ",".join(config.primary_instance_types),
+        "EMR_PRIMARY_MARKET": config.primary_market,
         "EMR_CORE_INSTANCE_TYPES": ",".join(config.core_instance_types),
         "EMR_CORE_CAPACITY": str(config.core_capacity),
         "EMR_BACKFILL_CORE_CAPACITY": str(config.backfill_core_capacity),
@@ -245,6 +254,7 @@ def _trigger_environment(
         "JOB_DATA_ROOT": lake.data_root,
         "BOOTSTRAP_SCRIPT_URI": code.bootstrap_uri,
         "BOOTSTRAP_REQUIREMENTS_URI": code.requirements_uri,
+        "BOOTSTRAP_WHEELS_URI": code.wheels_uri,
     }
     if profile.service_access_security_group is not None:
         environment["EMR_SERVICE_ACCESS_SECURITY_GROUP"] = profile.service_access_security_group.attr_group_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lambda_trigger.backfill_range import BackfillRange
@@ -11,7 +12,13 @@ PYTHON = "/usr/bin/python3.11"  # FlightRadarAPI needs Python >= 3.10; emr-7 shi
 SLOT_TAG = "run-slot"
 PROJECT_TAG = "project"
 EBS_GIB = 64  # Graviton general-purpose types are EBS-only; room for Spark shuffle and logs
-SPOT_TIMEOUT_MINUTES = 10  # then the core fleet is filled on demand rather than waiting on Spot
+SPOT_TIMEOUT_MINUTES = 10  # then a fleet is filled on demand rather than waiting on Spot
+SPOT = {
+    "TimeoutDurationMinutes": SPOT_TIMEOUT_MINUTES,
+    "TimeoutAction": "SWITCH_TO_ON_DEMAND",
+    "AllocationStrategy": "price-capacity-optimized",
+}
+ON_DEMAND = {"AllocationStrategy": "lowest-price"}
 
 
 def cluster_name(config: TriggerConfig, run_slot: str) -> str:
@@ -40,7 +47,7 @@ def step_args(config: TriggerConfig, run_slot: str) -> list[str]:
     return [
         "spark-submit",
         "--deploy-mode",
-        "client",  # the driver (which also fetches the feed) stays on the on-demand primary node, not on Spot
+        "client",  # the driver, which also fetches the feed, runs on the primary node, never on a core Spot node
         config.main_uri,
         "--code",
         config.code_uri,
@@ -53,34 +60,45 @@ def step_args(config: TriggerConfig, run_slot: str) -> list[str]:
     ]
 
 
-def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str, Any]:
-    """The complete `RunJobFlow` request for one run slot (no I/O)."""
-    instances: dict[str, Any] = {
-        "InstanceFleets": [
-            {
-                "Name": "primary",
-                "InstanceFleetType": "MASTER",
-                "TargetOnDemandCapacity": 1,
-                "TargetSpotCapacity": 0,
-                "InstanceTypeConfigs": _instance_types(config.primary_instance_types),
-                "LaunchSpecifications": {"OnDemandSpecification": {"AllocationStrategy": "lowest-price"}},
-            },
+def instance_fleets(config: TriggerConfig) -> list[dict[str, Any]]:
+    """The primary fleet (Spot when `primary_market` says so, else on demand), and a core fleet only if asked for.
+
+    A snapshot of tens of thousands of rows takes seconds on one node: by default the primary node runs the
+    driver and the executors alone (EMR's single-node cluster). `core_capacity` adds Spot core nodes, switching to
+    on demand when Spot does not come, for large loads such as a backfill.
+    """
+    spot_primary = config.primary_market == "spot"
+    primary_launch: dict[str, Any] = {"OnDemandSpecification": {**ON_DEMAND}}
+    if spot_primary:
+        primary_launch = {"SpotSpecification": {**SPOT}, "OnDemandSpecification": {**ON_DEMAND}}
+    fleets = [
+        {
+            "Name": "primary",
+            "InstanceFleetType": "MASTER",
+            "TargetOnDemandCapacity": 0 if spot_primary else 1,
+            "TargetSpotCapacity": 1 if spot_primary else 0,
+            "InstanceTypeConfigs": _instance_types(config.primary_instance_types),
+            "LaunchSpecifications": primary_launch,
+        }
+    ]
+    if config.core_capacity > 0:
+        fleets.append(
             {
                 "Name": "core",
                 "InstanceFleetType": "CORE",
                 "TargetOnDemandCapacity": 0,
                 "TargetSpotCapacity": config.core_capacity,
                 "InstanceTypeConfigs": _instance_types(config.core_instance_types),
-                "LaunchSpecifications": {
-                    "SpotSpecification": {
-                        "TimeoutDurationMinutes": SPOT_TIMEOUT_MINUTES,
-                        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
-                        "AllocationStrategy": "price-capacity-optimized",
-                    },
-                    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
-                },
-            },
-        ],
+                "LaunchSpecifications": {"SpotSpecification": {**SPOT}, "OnDemandSpecification": {**ON_DEMAND}},
+            }
+        )
+    return fleets
+
+
+def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str, Any]:
+    """The complete `RunJobFlow` request for one run slot (no I/O)."""
+    instances: dict[str, Any] = {
+        "InstanceFleets": instance_fleets(config),
         "Ec2SubnetIds": list(config.subnet_ids),
         "EmrManagedMasterSecurityGroup": config.primary_security_group,
         "EmrManagedSlaveSecurityGroup": config.core_security_group,
@@ -104,7 +122,10 @@ def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str
         "BootstrapActions": [
             {
                 "Name": "install-job-dependencies",
-                "ScriptBootstrapAction": {"Path": config.bootstrap_uri, "Args": [config.requirements_uri, PYTHON]},
+                "ScriptBootstrapAction": {
+                    "Path": config.bootstrap_uri,
+                    "Args": [config.requirements_uri, config.wheels_uri, PYTHON],
+                },
             }
         ],
         "Configurations": [
@@ -147,10 +168,8 @@ def backfill_step_args(config: TriggerConfig, backfill: BackfillRange) -> list[s
 
 def build_backfill_request(config: TriggerConfig, backfill: BackfillRange) -> dict[str, Any]:
     """The complete `RunJobFlow` request of a backfill (no I/O): the scheduled cluster with backfill core nodes."""
-    request = build_run_job_flow_request(config, backfill.first)
-    for fleet in request["Instances"]["InstanceFleets"]:
-        if fleet["InstanceFleetType"] == "CORE":
-            fleet["TargetSpotCapacity"] = config.backfill_core_capacity
+    # The scheduled shape, with the backfill's core fleet (the schedule itself may run on the primary node alone).
+    request = build_run_job_flow_request(replace(config, core_capacity=config.backfill_core_capacity), backfill.first)
     label = f"{backfill.first}..{backfill.last}"
     request["Name"] = backfill_cluster_name(config, backfill)
     request["Steps"][0]["Name"] = f"{config.project} backfill {label}"

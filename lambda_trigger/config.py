@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# The cluster shape's limits, in one place: the stack checks a deployment against them at synth time
+# (infra/config.py) and the trigger checks its environment against them before it asks EMR for anything.
+MARKETS = ("on-demand", "spot")
+CORE_CAPACITY_MAX = 64  # core instances; 0 runs the job on the primary node alone
+IDLE_TIMEOUT_S = (60, 604_800)  # EMR's AutoTerminationPolicy accepts 1 minute to 7 days
+# Graviton (arm64) families carry a `g` after the generation number: m7g, r6gd, c7gn ... The cluster's wheels are
+# built for aarch64 (requirements/cluster.txt), so another architecture could not even bootstrap.
+_GRAVITON_RE = re.compile(r"^[a-z]+\d+g[a-z]*\.(\d*x?large|medium|metal)$")
 
 # Environment variable -> field; every one is set by infra/constructs/trigger.py.
 ENV_VARS = {
@@ -18,6 +28,7 @@ ENV_VARS = {
     "EMR_CORE_SECURITY_GROUP": "core_security_group",
     "EMR_SERVICE_ACCESS_SECURITY_GROUP": "service_access_security_group",
     "EMR_PRIMARY_INSTANCE_TYPES": "primary_instance_types",
+    "EMR_PRIMARY_MARKET": "primary_market",
     "EMR_CORE_INSTANCE_TYPES": "core_instance_types",
     "EMR_CORE_CAPACITY": "core_capacity",
     "EMR_IDLE_TIMEOUT_SECONDS": "idle_timeout_s",
@@ -28,12 +39,44 @@ ENV_VARS = {
     "BOOTSTRAP_SCRIPT_URI": "bootstrap_uri",
     "BOOTSTRAP_REQUIREMENTS_URI": "requirements_uri",
     "EMR_BACKFILL_CORE_CAPACITY": "backfill_core_capacity",
+    "BOOTSTRAP_WHEELS_URI": "wheels_uri",
 }
 OPTIONAL = {"EMR_SERVICE_ACCESS_SECURITY_GROUP"}
 
 
 class TriggerConfigError(ValueError):
     """An environment variable the trigger needs is missing or unusable."""
+
+
+def cluster_shape_problems(
+    *,
+    primary_instance_types: tuple[str, ...],
+    core_instance_types: tuple[str, ...],
+    primary_market: str,
+    core_capacity: int,
+    idle_timeout_s: int,
+) -> list[tuple[str, str]]:
+    """(setting, reason) for each limit the shape breaks; the stack and the trigger both ask here."""
+    problems = []
+    if primary_market not in MARKETS:
+        problems.append(("primary_market", f"primary_market {primary_market!r} is not one of {', '.join(MARKETS)}"))
+    if not 0 <= core_capacity <= CORE_CAPACITY_MAX:
+        reason = f"core_capacity {core_capacity} is not between 0 (the primary node alone) and {CORE_CAPACITY_MAX}"
+        problems.append(("core_capacity", reason))
+    low, high = IDLE_TIMEOUT_S
+    if not low <= idle_timeout_s <= high:
+        problems.append(("idle_timeout", f"idle timeout {idle_timeout_s} s is not between {low} s and {high} s"))
+    for setting, types in (
+        ("primary_instance_types", primary_instance_types),
+        ("core_instance_types", core_instance_types),
+    ):
+        if not types:
+            problems.append((setting, f"{setting} is empty"))
+        for instance_type in types:
+            if not _GRAVITON_RE.match(instance_type):
+                reason = f"instance type {instance_type!r} is not a Graviton (arm64) type such as m7g.xlarge"
+                problems.append((setting, reason))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -51,8 +94,9 @@ class TriggerConfig:
     core_security_group: str
     service_access_security_group: str | None  # only for private subnets
     primary_instance_types: tuple[str, ...]
+    primary_market: str  # on-demand or spot
     core_instance_types: tuple[str, ...]
-    core_capacity: int
+    core_capacity: int  # 0: no core fleet, the primary node runs the whole job
     idle_timeout_s: int
     main_uri: str
     code_uri: str
@@ -61,6 +105,7 @@ class TriggerConfig:
     bootstrap_uri: str
     requirements_uri: str
     backfill_core_capacity: int  # core instances of a backfill cluster (one for a whole range of slots)
+    wheels_uri: str  # a zip of the wheels of requirements_uri: the bootstrap installs from it, never from PyPI
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
@@ -76,16 +121,35 @@ class TriggerConfig:
             if not items:
                 raise TriggerConfigError(f"environment variable {var} lists nothing")
             values[ENV_VARS[var]] = items
-        for var, low, high in (("EMR_CORE_CAPACITY", 1, 256), ("EMR_IDLE_TIMEOUT_SECONDS", 60, 604_800)):
+        for var in ("EMR_CORE_CAPACITY", "EMR_IDLE_TIMEOUT_SECONDS"):
             try:
-                number = int(environ[var])
+                values[ENV_VARS[var]] = int(environ[var])
             except ValueError:
                 raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
-            if not low <= number <= high:
-                raise TriggerConfigError(f"environment variable {var}={number} is not between {low} and {high}")
-            values[ENV_VARS[var]] = number
-        values["backfill_core_capacity"] = _bounded(environ, "EMR_BACKFILL_CORE_CAPACITY", 1, 256)
-        return cls(**values)  # type: ignore[arg-type]
+        values["backfill_core_capacity"] = _bounded(environ, "EMR_BACKFILL_CORE_CAPACITY", 1, CORE_CAPACITY_MAX)
+        config = cls(**values)  # type: ignore[arg-type]
+        problems = cluster_shape_problems(
+            primary_instance_types=config.primary_instance_types,
+            core_instance_types=config.core_instance_types,
+            primary_market=config.primary_market,
+            core_capacity=config.core_capacity,
+            idle_timeout_s=config.idle_timeout_s,
+        )
+        if problems:
+            setting, reason = problems[0]
+            var = _SHAPE_VARS[setting]
+            raise TriggerConfigError(f"environment variable {var}={environ[var].strip()!r}: {reason}")
+        return config
+
+
+# The variable that carries each setting cluster_shape_problems names.
+_SHAPE_VARS = {
+    "primary_market": "EMR_PRIMARY_MARKET",
+    "core_capacity": "EMR_CORE_CAPACITY",
+    "idle_timeout": "EMR_IDLE_TIMEOUT_SECONDS",
+    "primary_instance_types": "EMR_PRIMARY_INSTANCE_TYPES",
+    "core_instance_types": "EMR_CORE_INSTANCE_TYPES",
+}
 
 
 def _bounded(environ: Mapping[str, str], var: str, low: int, high: int) -> int:

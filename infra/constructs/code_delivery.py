@@ -1,4 +1,4 @@
-"""What the cluster runs, as plain CDK file assets: entry script, etl.zip, job config, bootstrap, requirements."""
+"""What the cluster runs, as CDK assets: entry script, etl.zip, job config, bootstrap, locked requirements, wheels."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class CodeDelivery(Construct):
         job_config: Path,
         bootstrap_script: Path,
         requirements: Path,
+        wheels: Path,
     ) -> None:
         super().__init__(scope, construct_id)
         files = {
@@ -32,6 +33,7 @@ class CodeDelivery(Construct):
             "JobConfig": job_config,
             "BootstrapScript": bootstrap_script,
             "Requirements": requirements,
+            "Wheels": wheels,  # a folder: CDK uploads it as one zip
         }
         self.assets = {name: s3_assets.Asset(self, name, path=str(path)) for name, path in files.items()}
         self.main_uri = self.assets["MainScript"].s3_object_url
@@ -39,7 +41,8 @@ class CodeDelivery(Construct):
         self.job_config_uri = self.assets["JobConfig"].s3_object_url
         self.bootstrap_uri = self.assets["BootstrapScript"].s3_object_url
         self.requirements_uri = self.assets["Requirements"].s3_object_url
-        # Exact object ARNs: the cluster may read these five objects of the asset bucket and nothing else there.
+        self.wheels_uri = self.assets["Wheels"].s3_object_url
+        # Exact object ARNs: the cluster may read these six objects of the asset bucket and nothing else there.
         self.object_arns = [
             f"arn:{Aws.PARTITION}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}" for asset in self.assets.values()
         ]

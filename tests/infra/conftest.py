@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,13 +28,34 @@ class Synthesized:
         return {k: r for k, r in self.template["Resources"].items() if r["Type"] == resource_type}
 
 
+# A stand-in for `make wheels` (which needs the package index): one wheel and a lock that pins it with its hash.
+FAKE_WHEEL = "tinypkg-1.0-py3-none-any.whl"
+
+
+def fake_wheelhouse(root: Path) -> tuple[Path, Path]:
+    """(lock, wheels folder) with one wheel whose sha256 the lock carries."""
+    wheels = root / "wheels"
+    wheels.mkdir(parents=True)
+    content = b"a wheel's bytes"
+    (wheels / FAKE_WHEEL).write_bytes(content)
+    lock = root / "cluster.txt"
+    lock.write_text(f"tinypkg==1.0 \\\n    --hash=sha256:{hashlib.sha256(content).hexdigest()}\n")
+    return lock, wheels
+
+
 def synthesize(outdir: Path, **context: object) -> Synthesized:
     """Synthesize the app as the CLI would (cdk.json context, cdk-nag on), with context overrides."""
     import aws_cdk as cdk
 
     from infra.app import build_app, cdk_json_context
 
-    app, stack = build_app(cdk.App(outdir=str(outdir), context=cdk_json_context(**context)), build_dir=outdir / "build")
+    lock, wheels = fake_wheelhouse(outdir / "wheelhouse")
+    app, stack = build_app(
+        cdk.App(outdir=str(outdir), context=cdk_json_context(**context)),
+        build_dir=outdir / "build",
+        cluster_lock=lock,
+        wheels_dir=wheels,
+    )
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack.stack_name).template
     report = json.loads((outdir / "validation-report.json").read_text())

@@ -103,8 +103,8 @@ def _physical_ids(deployed: dict[str, Any], resource_type: str) -> list[str]:
 
 def test_stack_reaches_create_complete(deployed: dict[str, Any]) -> None:
     assert deployed["stack"]["StackStatus"] == "CREATE_COMPLETE", deployed["stack"].get("StackStatusReason")
-    # main.py, etl.zip, job config, bootstrap script, requirements, the Lambda code, and the template itself
-    assert deployed["published"] == 7
+    # main.py, etl.zip, job config, bootstrap script, requirements, wheels, the Lambda code, and the template itself
+    assert deployed["published"] == 8
 
 
 def test_buckets_exist_encrypted(deployed: dict[str, Any], aws: Any) -> None:

@@ -83,22 +83,30 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
         [
             "PROJECT", "EMR_RELEASE_LABEL", "EMR_LOG_URI", "EMR_SERVICE_ROLE", "EMR_INSTANCE_PROFILE",
             "EMR_SECURITY_CONFIGURATION", "EMR_SUBNET_IDS", "EMR_PRIMARY_SECURITY_GROUP", "EMR_CORE_SECURITY_GROUP",
-            "EMR_PRIMARY_INSTANCE_TYPES", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY", "EMR_IDLE_TIMEOUT_SECONDS",
-            "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT", "BOOTSTRAP_SCRIPT_URI",
-            "BOOTSTRAP_REQUIREMENTS_URI", "EMR_BACKFILL_CORE_CAPACITY",
+            "EMR_PRIMARY_INSTANCE_TYPES", "EMR_PRIMARY_MARKET", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY",
+            "EMR_IDLE_TIMEOUT_SECONDS", "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT",
+            "BOOTSTRAP_SCRIPT_URI", "BOOTSTRAP_REQUIREMENTS_URI", "BOOTSTRAP_WHEELS_URI",
+            "EMR_BACKFILL_CORE_CAPACITY",
         ]
     )  # fmt: skip
     assert env["PROJECT"] == "flight-kpis"
     assert env["EMR_RELEASE_LABEL"] == "emr-7.13.0"
     assert env["EMR_PRIMARY_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge"
     assert env["EMR_CORE_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge,r7g.xlarge"
-    assert env["EMR_CORE_CAPACITY"] == "2"
+    assert env["EMR_PRIMARY_MARKET"] == "on-demand"
+    assert env["EMR_CORE_CAPACITY"] == "0"  # one node by default: no core fleet
     assert env["EMR_BACKFILL_CORE_CAPACITY"] == "4"
     assert env["EMR_IDLE_TIMEOUT_SECONDS"] == "1800"  # 30 minutes
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][0] == "s3://"
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][1]["Ref"].startswith("DataLakeData")
     assert "DataLakeLogs" in _text(env["EMR_LOG_URI"]) and "/emr/" in _text(env["EMR_LOG_URI"])
-    for name, suffix in [("JOB_MAIN_URI", ".py"), ("JOB_CODE_URI", ".zip"), ("JOB_CONFIG_URI", ".json")]:
+    for name, suffix in [
+        ("JOB_MAIN_URI", ".py"),
+        ("JOB_CODE_URI", ".zip"),
+        ("JOB_CONFIG_URI", ".json"),
+        ("BOOTSTRAP_REQUIREMENTS_URI", ".txt"),
+        ("BOOTSTRAP_WHEELS_URI", ".zip"),  # the wheels folder, zipped by CDK
+    ]:
         assert env[name]["Fn::Sub"].startswith("s3://cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}/")
         assert env[name]["Fn::Sub"].endswith(suffix)
 
@@ -183,7 +191,8 @@ def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(sy
     read_code = statements["ReadCode"]
     assert read_code["Action"] == "s3:GetObject"
     suffixes = sorted(re.search(r"\.(\w+)\W*$", _text(r)).group(1) for r in read_code["Resource"])  # type: ignore[union-attr]
-    assert suffixes == sorted(["py", "zip", "json", "sh", "txt"])  # main.py, etl.zip, job config, bootstrap, pins
+    # main.py, etl.zip, job config, bootstrap, locked requirements, wheels
+    assert suffixes == sorted(["py", "zip", "json", "sh", "txt", "zip"])
     assert all("cdk-hnb659fds-assets" in _text(r) for r in read_code["Resource"])
 
     write = statements["ReadWriteDataPrefixes"]
@@ -383,3 +392,48 @@ def test_dashboard_is_deployed_only_for_a_quicksight_principal(
     assert len(dashboards) == 1
     assert principal in json.dumps(dashboards)
     assert with_dashboard.nag_report["violations"] == []
+
+
+# --- cluster shape ----------------------------------------------------------------------------------------------
+
+
+def _request_from_synthesized_environment(synthesized: Synthesized) -> dict[str, Any]:
+    """The RunJobFlow request the deployed trigger would send, CloudFormation references standing in as text."""
+    from lambda_trigger.cluster_request import build_run_job_flow_request
+    from lambda_trigger.config import TriggerConfig
+
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    env = function["Properties"]["Environment"]["Variables"]
+    plain = {name: value if isinstance(value, str) else f"resolved-at-deploy-{name}" for name, value in env.items()}
+    return build_run_job_flow_request(TriggerConfig.from_env(plain), "2026-11-22T14")
+
+
+def test_default_deployment_runs_one_on_demand_node_without_core_fleet(synthesized: Synthesized) -> None:
+    (primary,) = _request_from_synthesized_environment(synthesized)["Instances"]["InstanceFleets"]
+
+    assert primary["InstanceFleetType"] == "MASTER"
+    assert (primary["TargetOnDemandCapacity"], primary["TargetSpotCapacity"]) == (1, 0)
+    assert [t["InstanceType"] for t in primary["InstanceTypeConfigs"]] == ["m7g.xlarge", "m6g.xlarge"]
+
+
+def test_cluster_wheels_asset_is_the_wheels_folder(synthesized: Synthesized) -> None:
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    key = function["Properties"]["Environment"]["Variables"]["BOOTSTRAP_WHEELS_URI"]["Fn::Sub"].rsplit("/", 1)[1]
+    (folder,) = synthesized.outdir.glob(f"asset.{key.removesuffix('.zip')}")
+
+    assert sorted(p.name for p in folder.iterdir()) == ["tinypkg-1.0-py3-none-any.whl"]
+
+
+def test_synth_without_the_cluster_wheels_stops_with_one_line(tmp_path: Any) -> None:
+    import aws_cdk as cdk
+
+    from infra.app import build_app, cdk_json_context
+    from infra.dependencies import LockError
+
+    lock = tmp_path / "cluster.txt"
+    lock.write_text("tinypkg==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
+    empty = tmp_path / "wheels"
+    empty.mkdir()
+    with pytest.raises(LockError) as caught:
+        build_app(cdk.App(context=cdk_json_context()), build_dir=tmp_path / "b", cluster_lock=lock, wheels_dir=empty)
+    assert str(caught.value) == "cluster wheels: no wheel of tinypkg==1.0; run `make wheels` to download them again"

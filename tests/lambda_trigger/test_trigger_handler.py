@@ -26,8 +26,9 @@ ENV = {
     "EMR_PRIMARY_SECURITY_GROUP": "sg-primary",
     "EMR_CORE_SECURITY_GROUP": "sg-core",
     "EMR_PRIMARY_INSTANCE_TYPES": "m7g.xlarge,m6g.xlarge",
+    "EMR_PRIMARY_MARKET": "on-demand",
     "EMR_CORE_INSTANCE_TYPES": "m7g.xlarge",
-    "EMR_CORE_CAPACITY": "2",
+    "EMR_CORE_CAPACITY": "0",
     "EMR_IDLE_TIMEOUT_SECONDS": "900",
     "JOB_MAIN_URI": "s3://assets/main.py",
     "JOB_CODE_URI": "s3://assets/etl.zip",
@@ -35,6 +36,7 @@ ENV = {
     "JOB_DATA_ROOT": "s3://data-bucket",
     "BOOTSTRAP_SCRIPT_URI": "s3://assets/bootstrap.sh",
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://assets/requirements.txt",
+    "BOOTSTRAP_WHEELS_URI": "s3://assets/wheels.zip",
     "EMR_BACKFILL_CORE_CAPACITY": "6",
 }
 EVENT = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-22T14:00:00Z"}
@@ -50,7 +52,17 @@ def _fleet_types(*types: str) -> list[dict[str, Any]]:
     return [{"InstanceType": t, "WeightedCapacity": 1, "EbsConfiguration": ebs} for t in types]
 
 
-# Written out by hand from issue 4 item 5: what the 14:00 slot's cluster must be asked for.
+SPOT_THEN_ON_DEMAND = {
+    "SpotSpecification": {
+        "TimeoutDurationMinutes": 10,
+        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
+        "AllocationStrategy": "price-capacity-optimized",
+    },
+    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
+}
+
+# Written out by hand from issue 4 item 5 and issue 13 item 1: what the 14:00 slot's cluster must be asked for,
+# one on-demand node and no core fleet.
 EXPECTED_REQUEST = {
     "Name": "flight-kpis-2026-11-22T14",
     "ReleaseLabel": "emr-7.13.0",
@@ -70,21 +82,6 @@ EXPECTED_REQUEST = {
                 "InstanceTypeConfigs": _fleet_types("m7g.xlarge", "m6g.xlarge"),
                 "LaunchSpecifications": {"OnDemandSpecification": {"AllocationStrategy": "lowest-price"}},
             },
-            {
-                "Name": "core",
-                "InstanceFleetType": "CORE",
-                "TargetOnDemandCapacity": 0,
-                "TargetSpotCapacity": 2,
-                "InstanceTypeConfigs": _fleet_types("m7g.xlarge"),
-                "LaunchSpecifications": {
-                    "SpotSpecification": {
-                        "TimeoutDurationMinutes": 10,
-                        "TimeoutAction": "SWITCH_TO_ON_DEMAND",
-                        "AllocationStrategy": "price-capacity-optimized",
-                    },
-                    "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
-                },
-            },
         ],
         "Ec2SubnetIds": ["subnet-aaa", "subnet-bbb"],
         "EmrManagedMasterSecurityGroup": "sg-primary",
@@ -98,7 +95,7 @@ EXPECTED_REQUEST = {
             "Name": "install-job-dependencies",
             "ScriptBootstrapAction": {
                 "Path": "s3://assets/bootstrap.sh",
-                "Args": ["s3://assets/requirements.txt", "/usr/bin/python3.11"],
+                "Args": ["s3://assets/requirements.txt", "s3://assets/wheels.zip", "/usr/bin/python3.11"],
             },
         }
     ],
@@ -186,6 +183,33 @@ def test_cluster_is_created_with_exactly_the_intended_request(emr: Any) -> None:
     assert action["ScriptPath"] == "s3://assets/bootstrap.sh"
 
 
+def test_spot_primary_and_core_fleet_when_configured(emr: Any) -> None:
+    env = {**ENV, "EMR_PRIMARY_MARKET": "spot", "EMR_CORE_CAPACITY": "3", "EMR_CORE_INSTANCE_TYPES": "r7g.xlarge"}
+
+    result = trigger(EVENT, emr=emr, environ=env)
+
+    (request,) = emr.sent_requests
+    assert request["Instances"]["InstanceFleets"] == [
+        {
+            "Name": "primary",
+            "InstanceFleetType": "MASTER",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 1,
+            "InstanceTypeConfigs": _fleet_types("m7g.xlarge", "m6g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        },
+        {
+            "Name": "core",
+            "InstanceFleetType": "CORE",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 3,
+            "InstanceTypeConfigs": _fleet_types("r7g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        },
+    ]
+    assert result["status"] == "started"
+
+
 def test_second_trigger_for_an_active_slot_starts_nothing(emr: Any, caplog: pytest.LogCaptureFixture) -> None:
     first = trigger(EVENT, emr=emr, environ=ENV)
     caplog.set_level("INFO", logger=handler_module.__name__)
@@ -250,13 +274,19 @@ def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
         (
             "EMR_IDLE_TIMEOUT_SECONDS",
             "30",
-            "environment variable EMR_IDLE_TIMEOUT_SECONDS=30 is not between 60 and 604800",
+            "environment variable EMR_IDLE_TIMEOUT_SECONDS='30': idle timeout 30 s is not between 60 s and 604800 s",
+        ),
+        (
+            "EMR_CORE_CAPACITY",
+            "-1",
+            "environment variable EMR_CORE_CAPACITY='-1': core_capacity -1 is not between 0 (the primary node alone) "
+            "and 64",
         ),
         ("EMR_SUBNET_IDS", " , ", "environment variable EMR_SUBNET_IDS lists nothing"),
         (
             "EMR_BACKFILL_CORE_CAPACITY",
             "0",
-            "environment variable EMR_BACKFILL_CORE_CAPACITY=0 is not between 1 and 256",
+            "environment variable EMR_BACKFILL_CORE_CAPACITY=0 is not between 1 and 64",
         ),
     ],
 )
@@ -283,9 +313,17 @@ def test_backfill_event_starts_one_cluster_for_the_range_with_backfill_core_node
     result = trigger(BACKFILL, emr=emr, environ=ENV)
 
     (request,) = emr.sent_requests
-    # Written out by hand: the scheduled cluster's request, except for these five things.
-    core = request["Instances"]["InstanceFleets"][1]
-    assert core["InstanceFleetType"] == "CORE" and core["TargetSpotCapacity"] == 6  # EMR_BACKFILL_CORE_CAPACITY
+    # Written out by hand: the scheduled cluster's request (one node by default), except for these five things.
+    assert request["Instances"]["InstanceFleets"][1:] == [
+        {
+            "Name": "core",
+            "InstanceFleetType": "CORE",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 6,  # EMR_BACKFILL_CORE_CAPACITY
+            "InstanceTypeConfigs": _fleet_types("m7g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        }
+    ]
     assert request["Name"] == "flight-kpis-backfill-2026-11-01T00-2026-11-30T22"
     assert request["Tags"] == [
         {"Key": "project", "Value": "flight-kpis"},
@@ -319,6 +357,9 @@ def test_backfill_event_starts_one_cluster_for_the_range_with_backfill_core_node
     unchanged = {k: v for k, v in request.items() if k not in ("Name", "Tags", "Steps", "Instances")}
     assert unchanged == {k: v for k, v in EXPECTED_REQUEST.items() if k not in ("Name", "Tags", "Steps", "Instances")}
     assert request["Instances"]["InstanceFleets"][0] == EXPECTED_REQUEST["Instances"]["InstanceFleets"][0]
+    assert {k: v for k, v in request["Instances"].items() if k != "InstanceFleets"} == {
+        k: v for k, v in EXPECTED_REQUEST["Instances"].items() if k != "InstanceFleets"
+    }
     assert result == {
         "status": "started",
         "backfill_from": "2026-11-01T00",

@@ -41,7 +41,8 @@ def test_show_without_any_run_says_what_to_do(tmp_path: Path, capsys) -> None:
 def test_run_on_a_real_capture_and_show_it(tmp_path: Path) -> None:
     capture = SAMPLES / "flights_20250720_151519.csv"
     cmd = [sys.executable, "-m", "etl", "run", "--snapshot", str(capture), "--data-root", str(tmp_path)]
-    done = subprocess.run([*cmd, "--run-slot", "2025-07-20T15", "--show"], capture_output=True, text=True, timeout=600)
+    args = [*cmd, "--run-slot", "2025-07-20T15", "--show", "--log-format", "console"]  # text, though on a pipe
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "run " in done.stdout and "succeeded: 1500 raw rows" in done.stdout
     assert "Q1 Airline with the most live flights" in done.stdout
