@@ -1,4 +1,4 @@
--- Clean flights (silver): typed, de-duplicated, non-aircraft tracks flagged; one Parquet set per slot.
+-- Clean flights (silver): typed, de-duplicated, non-aircraft tracks flagged; each slot read through its pointer.
 CREATE EXTERNAL TABLE IF NOT EXISTS silver_flights (
   flight_id          string,
   icao_24bit         string,
@@ -30,7 +30,9 @@ PARTITIONED BY (
   tech_day string,
   tech_hour string
 )
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://{{data_bucket}}/silver/flights/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',

@@ -11,7 +11,9 @@ PARTITIONED BY (
   tech_day string,
   tech_hour string
 )
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://{{data_bucket}}/gold/average_route_distance_by_continent/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',

@@ -6,7 +6,8 @@ Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.s
 `--slot-rows` flights, written as raw CSV files; world i % worlds lands in slot i of `--slots` two-hourly slots from
 2026-11-01T00, by a file copy rather than by simulating 100 worlds. Each day gets its reference snapshot (the
 `airportsdata` airports, as an offline snapshot run lands it). Silver: `etl backfill --from-raw` over the first
-`--worlds` slots cleans each world once, and each other slot gets a copy of its world's silver partition.
+`--worlds` slots cleans each world once, and each other slot gets a copy of its world's silver partition (its
+pointer, which lists the world's data files: the rows are read once per slot that points at them).
 Then, each in its own process (`python -m etl ...`, local[*], the job's own Spark settings), timed end to end:
 1. `backfill` over every slot: the gold tables recomputed from silver, in one job, each slot published with its
    manifest;

@@ -1,13 +1,17 @@
 """Backfill: recompute the slots of a range in one Spark job, each slot published on its own with its own manifest.
 
 What a backfill does, and the decisions behind it:
-- Which slots: those in [first, last] (both included) that have silver; with `from_raw`, those that still have raw
-  are re-cleaned (silver + quarantine + gold) and the others get their gold recomputed from silver.
-- One job: every slot's silver is read together, tagged with its slot (`etl.enrich.SLOT_KEY`), and each KPI is
-  computed per slot (grouped and window-partitioned by the slot, never one sort over the whole range). Each gold
-  table is written once for all slots, one folder per slot, then every slot is staged and committed by its own
-  `Publication`, so each slot is swapped in atomically and alone. Re-cleaning runs clean per slot in the same
-  session: clean's duplicate rule is per snapshot and keys on the flight id alone, which FR24 keeps across slots.
+- Which slots: those in [first, last] (both included) whose silver is published (a pointer); with `from_raw`,
+  those that still have raw are re-cleaned (silver + quarantine + gold) and the others get their gold recomputed
+  from silver.
+- One job: every slot's silver is read together (`etl.tables.read_table`), tagged with its slot
+  (`etl.enrich.SLOT_KEY`), and each KPI is computed per slot (grouped and window-partitioned by the slot, never one
+  sort over the whole range; airline countries from registrations too, per slot). Each gold table is written once
+  for all slots, one folder per slot, then every slot is staged and committed by its own `Publication` (the run's
+  own data folders, a journal, then the slot's pointers), so each slot is swapped in atomically and alone, and a
+  backfill killed while publishing is rolled forward by the next run or backfill. Re-cleaning runs clean per slot
+  in the same session: clean's duplicate rule is per snapshot and keys on the flight id alone, which FR24 keeps
+  across slots.
 - References: the newest airports and airlines snapshots under raw/reference (else the packaged lists), the same
   for every slot: a backfill recomputes history with today's knowledge, and the manifest names what it used.
 - Each slot passes the same quality gate as a scheduled run (`_gate`); a slot that fails it, or whose rows cannot
@@ -37,8 +41,8 @@ from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, QUARANTINE_SCHEMA, RAW_COLUMN
 from etl.config import ConfigError, JobConfig
 from etl.enrich import SLOT_KEY, is_live
 from etl.errors import JobError
-from etl.layout import RunSlot, join, raw_flights_dir, table_partition, table_root
-from etl.load import Publication
+from etl.layout import POINTER_NAME, RunSlot, join, raw_flights_dir, table_data_dir, table_root
+from etl.load import Publication, recover_publications
 from etl.log import bind_run_id, log_event
 from etl.manifest import FAILED, SUCCEEDED, Manifest, new_run_id, versions
 from etl.reference import References
@@ -97,6 +101,7 @@ class SlotFigures:
     live_flights: int = 0
     gold_rows: dict[str, int] = field(default_factory=dict)
     mapping_coverage: dict[str, float] = field(default_factory=dict)
+    airline_country_sources: dict[str, int] = field(default_factory=dict)
     capture_time: datetime | None = None  # newest position time in silver
     raw_rows: int | None = None  # re-cleaned slots only
     quarantine_rows: int | None = None
@@ -104,7 +109,12 @@ class SlotFigures:
 
     def counts(self) -> dict[str, Any]:
         """The manifest's `counts`, as a scheduled run records them."""
-        counts: dict[str, Any] = {"silver": self.silver_rows, "live_flights": self.live_flights, "gold": self.gold_rows}
+        counts: dict[str, Any] = {
+            "silver": self.silver_rows,
+            "live_flights": self.live_flights,
+            "gold": self.gold_rows,
+            "airline_country_sources": self.airline_country_sources,
+        }
         if self.raw_rows is not None:
             counts.update(raw=self.raw_rows, quarantine=self.quarantine_rows)
         return counts
@@ -156,13 +166,17 @@ def _gate(figures: SlotFigures) -> GateResult:
 def slots_with_files(
     storage: Storage, table_dir: str, first: RunSlot, last: RunSlot, suffixes: tuple[str, ...]
 ) -> list[RunSlot]:
-    """Slots in [first, last] whose partition under `table_dir` holds a data file ending with one of `suffixes`."""
+    """Slots in [first, last] whose partition under `table_dir` holds a file ending with one of `suffixes`.
+
+    A published table's partition holds its pointer (`symlink.txt`); a raw partition holds the capture itself.
+    """
     found = set()
     for year, month in _months(first, last):
         prefix = join(table_dir, f"tech_year={year:04d}", f"tech_month={year:04d}-{month:02d}")
         for path in storage.list_files(prefix):
             match = _PARTITION_RE.search(path)
-            # Spark's side files (_SUCCESS, .crc) and the trash of a partition swap (.tech_hour=..) are no data.
+            # Spark's side files (_SUCCESS, .crc) and hidden files are no data. A table's run folders live under its
+            # `data/` folder, which the pattern (tech_year right under table_dir) does not match.
             if match and match.group(3).endswith(suffixes) and not match.group(3).startswith(("_", ".")):
                 slot = RunSlot.parse(f"{match.group(1)}T{match.group(2)}")
                 if first <= slot <= last:
@@ -177,20 +191,16 @@ def _months(first: RunSlot, last: RunSlot) -> Iterable[tuple[int, int]]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def read_silver(spark: SparkSession, data_root: str, slots: list[RunSlot]) -> DataFrame:
-    """The silver rows of `slots`, read together, each tagged with its slot in SLOT_KEY.
+def read_silver(spark: SparkSession, data_root: str, slots: list[RunSlot], storage: Storage) -> DataFrame:
+    """The published silver rows of `slots`, read together, each tagged with its slot in SLOT_KEY.
 
-    The one place a backfill reads silver: today the partition folders of `etl.layout`.
+    Read through `etl.tables.read_table`, the one reader of published tables: the files each slot's pointer lists.
     """
-    schema = ", ".join(
-        [*(f"`{name}` {kind}" for name, kind in SILVER_FLIGHTS_SCHEMA.items())]
-        + [f"`{name}` string" for name in ("tech_year", "tech_month", "tech_day", "tech_hour")]
-    )
-    paths = [table_partition(data_root, "silver", "flights", slot) for slot in slots]
-    # basePath makes Spark read the partition folders' names as columns; the schema keeps them text ("04").
-    frame = spark.read.schema(schema).option("basePath", table_root(data_root, "silver", "flights")).parquet(*paths)
+    from etl.tables import read_table
+
+    frame = read_table(spark, data_root, "silver", "flights", slots, storage=storage)
     slot = F.concat(F.col("tech_day"), F.lit("T"), F.col("tech_hour"))
-    return frame.select(*SILVER_FLIGHTS_SCHEMA, slot.alias(SLOT_KEY))
+    return frame.select(*(F.col(c).cast(t).alias(c) for c, t in SILVER_FLIGHTS_SCHEMA.items()), slot.alias(SLOT_KEY))
 
 
 def newest_reference(storage: Storage, data_root: str, name: str) -> str | None:
@@ -236,7 +246,7 @@ class _Run:
 
     def compute(self, slots: list[RunSlot]) -> dict[RunSlot, tuple[SlotFigures, dict[str, str | None]]]:
         """Read and compute one group of slots; per slot its figures and where its gold tables were written."""
-        from etl.kpis import compute_kpis, mapping_coverage_by_slot
+        from etl.kpis import airline_country_sources_by_slot, compute_kpis, mapping_coverage_by_slot
 
         self.groups += 1
         scratch = join(self.scratch, f"group-{self.groups}")
@@ -244,7 +254,7 @@ class _Run:
         parts = []
         kept = [s for s in slots if s not in self.raw_slots]
         if kept:
-            parts.append(read_silver(self.spark, self.config.data_root, kept))
+            parts.append(read_silver(self.spark, self.config.data_root, kept, self.storage))
         recleaned = [s for s in slots if s in self.raw_slots]
         for done, slot in enumerate(recleaned, start=1):
             parts.append(self._reclean(slot, figures[slot]))
@@ -265,6 +275,8 @@ class _Run:
             slot_figures.capture_time = newest.replace(tzinfo=timezone.utc) if newest is not None else None
         for key, coverage in mapping_coverage_by_slot(silver, self.refs).items():
             figures[RunSlot.parse(key)].mapping_coverage = coverage
+        for key, sources in airline_country_sources_by_slot(silver, self.refs).items():
+            figures[RunSlot.parse(key)].airline_country_sources = sources
 
         gold = compute_kpis(silver, self.refs)
         for done, name in enumerate(GOLD_TABLES, start=1):
@@ -351,7 +363,9 @@ def _stage_table(spark: SparkSession, publication: Publication, layer: str, tabl
         schema = ", ".join(f"`{c}` {t}" for c, t in GOLD_SCHEMAS[table].items())
         publication.stage(spark.createDataFrame([], schema), layer, table)
         return
-    target = join(publication.staging_root, layer, table)
+    # The slot's folder becomes this run's data folder of the table, where a single run's `stage` writes it;
+    # `commit` lists its Parquet files into the journal and the slot's pointer.
+    target = table_data_dir(publication.data_root, layer, table, publication.slot, publication.run_id)
     publication.storage.replace_tree(written, target)
     publication.staged[f"{layer}/{table}"] = target
 
@@ -402,8 +416,10 @@ def backfill(
     backfill_id = f"backfill-{config.first.start:%Y%m%dT%H}-{config.last.start:%Y%m%dT%H}-{uuid.uuid4().hex[:6]}"
     bind_run_id(backfill_id)
 
+    # A publication a killed run or backfill left half-way is completed first, so the pointers are whole.
+    recover_publications(storage, root)
     silver_slots = slots_with_files(
-        storage, table_root(root, "silver", "flights"), config.first, config.last, (".parquet",)
+        storage, table_root(root, "silver", "flights"), config.first, config.last, (POINTER_NAME,)
     )
     raw_slots = (
         slots_with_files(storage, join(root, "raw/flights"), config.first, config.last, (".csv", ".csv.gz"))

@@ -14,8 +14,9 @@ Decisions, shared by every table:
 - Airline with no known country: left out of `top_models_by_airline_country` (no "Unknown" pseudo-country);
   it still counts, by ICAO code, in the other airline tables, with a null name if no list knows it.
 - Unknown aircraft type: left out of the manufacturer and model tables.
-- Continents: the airport's country's continent (`etl.reference.countries`: one continent per country by UN M49,
-  e.g. Russia -> Europe, Turkey -> Asia); per-continent tables use the origin airport's continent.
+- Continents: the airport's country's continent (`etl.reference.countries`: one continent per country, by
+  country_converter's Continent_7, e.g. Russia -> Europe, Turkey -> Asia); per-continent tables use the origin
+  airport's continent.
 - `airport_flow_imbalance` counts every airport code seen (name null if the reference does not know it);
   difference = outgoing - incoming, ranked by |difference| desc, then airport code.
 - Many slots at once (a backfill): when the rows carry `etl.enrich.SLOT_KEY`, every count, average and ranking is
@@ -30,7 +31,7 @@ from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.enrich import SLOT_KEY, enrich_live_flights
+from etl.enrich import SLOT_KEY, SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
 
 TOP_MODELS_PER_COUNTRY = 3
@@ -207,11 +208,41 @@ def _coverage_rows(silver: DataFrame, refs: References) -> list[Row]:
         "destination_continent": F.col("destination_continent").isNotNull(),
         "airline_name": F.col("airline_name").isNotNull(),
         "airline_country": F.col("airline_country").isNotNull(),
+        # The two parts of airline_country: from the project airline table, from the aircraft's registrations.
+        "airline_country_from_table": F.col("airline_country_source") == F.lit(SOURCE_TABLE),
+        "airline_country_from_registrations": F.col("airline_country_source") == F.lit(SOURCE_REGISTRATIONS),
         "aircraft_manufacturer": F.col("manufacturer").isNotNull(),
         "aircraft_model": F.col("aircraft_model").isNotNull(),
     }
     counters = (F.sum(F.when(check, 1).otherwise(0)).alias(name) for name, check in checks.items())
     return live.groupBy(*_slot(live)).agg(F.count(F.lit(1)).alias("_live"), *counters).collect()
+
+
+def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, int]:
+    """Airlines with live flights by where their country comes from: table, registrations, or none."""
+    rows = _source_rows(silver, refs)
+    return _sources(rows)
+
+
+def airline_country_sources_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, int]]:
+    """airline_country_sources per slot of rows carrying SLOT_KEY, in one Spark job (no airline: slot absent)."""
+    by_slot: dict[str, list[Row]] = {}
+    for row in _source_rows(silver, refs):
+        by_slot.setdefault(row[SLOT_KEY], []).append(row)
+    return {slot: _sources(rows) for slot, rows in by_slot.items()}
+
+
+def _sources(rows: list[Row]) -> dict[str, int]:
+    counts = {row["source"]: int(row["airlines"]) for row in rows}
+    return {source: counts.get(source, 0) for source in (SOURCE_TABLE, SOURCE_REGISTRATIONS, "none")}
+
+
+def _source_rows(silver: DataFrame, refs: References) -> list[Row]:
+    live = enrich_live_flights(silver, refs).where(F.col("airline_icao").isNotNull())
+    keys = _slot(live)
+    source = F.coalesce("airline_country_source", F.lit("none")).alias("source")
+    per_airline = live.select(*keys, "airline_icao", source).distinct()
+    return per_airline.groupBy(*keys, "source").agg(F.count(F.lit(1)).alias("airlines")).collect()
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:

@@ -85,8 +85,8 @@ def run(
     # Imported here so that `etl extract` and the trigger-side tools do not pay for Spark's modules.
     from etl.clean import clean_flights, read_raw_flights
     from etl.enrich import filter_live_flights
-    from etl.kpis import compute_kpis, mapping_coverage
-    from etl.load import Publication
+    from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
+    from etl.load import Publication, recover_publications
     from etl.reference import load_references
 
     config.validate()
@@ -104,6 +104,8 @@ def run(
     publication = Publication(storage, config.data_root, manifest.run_id, config.run_slot)
     total_started = time.perf_counter()
     try:
+        # A publication a killed or failed run left half-way is completed before anything else.
+        recover_publications(storage, config.data_root)
         with _timed(manifest, "extract"):
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
@@ -145,6 +147,7 @@ def run(
                 gold_rows[name] = spark.read.parquet(path).count()
             manifest.counts["gold"] = gold_rows
             manifest.mapping_coverage = mapping_coverage(silver, refs)
+            manifest.counts["airline_country_sources"] = airline_country_sources(silver, refs)
             manifest.counts["live_flights"] = filter_live_flights(silver).count()
 
         with _timed(manifest, "publish"):

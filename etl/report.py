@@ -10,10 +10,11 @@ from typing import Any
 
 from etl.columns import GOLD_TABLES
 from etl.errors import JobError
-from etl.layout import RunSlot, join, table_partition
+from etl.layout import RunSlot, join
 from etl.manifest import SUCCEEDED, latest_manifest, read_manifests
 from etl.report_assets.world import LAKES, LAND
 from etl.storage import storage_for
+from etl.tables import read_arrow, read_rows
 
 ASSETS = Path(__file__).resolve().parent / "report_assets"
 TOP = 10  # rows shown per ranking
@@ -31,15 +32,9 @@ def default_report_path(data_root: str, slot: RunSlot) -> str:
 
 def read_gold(data_root: str, slot: RunSlot) -> dict[str, list[dict[str, Any]]]:
     """Every gold table's rows for a slot, ordered by group and rank."""
-    import pyarrow.parquet as pq
-
     tables = {}
     for name in GOLD_TABLES:
-        path = table_partition(data_root, "gold", name, slot)
-        try:
-            rows = pq.read_table(path).to_pylist()
-        except (OSError, ValueError) as exc:
-            raise JobError(f"gold table {name} for slot {slot} cannot be read at {path}: {exc}") from None
+        rows = read_rows(data_root, "gold", name, slot)
         group = next((c for c in ("continent", "airline_country") if rows and c in rows[0]), None)
         rows.sort(key=lambda r: ((r[group] or "") if group else "", r["rank"]))
         tables[name] = rows
@@ -49,13 +44,10 @@ def read_gold(data_root: str, slot: RunSlot) -> dict[str, list[dict[str, Any]]]:
 def read_live_flights(data_root: str, slot: RunSlot) -> list[list[float | int | None]]:
     """[longitude, latitude, altitude_ft] of every live flight (airborne aircraft) of the slot's silver snapshot."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    path = table_partition(data_root, "silver", "flights", slot)
-    try:
-        table = pq.read_table(path, columns=["longitude", "latitude", "altitude_ft", "is_aircraft", "on_ground"])
-    except (OSError, ValueError) as exc:
-        raise JobError(f"silver flights for slot {slot} cannot be read at {path}: {exc}") from None
+    table = read_arrow(
+        data_root, "silver", "flights", [slot], ["longitude", "latitude", "altitude_ft", "is_aircraft", "on_ground"]
+    )
     live = pc.and_(pc.fill_null(table["is_aircraft"], False), pc.invert(pc.fill_null(table["on_ground"], True)))
     rows = table.filter(live).select(["longitude", "latitude", "altitude_ft"]).to_pylist()
     # Two decimals (about a kilometre) is plenty for a world map and keeps the page small.

@@ -8,7 +8,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.layout import RunSlot, table_partition
+from etl.layout import RunSlot
+from etl.tables import read_table
 
 # Title of each gold table and, for per-group tables, the column that holds the group.
 QUESTIONS: dict[str, tuple[str, str | None]] = {
@@ -70,7 +71,7 @@ def render_slot(spark: SparkSession, data_root: str, slot: RunSlot) -> str:
     for table in GOLD_TABLES:
         title, group = QUESTIONS[table]
         columns = list(GOLD_SCHEMAS[table])
-        df = spark.read.parquet(table_partition(data_root, "gold", table, slot))
+        df = read_table(spark, data_root, "gold", table, [slot]).select(*columns)
         if group:
             # Groups ordered by their rank-1 row's weight, so the largest continents and countries come first.
             weight = "regional_flights" if "regional_flights" in columns else "live_flights"

@@ -1,11 +1,14 @@
-"""One small file API over a local folder or S3, with whole-directory replacement for atomic partitions."""
+"""One small file API over a local folder or S3: atomic writes, compare-and-swap writes, whole-directory replacement."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +23,8 @@ class Storage(Protocol):
     def list_files(self, prefix: str) -> list[str]: ...
     def delete_tree(self, prefix: str) -> None: ...
     def replace_tree(self, staged: str, final: str) -> None: ...
+    def read_tagged(self, path: str) -> tuple[bytes, str] | None: ...
+    def write_if(self, path: str, data: bytes, tag: str | None) -> bool: ...
 
 
 def is_s3(path: str) -> bool:
@@ -57,7 +62,39 @@ class LocalStorage:
         return sorted(str(p) for p in base.rglob("*") if p.is_file())
 
     def delete_tree(self, prefix: str) -> None:
+        if Path(prefix).is_file():
+            Path(prefix).unlink(missing_ok=True)
+            return
         shutil.rmtree(prefix, ignore_errors=True)
+
+    @contextmanager
+    def _locked(self, path: str) -> Iterator[None]:
+        # An advisory lock beside the object: the kernel releases it when the holder dies, even by SIGKILL.
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.with_name(f".{target.name}.lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_tagged(self, path: str) -> tuple[bytes, str] | None:
+        """The file's bytes and a tag naming this content (its SHA-256), or None when there is no file."""
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def write_if(self, path: str, data: bytes, tag: str | None) -> bool:
+        """Write only if the file still holds the content `tag` names (None: only if there is no file)."""
+        with self._locked(path):
+            current = self.read_tagged(path)
+            if (current[1] if current else None) != tag:
+                return False
+            self.write_bytes(path, data)
+            return True
 
     def replace_tree(self, staged: str, final: str) -> None:
         """Swap `final` for `staged` with two renames, so readers see the old or the new tree, never a mix."""
@@ -77,9 +114,17 @@ class LocalStorage:
             shutil.rmtree(trash, ignore_errors=True)
 
 
+# What S3 answers when a conditional write loses: 412 (the ETag moved) or 409 (a concurrent conditional write).
+_CONDITION_FAILED = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+
+
 @dataclass
 class S3Storage:
-    """Objects in S3. Each PUT is atomic; a tree is replaced by copying the new objects in, then deleting the rest."""
+    """Objects in S3. Each PUT is atomic; conditional PUTs (If-Match, If-None-Match) give compare-and-swap.
+
+    replace_tree copies the new objects in, then deletes the rest: a reader may see both for a moment, so only the raw
+    landing (one file of a fixed name per slot) uses it; published tables switch through a pointer (etl/load.py).
+    """
 
     client: Any = None
     _resolved: Any = field(default=None, init=False, repr=False)
@@ -150,3 +195,34 @@ class S3Storage:
             chunk = stale[start : start + 1000]
             self.s3.delete_objects(Bucket=f_bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
         self.delete_tree(staged)
+
+    def read_tagged(self, path: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag, or None when there is no object."""
+        bucket, key = self.split(path)
+        try:
+            answer = self.s3.get_object(Bucket=bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return answer["Body"].read(), answer["ETag"]
+
+    def write_if(self, path: str, data: bytes, tag: str | None) -> bool:
+        """PUT only if the object still has ETag `tag` (If-Match), or is absent when tag is None (If-None-Match)."""
+        bucket, key = self.split(path)
+        condition = {"IfMatch": tag} if tag is not None else {"IfNoneMatch": "*"}
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data, **condition)
+        except Exception as exc:
+            # If-Match on an object deleted meanwhile answers 404: a lost race as well.
+            if _condition_failed(exc) or (tag is not None and _error_code(exc) == "NoSuchKey"):
+                return False
+            raise
+        return True
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _condition_failed(exc: Exception) -> bool:
+    return _error_code(exc) in _CONDITION_FAILED

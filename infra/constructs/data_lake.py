@@ -6,9 +6,9 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# Prefixes of the data bucket, as in DESIGN.md's layout, plus the job's `_staging/` (partitions are written there,
-# then moved into place); the EMR instance role may write these only.
-DATA_PREFIXES = ("raw/", "silver/", "quarantine/", "gold/", "runs/", "_staging/")
+# Prefixes of the data bucket, as in DESIGN.md's layout, plus the job's `_publish/` (the journals of publications
+# under way, etl/load.py); the EMR instance role may write these only.
+DATA_PREFIXES = ("raw/", "silver/", "quarantine/", "gold/", "runs/", "_publish/")
 EMR_LOG_PREFIX = "emr/"
 ACCESS_LOG_PREFIX = "s3-access/"
 
@@ -53,8 +53,6 @@ class DataLake(Construct):
                     expiration=Duration.days(raw_retention_days),
                     noncurrent_version_expiration=Duration.days(1),
                 ),
-                # A run that crashed before moving its partitions into place leaves them here.
-                s3.LifecycleRule(id="expire-staging", prefix="_staging/", expiration=Duration.days(2)),
                 s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=Duration.days(7)),
                 s3.LifecycleRule(id="abort-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -32,8 +33,8 @@ def create_views(con: duckdb.DuckDBPyConnection, specs: list[TableSpec], root: s
     """One view per DDL table, named like the Athena table, reading what the job wrote under root."""
     for spec in specs:
         where = local_location(spec, root)
-        if spec.input_format.endswith("MapredParquetInputFormat"):
-            source = f"read_parquet('{where}/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)"
+        if spec.input_format.endswith("SymlinkTextInputFormat"):
+            source = symlink_source(where, [name for name, _ in spec.partition_keys])
         elif spec.serde.endswith("OpenCSVSerde"):
             source = (
                 f"read_csv('{where}/**/*.csv*', header=true, all_varchar=true, "
@@ -45,6 +46,17 @@ def create_views(con: duckdb.DuckDBPyConnection, specs: list[TableSpec], root: s
             )
             source = f"read_json('{where}/*.json', format='newline_delimited', columns={{{columns}}})"
         con.execute(f"CREATE OR REPLACE VIEW {spec.name} AS SELECT * FROM {source}")
+
+
+def symlink_source(where: str, partition_keys: list[str]) -> str:
+    """What Athena reads of a symlink table: per partition folder, the Parquet files its symlink.txt lists."""
+    selects = []
+    for pointer in sorted(Path(where).glob("/".join(["*"] * len(partition_keys)) + "/symlink.txt")):
+        files = pointer.read_text().split()
+        values = dict(part.split("=", 1) for part in pointer.parent.relative_to(where).parts)
+        partitions = ", ".join(f"'{values[key]}' AS {key}" for key in partition_keys)
+        selects.append(f"SELECT *, {partitions} FROM read_parquet({files!r}, hive_partitioning=false)")
+    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
 
 def to_duckdb(query: NamedQuerySpec, params: list[str]) -> str:

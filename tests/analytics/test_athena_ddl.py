@@ -55,9 +55,9 @@ def con(lake):
 
 
 def gold_rows(con, root: str, table: str, slot: RunSlot) -> list[dict]:
-    """A gold table's rows for one slot, read straight from its partition folder (no view, no DDL)."""
-    where = table_partition(root, "gold", table, slot)
-    return rows(con, f"SELECT * FROM read_parquet('{where}/*.parquet', hive_partitioning=false)")
+    """A gold table's rows for one slot, read from the files its pointer lists (no view, no DDL)."""
+    files = (Path(table_partition(root, "gold", table, slot)) / "symlink.txt").read_text().split()
+    return rows(con, f"SELECT * FROM read_parquet({files!r}, hive_partitioning=false)")
 
 
 def test_every_file_is_one_athena_statement():
@@ -96,6 +96,21 @@ def test_projection_addresses_the_partition_the_job_writes():
         assert path == table_partition("s3://b", layer, table, slot) + "/"
 
 
+def test_published_tables_are_read_through_their_symlink_manifests():
+    for name in ["silver_flights", "quarantine_flights", *GOLD_SCHEMAS]:
+        spec = SPECS[name]
+        assert spec.input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", name
+        assert spec.output_format == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat", name
+        assert spec.serde == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe", name
+
+
+def test_a_partition_folder_holds_the_pointer_only(lake):
+    for name in ["silver_flights", "quarantine_flights", *GOLD_SCHEMAS]:
+        folder = Path(local_location(SPECS[name], lake.root)) / lake.slots[0].partition_path
+        # Athena reads every file of the folder as a symlink manifest; names starting with "." it skips.
+        assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["symlink.txt"], name
+
+
 def test_raw_is_csv_with_a_header_and_runs_is_json():
     raw, runs = SPECS["raw_flights"], SPECS["runs"]
     assert raw.serde == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
@@ -111,7 +126,7 @@ def test_a_ddl_without_location_is_refused():
 @pytest.mark.parametrize("table", ["silver_flights", "quarantine_flights", *GOLD_SCHEMAS])
 def test_ddl_types_match_the_parquet_the_job_writes(con, lake, table):
     spec = SPECS[table]
-    where = local_location(spec, lake.root)
+    where = local_location(spec, lake.root) + "/data"
     described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{where}/**/*.parquet', hive_partitioning=false)")
     written = {name: DUCK_TO_HIVE[kind] for name, kind, *_ in described.fetchall()}
     assert written == dict(spec.columns)

@@ -95,6 +95,8 @@ def test_glue_tables_are_the_ddl_tables(templates):
     assert (
         descriptor["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     )
+    # Read through the slot's symlink manifest (the pointer the job switches), never by listing the folder.
+    assert descriptor["InputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
     # The bucket placeholder became a reference to the data bucket, in LOCATION and in the projection template.
     location = json.dumps(descriptor["Location"])
     template_path = json.dumps(gold["TableInput"]["Parameters"]["storage.location.template"])

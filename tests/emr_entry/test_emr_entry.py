@@ -88,11 +88,14 @@ def test_step_runs_the_slot_from_the_zip_and_writes_every_gold_table(step_dir: P
 
     assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("error: ")]
     partition = "tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
-    for table in GOLD:
-        files = list((lake / "gold" / table / partition).glob("*.parquet"))
-        assert files, f"gold table {table} has no Parquet file in {partition}"
     (manifest_file,) = (lake / "runs").glob("*.json")
     manifest = json.loads(manifest_file.read_text())
+    for table in GOLD:
+        # The slot's pointer lists the Parquet files of this run's own folder.
+        listed = (lake / "gold" / table / partition / "symlink.txt").read_text().split()
+        run_folder = lake / "gold" / table / "data" / partition / f"run_id={manifest['run_id']}"
+        assert listed, f"gold table {table} lists no file for {partition}"
+        assert all(Path(f).parent == run_folder and f.endswith(".parquet") and Path(f).is_file() for f in listed)
     assert manifest["run_slot"] == "2026-11-22T14"
     assert manifest["status"] == "succeeded"
     assert manifest["source"] == "demo"

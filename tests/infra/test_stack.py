@@ -174,7 +174,6 @@ def test_raw_data_expires_after_three_days_and_the_data_bucket_is_versioned(temp
                         Match.object_like(
                             {"Id": "expire-raw", "Prefix": "raw/", "ExpirationInDays": 3, "Status": "Enabled"}
                         ),
-                        Match.object_like({"Id": "expire-staging", "Prefix": "_staging/", "ExpirationInDays": 2}),
                     ]
                 )
             },
@@ -200,12 +199,12 @@ def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(sy
         ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     )
     prefixes = sorted(r["Fn::Join"][1][1] for r in write["Resource"])
-    assert prefixes == sorted(["/raw/*", "/silver/*", "/quarantine/*", "/gold/*", "/runs/*", "/_staging/*"])
+    assert prefixes == sorted(["/raw/*", "/silver/*", "/quarantine/*", "/gold/*", "/runs/*", "/_publish/*"])
     assert all("DataLakeData" in _text(r) for r in write["Resource"])
 
     listing = statements["ListDataPrefixes"]
     assert listing["Condition"] == {
-        "StringLike": {"s3:prefix": ["raw/*", "silver/*", "quarantine/*", "gold/*", "runs/*", "_staging/*"]}
+        "StringLike": {"s3:prefix": ["raw/*", "silver/*", "quarantine/*", "gold/*", "runs/*", "_publish/*"]}
     }
     logs = statements["WriteEmrLogs"]
     assert logs["Action"] == "s3:PutObject" and logs["Resource"]["Fn::Join"][1][1] == "/emr/*"

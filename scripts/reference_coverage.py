@@ -1,0 +1,225 @@
+"""Coverage of each reference mapping on the real FR24 captures, before and after the field's libraries.
+
+Run: `PYTHONPATH=. python scripts/reference_coverage.py [--samples ../shared/samples/fr24]`.
+
+For every capture `flights_*.csv` in the samples folder the script replays it as the job does (snapshot replay,
+clean, enrich with `load_references` on the package fallbacks: airportsdata airports, no FR24 lists) and prints,
+per mapping, the share of the airborne aircraft flights that carry the code and that the reference resolves:
+- airline country: flights with an airline ICAO code whose airline gets a country;
+- aircraft: flights with a type designator that get both a manufacturer and a model; the codes that name no
+  type (`etl.reference.aircraft.NO_TYPE_CODES`: GLID, 0000, TRIN, ...) are not designators and counted apart
+  ("no type"), as no reference can give them a manufacturer;
+- origin / destination: flights with that airport code whose airport is known with a continent.
+"before" are the figures this same measurement printed on the code before the libraries came in (the project's
+own country, airline and aircraft tables, commit d71c36a, with only the NO_TYPE_CODES constant added so that
+both sides count the same flights), kept here as printed; "after" is measured now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from etl.clean import clean_flights, read_raw_flights
+from etl.enrich import enrich_live_flights
+from etl.extract.landing import raw_csv
+from etl.extract.snapshot import read_snapshot
+from etl.reference import References, load_references
+from etl.reference.aircraft import NO_TYPE_CODES
+
+DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "fr24"
+MAPPINGS: tuple[str, ...] = ("airline_country", "aircraft", "origin", "destination")
+NO_TYPE = "no_type"  # flights whose aircraft code names no type (NO_TYPE_CODES)
+# The bars the reference data must reach on every capture.
+BARS: dict[str, float] = {"airline_country": 0.99, "aircraft": 0.995, "origin": 0.995, "destination": 0.995}
+
+# capture -> mapping -> (resolved, present), printed by this script at commit d71c36a.
+BEFORE: dict[str, dict[str, tuple[int, int]]] = {
+    "flights_20250719_084941.csv": {
+        "airline_country": (1171, 1261),
+        "aircraft": (1330, 1330),
+        "origin": (1284, 1289),
+        "destination": (1256, 1257),
+    },
+    "flights_20250719_125747.csv": {
+        "airline_country": (1091, 1194),
+        "aircraft": (1279, 1281),
+        "origin": (1215, 1221),
+        "destination": (1181, 1185),
+    },
+    "flights_20250719_133601.csv": {
+        "airline_country": (1016, 1117),
+        "aircraft": (1233, 1235),
+        "origin": (1139, 1145),
+        "destination": (1098, 1100),
+    },
+    "flights_20250720_102010.csv": {
+        "airline_country": (1167, 1261),
+        "aircraft": (1322, 1322),
+        "origin": (1276, 1278),
+        "destination": (1251, 1251),
+    },
+    "flights_20250720_102150.csv": {
+        "airline_country": (1169, 1263),
+        "aircraft": (1326, 1326),
+        "origin": (1282, 1284),
+        "destination": (1253, 1253),
+    },
+    "flights_20250720_103237.csv": {
+        "airline_country": (1168, 1258),
+        "aircraft": (1318, 1318),
+        "origin": (1276, 1279),
+        "destination": (1254, 1254),
+    },
+    "flights_20250720_123810.csv": {
+        "airline_country": (1134, 1241),
+        "aircraft": (1303, 1304),
+        "origin": (1268, 1268),
+        "destination": (1235, 1235),
+    },
+    "flights_20250720_151519.csv": {
+        "airline_country": (888, 985),
+        "aircraft": (1140, 1141),
+        "origin": (1025, 1038),
+        "destination": (976, 981),
+    },
+    "flights_20250720_151628.csv": {
+        "airline_country": (886, 980),
+        "aircraft": (1132, 1133),
+        "origin": (1020, 1034),
+        "destination": (971, 976),
+    },
+    "flights_20250720_151713.csv": {
+        "airline_country": (883, 977),
+        "aircraft": (1128, 1129),
+        "origin": (1014, 1027),
+        "destination": (965, 970),
+    },
+    "flights_20250720_151959.csv": {
+        "airline_country": (879, 972),
+        "aircraft": (1126, 1127),
+        "origin": (1013, 1029),
+        "destination": (961, 965),
+    },
+    "flights_20250720_152707.csv": {
+        "airline_country": (869, 958),
+        "aircraft": (1120, 1121),
+        "origin": (996, 1009),
+        "destination": (950, 954),
+    },
+    "flights_20250721_201243.csv": {
+        "airline_country": (1079, 1163),
+        "aircraft": (1338, 1339),
+        "origin": (1218, 1232),
+        "destination": (1162, 1166),
+    },
+}
+
+
+def coverage(live: DataFrame) -> dict[str, tuple[int, int]]:
+    """mapping -> (flights resolved, flights carrying the code) of enriched live flights."""
+    no_type = F.col("aircraft_code").isin(*sorted(NO_TYPE_CODES))
+    checks = {
+        "airline_country": (F.col("airline_icao").isNotNull(), F.col("airline_country").isNotNull()),
+        "aircraft": (
+            F.col("aircraft_code").isNotNull() & ~no_type,
+            F.col("manufacturer").isNotNull() & F.col("aircraft_model").isNotNull(),
+        ),
+        "origin": (F.col("origin_iata").isNotNull(), F.col("origin_continent").isNotNull()),
+        "destination": (F.col("destination_iata").isNotNull(), F.col("destination_continent").isNotNull()),
+        NO_TYPE: (no_type, F.lit(True)),
+    }
+    sums = []
+    for name, (present, resolved) in checks.items():
+        sums.append(F.sum(F.when(present, 1).otherwise(0)).alias(f"{name}_present"))
+        sums.append(F.sum(F.when(present & resolved, 1).otherwise(0)).alias(f"{name}_resolved"))
+    row = live.agg(*sums).first()
+    assert row is not None
+    return {name: (int(row[f"{name}_resolved"] or 0), int(row[f"{name}_present"] or 0)) for name in checks}
+
+
+def measure_capture(spark: SparkSession, capture: Path, refs: References, work: Path) -> dict[str, tuple[int, int]]:
+    """Replay one capture as the job does and measure each mapping's coverage on its live flights."""
+    snapshot = read_snapshot(str(capture))
+    raw_path = work / f"{capture.stem}.csv"
+    raw_path.write_bytes(raw_csv(snapshot.rows))
+    cleaned = clean_flights(read_raw_flights(spark, str(raw_path)))
+    return coverage(enrich_live_flights(cleaned.silver, refs))
+
+
+def measure(spark: SparkSession, samples: Path) -> dict[str, dict[str, tuple[int, int]]]:
+    """capture name -> mapping -> (resolved, present), for every capture with live flights."""
+    refs = load_references(spark, airports_csv=None, airlines_csv=None)
+    figures: dict[str, dict[str, tuple[int, int]]] = {}
+    with tempfile.TemporaryDirectory() as work:
+        for capture in sorted(samples.glob("flights_*.csv")):
+            result = measure_capture(spark, capture, refs, Path(work))
+            if any(result[m][1] for m in MAPPINGS):
+                figures[capture.name] = result
+    spark.catalog.clearCache()
+    return figures
+
+
+def _share(pair: tuple[int, int] | None) -> str:
+    if pair is None:
+        return "-"
+    resolved, present = pair
+    return f"{resolved / present:.1%} ({resolved}/{present})" if present else "n/a"
+
+
+def table(figures: dict[str, dict[str, tuple[int, int]]]) -> str:
+    """A Markdown table: per capture and mapping, before -> after."""
+    lines = [
+        "| capture | " + " | ".join(f"{m} before | {m} after" for m in MAPPINGS) + " | no-type codes |",
+        "|---|" + "---|---|" * len(MAPPINGS) + "---|",
+    ]
+    for capture, after in figures.items():
+        before = BEFORE.get(capture, {})
+        cells = [f"{_share(before.get(m))} | {_share(after[m])}" for m in MAPPINGS]
+        name = capture.removeprefix("flights_").removesuffix(".csv")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {after[NO_TYPE][1]} |")
+    return "\n".join(lines)
+
+
+def below_bars(figures: dict[str, dict[str, tuple[int, int]]]) -> list[str]:
+    """`capture mapping share < bar` for each mapping that misses its bar on a capture."""
+    misses = []
+    for capture, after in figures.items():
+        for mapping in MAPPINGS:
+            resolved, present = after[mapping]
+            if present and resolved / present < BARS[mapping]:
+                misses.append(f"{capture} {mapping} {resolved / present:.2%} < {BARS[mapping]:.1%}")
+    return misses
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the coverage table; exit 1 when a mapping misses its bar on a capture."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES, help="folder of flights_*.csv captures")
+    args = parser.parse_args(argv)
+    if not any(args.samples.glob("flights_*.csv")):
+        print(f"no flights_*.csv captures in {args.samples}", file=sys.stderr)
+        return 2
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    figures = measure(spark, args.samples)
+    print(table(figures))
+    misses = below_bars(figures)
+    for miss in misses:
+        print(f"below the bar: {miss}")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
