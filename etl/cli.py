@@ -1,4 +1,8 @@
-"""`python -m etl extract|run|show|report`: the job on a laptop, on the simulated world, the live feed or a capture."""
+"""`python -m etl extract|run|backfill|show|report`: the job on a laptop, on the simulated world, the feed or a capture.
+
+`backfill` exits 0 when every slot found in the range was published, 1 when any slot failed (each named on stderr,
+the others published) or nothing could be done, 2 on bad arguments.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,17 @@ def _add_read_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the latest successful run)")
 
 
+def _add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", required=True, help="local folder or s3:// URI of the data lake")
+    parser.add_argument("--from", dest="first", required=True, metavar="SLOT", help="first slot, YYYY-MM-DDTHH (UTC)")
+    parser.add_argument("--to", dest="last", required=True, metavar="SLOT", help="last slot (included), YYYY-MM-DDTHH")
+    parser.add_argument("--layer", choices=("gold",), default="gold", help="layer recomputed from silver (gold)")
+    parser.add_argument(
+        "--from-raw", action="store_true", help="re-clean the slots that still have raw: silver, quarantine and gold"
+    )
+    parser.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
@@ -59,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_arguments(run)
     run.add_argument("--show", action="store_true", help="print the answers after the run")
     run.add_argument("--report", action="store_true", help="write the HTML dashboard after the run")
+    _add_backfill_arguments(commands.add_parser("backfill", help="recompute every slot of a range in one Spark job"))
     run.add_argument(
         "--log-format",
         choices=["auto", "console", "json"],
@@ -155,6 +171,34 @@ def _json_output(args: argparse.Namespace) -> bool:
     return args.log_format == "json" or (args.log_format == "auto" and not sys.stdout.isatty())
 
 
+_PROGRESS_LABELS = {"clean": "re-cleaned {done}/{total} slots", "kpis": "KPIs {done}/{total} tables"}
+
+
+class _TerminalProgress:
+    """One self-rewriting status line on a terminal: the stage and how far it is."""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        text = _PROGRESS_LABELS.get(stage, "published {done}/{total} slots").format(done=done, total=total)
+        end = "\n" if stage == "publish" and done == total else ""
+        print(f"\r\x1b[Kbackfill: {text}", end=end, flush=True)
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from etl.backfill import BackfillConfig, backfill
+
+    config = BackfillConfig.parse(
+        args.data_root, args.first, args.last, from_raw=args.from_raw, layer=args.layer, spark_master=args.spark_master
+    )
+    report = backfill(config, progress=_TerminalProgress() if sys.stdout.isatty() else None)
+    print(
+        f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published, "
+        f"{len(report.failed)} failed, {report.timings_s['total']:.1f} s"
+    )
+    for slot, reason in report.failed.items():
+        print(f"failed: {slot}: {reason}", file=sys.stderr)
+    return EXIT_FAILED if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
@@ -193,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     out.report(_write_report(config.data_root, config.run_slot))
             finally:
                 out.close(config.data_root)
+        elif args.command == "backfill":
+            return _backfill(args)
         elif args.command == "show":
             from etl.show import render_slot
 

@@ -25,6 +25,9 @@ from etl.geo import haversine_km
 from etl.reference import References
 from etl.reference.registrations import registration_key
 
+# A backfill reads many slots at once and tags each row with its slot under this column; enrich carries it through
+# and the KPIs group and rank within it. One slot's run has no such column, so its plans are unchanged.
+SLOT_KEY = "run_slot"
 # An airline's registrations give its country when at least MAJORITY_NUM / MAJORITY_DEN of its aircraft agree.
 MAJORITY_NUM, MAJORITY_DEN = 2, 3
 SOURCE_TABLE, SOURCE_REGISTRATIONS = "table", "registrations"
@@ -84,22 +87,36 @@ def with_route_distance(flights: DataFrame) -> DataFrame:
     )
 
 
+def _slot_keys(df: DataFrame) -> list[str]:
+    """[SLOT_KEY] when the rows carry one (a backfill's many slots), else [] (one slot)."""
+    return [SLOT_KEY] if SLOT_KEY in df.columns else []
+
+
 def airline_countries_from_registrations(aircraft: DataFrame) -> DataFrame:
-    """(airline_icao, icao_24bit, registration_country) rows -> airline_icao, registration_country, by majority."""
+    """(airline_icao, icao_24bit, registration_country) rows -> airline_icao, registration_country, by majority.
+
+    With SLOT_KEY, the majority is taken within each slot (as the slot's own run would) and SLOT_KEY leads.
+    """
+    keys = _slot_keys(aircraft)
     counted = (
         aircraft.where(F.col("registration_country").isNotNull())
-        .groupBy("airline_icao", "registration_country")
+        .groupBy(*keys, "airline_icao", "registration_country")
         .agg(F.countDistinct("icao_24bit").alias("_aircraft"))
     )
-    airline = Window.partitionBy("airline_icao")
+    airline = Window.partitionBy(*keys, "airline_icao")
     shares = counted.withColumn("_fleet", F.sum("_aircraft").over(airline))
     # Integers, not a float ratio: 2 of 3 must pass exactly. At most one country can hold two thirds.
     winners = shares.where(F.col("_aircraft") * MAJORITY_DEN >= F.col("_fleet") * MAJORITY_NUM)
-    return winners.select("airline_icao", "registration_country")
+    return winners.select(*keys, "airline_icao", "registration_country")
 
 
 def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
-    """The airlines table for this snapshot: airline_icao, airline_name, airline_country, airline_country_source."""
+    """The airlines table for this snapshot: airline_icao, airline_name, airline_country, airline_country_source.
+
+    With SLOT_KEY (a backfill), one table per slot, keyed by (SLOT_KEY, airline_icao): each slot's airlines get
+    the countries of that slot's own registrations, as its single run would give them.
+    """
+    keys = _slot_keys(silver)
     table = refs.airlines.select("airline_icao", "airline_name", F.col("airline_country").alias("_table_country"))
     countries = refs.registration_countries(silver).select(
         "icao_24bit", F.col("registration_key").alias("_registration"), "registration_country"
@@ -107,14 +124,21 @@ def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
     aircraft = silver.where(
         F.col("is_aircraft") & F.col("airline_icao").isNotNull() & F.col("icao_24bit").isNotNull()
     ).select(
+        *keys,
         "airline_icao",
         F.upper(F.trim("icao_24bit")).alias("icao_24bit"),
         registration_key(F.col("registration")).alias("_registration"),
     )
     located = aircraft.join(F.broadcast(countries), ["icao_24bit", "_registration"], "inner")
     by_registrations = airline_countries_from_registrations(located)
-    merged = table.join(by_registrations, "airline_icao", "full")
+    if keys:
+        # The table's rows for the airlines each slot shows: per slot, and no bigger than the data. Airlines a slot
+        # does not show would only be dropped by with_airline's left join anyway.
+        seen = silver.where(F.col("airline_icao").isNotNull()).select(*keys, "airline_icao").distinct()
+        table = seen.join(F.broadcast(table), "airline_icao", "inner")
+    merged = table.join(by_registrations, [*keys, "airline_icao"], "full")
     return merged.select(
+        *keys,
         "airline_icao",
         "airline_name",
         F.coalesce("_table_country", "registration_country").alias("airline_country"),
@@ -125,9 +149,14 @@ def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
 
 
 def with_airline(flights: DataFrame, airlines: DataFrame) -> DataFrame:
-    """Add airline_name, airline_country and airline_country_source from a snapshot airlines table."""
-    columns = ["airline_icao", "airline_name", "airline_country", "airline_country_source"]
-    return flights.join(F.broadcast(airlines.select(*columns)), "airline_icao", "left")
+    """Add airline_name, airline_country and airline_country_source from a snapshot airlines table.
+
+    A per-slot table (with SLOT_KEY) joins on (SLOT_KEY, airline_icao) and is left to Spark to broadcast or not.
+    """
+    keys = _slot_keys(airlines)
+    columns = [*keys, "airline_icao", "airline_name", "airline_country", "airline_country_source"]
+    side = airlines.select(*columns)
+    return flights.join(side if keys else F.broadcast(side), [*keys, "airline_icao"], "left")
 
 
 def with_aircraft_type(flights: DataFrame, aircraft_types: DataFrame) -> DataFrame:
@@ -137,14 +166,15 @@ def with_aircraft_type(flights: DataFrame, aircraft_types: DataFrame) -> DataFra
 
 
 def enrich_live_flights(silver: DataFrame, refs: References) -> DataFrame:
-    """The live flights of a silver snapshot with every reference column the KPIs use (ENRICHED_COLUMNS)."""
+    """The live flights of a silver snapshot with the reference columns the KPIs use (and SLOT_KEY when present)."""
+    keys = _slot_keys(silver)
     flights = silver.transform(filter_live_flights).select(
-        "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata"
+        *keys, "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata"
     )
     return (
         flights.transform(with_airports, refs.airports)
         .transform(with_route_distance)
         .transform(with_airline, snapshot_airlines(silver, refs))
         .transform(with_aircraft_type, refs.aircraft_types)
-        .select(*ENRICHED_COLUMNS)
+        .select(*keys, *ENRICHED_COLUMNS)
     )

@@ -19,30 +19,39 @@ Decisions, shared by every table:
   airport's continent.
 - `airport_flow_imbalance` counts every airport code seen (name null if the reference does not know it);
   difference = outgoing - incoming, ranked by |difference| desc, then airport code.
+- Many slots at once (a backfill): when the rows carry `etl.enrich.SLOT_KEY`, every count, average and ranking is
+  per slot (grouped and window-partitioned by it) and every table keeps it as its first column. Without it (one
+  slot's run) the tables are exactly as above.
 """
 
 from __future__ import annotations
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 from etl.clean import TRACK_TYPES
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.enrich import SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
+from etl.enrich import SLOT_KEY, SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
 
 TOP_MODELS_PER_COUNTRY = 3
 
 
+def _slot(df: DataFrame) -> list[str]:
+    """[SLOT_KEY] when the rows carry one (many slots at once), else [] (one slot)."""
+    return [SLOT_KEY] if SLOT_KEY in df.columns else []
+
+
 def _ranked(df: DataFrame, partition: list[str], *order: Column) -> DataFrame:
+    partition = [*_slot(df), *partition]  # never one ranking across slots
     window = Window.partitionBy(*partition).orderBy(*order) if partition else Window.orderBy(*order)
     return df.withColumn("rank", F.row_number().over(window))
 
 
 def _gold(df: DataFrame, name: str) -> DataFrame:
-    """The explicit schema contract: the columns, types and order of GOLD_SCHEMAS[name]."""
-    return df.select(*(F.col(c).cast(t).alias(c) for c, t in GOLD_SCHEMAS[name].items()))
+    """The explicit schema contract: the columns, types and order of GOLD_SCHEMAS[name] (after SLOT_KEY if any)."""
+    return df.select(*_slot(df), *(F.col(c).cast(t).alias(c) for c, t in GOLD_SCHEMAS[name].items()))
 
 
 def _has_route(live: DataFrame) -> DataFrame:
@@ -53,7 +62,7 @@ def kpi_airline_most_live_flights(live: DataFrame) -> DataFrame:
     """Q1: airlines by live flights."""
     counted = (
         live.where(F.col("airline_icao").isNotNull())
-        .groupBy("airline_icao")
+        .groupBy(*_slot(live), "airline_icao")
         .agg(F.count(F.lit(1)).alias("live_flights"), F.max("airline_name").alias("airline_name"))
     )
     ranked = _ranked(counted, [], F.col("live_flights").desc(), F.col("airline_icao"))
@@ -67,7 +76,7 @@ def kpi_airline_most_regional_flights_by_continent(live: DataFrame) -> DataFrame
         & F.col("origin_continent").isNotNull()
         & (F.col("origin_continent") == F.col("destination_continent"))
     )
-    counted = regional.groupBy(F.col("origin_continent").alias("continent"), "airline_icao").agg(
+    counted = regional.groupBy(*_slot(live), F.col("origin_continent").alias("continent"), "airline_icao").agg(
         F.count(F.lit(1)).alias("regional_flights"), F.max("airline_name").alias("airline_name")
     )
     ranked = _ranked(counted, ["continent"], F.col("regional_flights").desc(), F.col("airline_icao"))
@@ -85,7 +94,7 @@ def kpi_average_route_distance_by_continent(live: DataFrame) -> DataFrame:
     averaged = (
         _has_route(live)
         .where(F.col("origin_continent").isNotNull())
-        .groupBy(F.col("origin_continent").alias("continent"))
+        .groupBy(*_slot(live), F.col("origin_continent").alias("continent"))
         .agg(F.avg("distance_km").alias("avg_distance_km"), F.count(F.lit(1)).alias("flights"))
     )
     ranked = _ranked(averaged, [], F.col("avg_distance_km").desc(), F.col("continent"))
@@ -96,7 +105,7 @@ def kpi_manufacturer_most_live_flights(live: DataFrame) -> DataFrame:
     """Q5: aircraft manufacturers by live flights."""
     counted = (
         live.where(F.col("manufacturer").isNotNull())
-        .groupBy("manufacturer")
+        .groupBy(*_slot(live), "manufacturer")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, [], F.col("live_flights").desc(), F.col("manufacturer"))
@@ -107,7 +116,7 @@ def kpi_top_models_by_airline_country(live: DataFrame) -> DataFrame:
     """Q6: per airline country, the top 3 aircraft models of its airlines' live flights."""
     counted = (
         live.where(F.col("airline_country").isNotNull() & F.col("aircraft_model").isNotNull())
-        .groupBy("airline_country", "aircraft_model")
+        .groupBy(*_slot(live), "airline_country", "aircraft_model")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, ["airline_country"], F.col("live_flights").desc(), F.col("aircraft_model"))
@@ -119,7 +128,7 @@ def kpi_most_used_model_by_continent(live: DataFrame) -> DataFrame:
     """Q6': per origin continent, aircraft models by live flights."""
     counted = (
         live.where(F.col("origin_continent").isNotNull() & F.col("aircraft_model").isNotNull())
-        .groupBy(F.col("origin_continent").alias("continent"), "aircraft_model")
+        .groupBy(*_slot(live), F.col("origin_continent").alias("continent"), "aircraft_model")
         .agg(F.count(F.lit(1)).alias("live_flights"))
     )
     ranked = _ranked(counted, ["continent"], F.col("live_flights").desc(), F.col("aircraft_model"))
@@ -130,18 +139,19 @@ def kpi_airport_flow_imbalance(live: DataFrame, airports: DataFrame) -> DataFram
     """Bonus: airports by |outgoing - incoming| live flights."""
     outgoing = (
         live.where(F.col("origin_iata").isNotNull())
-        .groupBy(F.col("origin_iata").alias("airport_iata"))
+        .groupBy(*_slot(live), F.col("origin_iata").alias("airport_iata"))
         .agg(F.count(F.lit(1)).alias("outgoing"))
     )
     incoming = (
         live.where(F.col("destination_iata").isNotNull())
-        .groupBy(F.col("destination_iata").alias("airport_iata"))
+        .groupBy(*_slot(live), F.col("destination_iata").alias("airport_iata"))
         .agg(F.count(F.lit(1)).alias("incoming"))
     )
     names = airports.select(F.col("iata").alias("airport_iata"), F.col("name").alias("airport_name"))
     flows = (
-        outgoing.join(incoming, "airport_iata", "full")
+        outgoing.join(incoming, [*_slot(live), "airport_iata"], "full")
         .select(
+            *_slot(live),
             "airport_iata",
             F.coalesce("outgoing", F.lit(0)).alias("outgoing"),
             F.coalesce("incoming", F.lit(0)).alias("incoming"),
@@ -197,45 +207,82 @@ def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tu
     The denominator is the live flights that carry the code (an origin IATA code, an airline ICAO code, ...): a
     flight the feed sends without one has nothing to resolve, and says nothing about the reference's coverage.
     """
+    rows = _coverage_rows(silver, refs)
+    return _counts(rows[0] if rows else None)
+
+
+def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | None]:
+    """Share (0..1) of the live flights carrying each mapping's code that it resolves; None when none carries it."""
+    return _shares(mapping_coverage_counts(silver, refs))
+
+
+def mapping_coverage_counts_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, tuple[int, int]]]:
+    """mapping_coverage_counts per slot of rows carrying SLOT_KEY, in one Spark job (no live flight: slot absent)."""
+    return {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs)}
+
+
+def mapping_coverage_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, float | None]]:
+    """mapping_coverage per slot of rows carrying SLOT_KEY, in one Spark job (a slot with no live flight is absent)."""
+    return {slot: _shares(counts) for slot, counts in mapping_coverage_counts_by_slot(silver, refs).items()}
+
+
+def _shares(counts: dict[str, tuple[int, int]]) -> dict[str, float | None]:
+    return {
+        name: (round(resolved / carrying, 6) if carrying else None)
+        for name, (resolved, carrying) in counts.items()
+        if name != "_live"
+    }
+
+
+def _counts(row: Row | None) -> dict[str, tuple[int, int]]:
+    values = row.asDict() if row is not None else {}
+    total = int(values.get("_live") or 0)
+    counts = {"_live": (total, total)}
+    for name in _coverage_checks():
+        counts[name] = (int(values.get(f"{name}__resolved") or 0), int(values.get(f"{name}__carrying") or 0))
+    return counts
+
+
+def _coverage_rows(silver: DataFrame, refs: References) -> list[Row]:
     # GLID, 0000 and the other track markers are no ICAO type designator: there is nothing for the type table to
     # resolve (a live glider is still a live flight, with no manufacturer).
     code = F.col("aircraft_code")
     live = _live_with_flags(silver, refs).withColumn("_type_designator", F.when(~code.isin(*TRACK_TYPES, "0000"), code))
     aggregates = [F.count(F.lit(1)).alias("_live")]
-    checks = _coverage_checks()
-    for name, (check, carriers) in checks.items():
+    for name, (check, carriers) in _coverage_checks().items():
         carrying = F.lit(True)
         for column in carriers:
             carrying = carrying & F.col(column).isNotNull()
         aggregates.append(F.sum(F.when(carrying & check, 1).otherwise(0)).alias(f"{name}__resolved"))
         aggregates.append(F.sum(F.when(carrying, 1).otherwise(0)).alias(f"{name}__carrying"))
-    row = live.agg(*aggregates).first()
-    values = row.asDict() if row is not None else {}
-    total = int(values.get("_live") or 0)
-    counts = {"_live": (total, total)}
-    for name in checks:
-        counts[name] = (int(values.get(f"{name}__resolved") or 0), int(values.get(f"{name}__carrying") or 0))
-    return counts
-
-
-def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | None]:
-    """Share (0..1) of the live flights carrying each mapping's code that it resolves; None when none carries it."""
-    counts = mapping_coverage_counts(silver, refs)
-    counts.pop("_live")
-    return {
-        name: (round(resolved / carrying, 6) if carrying else None) for name, (resolved, carrying) in counts.items()
-    }
+    return live.groupBy(*_slot(live)).agg(*aggregates).collect()
 
 
 def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, int]:
     """Airlines with live flights by where their country comes from: table, registrations, or none."""
-    live = enrich_live_flights(silver, refs).where(F.col("airline_icao").isNotNull())
-    per_airline = live.select("airline_icao", F.coalesce("airline_country_source", F.lit("none")).alias("source"))
-    counts = {
-        row["source"]: int(row["airlines"])
-        for row in per_airline.distinct().groupBy("source").agg(F.count(F.lit(1)).alias("airlines")).collect()
-    }
+    rows = _source_rows(silver, refs)
+    return _sources(rows)
+
+
+def airline_country_sources_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, int]]:
+    """airline_country_sources per slot of rows carrying SLOT_KEY, in one Spark job (no airline: slot absent)."""
+    by_slot: dict[str, list[Row]] = {}
+    for row in _source_rows(silver, refs):
+        by_slot.setdefault(row[SLOT_KEY], []).append(row)
+    return {slot: _sources(rows) for slot, rows in by_slot.items()}
+
+
+def _sources(rows: list[Row]) -> dict[str, int]:
+    counts = {row["source"]: int(row["airlines"]) for row in rows}
     return {source: counts.get(source, 0) for source in (SOURCE_TABLE, SOURCE_REGISTRATIONS, "none")}
+
+
+def _source_rows(silver: DataFrame, refs: References) -> list[Row]:
+    live = enrich_live_flights(silver, refs).where(F.col("airline_icao").isNotNull())
+    keys = _slot(live)
+    source = F.coalesce("airline_country_source", F.lit("none")).alias("source")
+    per_airline = live.select(*keys, "airline_icao", source).distinct()
+    return per_airline.groupBy(*keys, "source").agg(F.count(F.lit(1)).alias("airlines")).collect()
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:

@@ -1,5 +1,9 @@
 """EMR step entry point: `spark-submit main.py --code etl.zip --config job_config.json --run-slot 2026-11-22T14`.
 
+A backfill step gives `--backfill-from 2026-11-01T00 --backfill-to 2026-11-30T22 [--from-raw]` instead of
+`--run-slot`: every slot of the range is recomputed in this one step (`etl.backfill`); the step fails (exit 1) when
+any slot failed, after publishing the others.
+
 Uploaded on its own beside the zipped `etl` package, so it imports nothing of the project until the zip
 is on the path: it starts Spark, adds the zip with `SparkContext.addPyFile` (the driver and every executor
 then import `etl` from it), reads the job config and runs `etl.pipeline.run` for the given run slot.
@@ -20,9 +24,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="main.py", description="Run one flight-kpis slot on Spark.")
     parser.add_argument("--code", required=True, help="the etl package as a zip (s3:// URI or local path)")
     parser.add_argument("--config", required=True, help="the job config JSON (s3:// URI or local path)")
-    parser.add_argument("--run-slot", required=True, help="UTC hour the results belong to, e.g. 2026-11-22T14")
+    parser.add_argument("--run-slot", help="UTC hour the results belong to, e.g. 2026-11-22T14")
     parser.add_argument("--data-root", default=None, help="overrides the config's data_root (e.g. s3://bucket)")
-    return parser.parse_args(argv)
+    parser.add_argument("--backfill-from", help="instead of --run-slot: the first slot of a backfill")
+    parser.add_argument("--backfill-to", help="with --backfill-from: the last slot of the backfill (included)")
+    parser.add_argument("--from-raw", action="store_true", help="backfill: re-clean the slots that still have raw")
+    args = parser.parse_args(argv)
+    backfill = args.backfill_from is not None or args.backfill_to is not None
+    if backfill and (args.run_slot or not (args.backfill_from and args.backfill_to)):
+        parser.error("a backfill needs --backfill-from and --backfill-to, and no --run-slot")
+    if not backfill and (not args.run_slot or args.from_raw):
+        parser.error("give --run-slot, or --backfill-from and --backfill-to (--from-raw is for a backfill)")
+    return args
 
 
 def _error(message: str) -> None:
@@ -35,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyspark.sql import SparkSession
 
     spark = (
-        SparkSession.builder.appName(f"flight-kpis-{args.run_slot}")
+        SparkSession.builder.appName(f"flight-kpis-{args.run_slot or 'backfill'}")
         # Hadoop settings are fixed when the context starts, so this one is set here rather than by the job.
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -53,10 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             text = storage_for(args.config).read_bytes(args.config).decode("utf-8")
-            config = JobConfig.from_json(text, run_slot=args.run_slot, data_root=args.data_root)
+            config = JobConfig.from_json(text, run_slot=args.run_slot or args.backfill_from, data_root=args.data_root)
         except (ConfigError, RunSlotError, OSError, UnicodeDecodeError) as exc:
             _error(f"job config {args.config}: {exc}")
             return EXIT_BAD_CONFIG
+        if args.backfill_from:
+            return _backfill(config.data_root, args)
         try:
             manifest = run(config)  # the job applies its own session settings to the session started here
         except JobError as exc:
@@ -69,6 +84,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_JOB_FAILED
     finally:
         spark.stop()
+
+
+def _backfill(data_root: str, args: argparse.Namespace) -> int:
+    """Run a backfill step; 0 when every slot found was published, 1 when any failed, 2 on a bad range."""
+    from etl.backfill import BackfillConfig, backfill
+    from etl.config import ConfigError
+    from etl.errors import JobError
+    from etl.layout import RunSlotError
+
+    try:
+        config = BackfillConfig.parse(data_root, args.backfill_from, args.backfill_to, from_raw=args.from_raw)
+    except (ConfigError, RunSlotError) as exc:
+        _error(f"backfill: {exc}")
+        return EXIT_BAD_CONFIG
+    try:
+        report = backfill(config)  # the job applies its own session settings to the session started here
+    except JobError as exc:
+        _error(f"{type(exc).__name__}: {exc}")
+        return EXIT_JOB_FAILED
+    print(f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published")
+    for slot, reason in report.failed.items():
+        _error(f"slot {slot} failed: {reason}")
+    return EXIT_JOB_FAILED if report.failed else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class PipelineConfig:
     primary_market: str = "on-demand"  # or spot: cheaper, but an interruption fails the run (the next slot retries)
     core_instance_types: tuple[str, ...] = ("m7g.xlarge", "m6g.xlarge", "r7g.xlarge")  # Spot, on-demand fallback
     core_capacity: int = 0  # core instances; 0: the primary node runs the whole job (a snapshot needs no more)
+    backfill_core_capacity: int = 4  # core instances of a backfill cluster (one cluster for a range of slots)
     idle_timeout_minutes: int = 30  # auto-termination safety net for a cluster left idle
     raw_retention_days: int = 3  # raw/ objects expire after this many days
     alarm_email: str | None = None  # subscribed to the alarm topic when set
@@ -63,6 +64,10 @@ class PipelineConfig:
                 f"schedule {self.schedule!r} is not rate(N unit) or cron(6 fields)",
             ),
             (self._release_ok(), f"emr_release {self.emr_release!r} is not emr-7.x.y or later (needs python3.11)"),
+            (
+                1 <= self.backfill_core_capacity <= 64,
+                f"backfill_core_capacity {self.backfill_core_capacity} is not between 1 and 64",
+            ),
             (1 <= self.raw_retention_days <= 3650, "raw_retention_days must be between 1 and 3650"),
             (
                 self.alarm_email is None or bool(_EMAIL_RE.match(self.alarm_email)),

@@ -276,6 +276,7 @@ def _trigger_environment(
         "EMR_PRIMARY_MARKET": config.primary_market,
         "EMR_CORE_INSTANCE_TYPES": ",".join(config.core_instance_types),
         "EMR_CORE_CAPACITY": str(config.core_capacity),
+        "EMR_BACKFILL_CORE_CAPACITY": str(config.backfill_core_capacity),
         "EMR_IDLE_TIMEOUT_SECONDS": str(config.idle_timeout_minutes * 60),
         "JOB_MAIN_URI": code.main_uri,
         "JOB_CODE_URI": code.code_uri,

@@ -1,9 +1,11 @@
-"""The transient cluster of one run slot, as a pure `RunJobFlow` request."""
+"""The transient cluster of one run slot (or of a backfill range), as a pure `RunJobFlow` request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from lambda_trigger.backfill_range import BackfillRange
 from lambda_trigger.config import TriggerConfig
 
 PYTHON = "/usr/bin/python3.11"  # FlightRadarAPI needs Python >= 3.10; emr-7 ships 3.9 as default and 3.11 beside it
@@ -145,3 +147,32 @@ def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str
             {"Key": SLOT_TAG, "Value": run_slot},
         ],
     }
+
+
+# A backfill: one cluster for a whole range of slots, with more core nodes, the same shape otherwise.
+RANGE_TAG = "backfill-range"
+
+
+def backfill_cluster_name(config: TriggerConfig, backfill: BackfillRange) -> str:
+    """`<project>-backfill-<first>-<last>`: the name the backfill duplicate guard looks for."""
+    return f"{config.project}-backfill-{backfill.first}-{backfill.last}"
+
+
+def backfill_step_args(config: TriggerConfig, backfill: BackfillRange) -> list[str]:
+    """The spark-submit command of a backfill step: the scheduled step's, with the range instead of one slot."""
+    args = step_args(config, backfill.first)
+    at = args.index("--run-slot")
+    args[at : at + 2] = ["--backfill-from", backfill.first, "--backfill-to", backfill.last]
+    return [*args, "--from-raw"] if backfill.from_raw else args
+
+
+def build_backfill_request(config: TriggerConfig, backfill: BackfillRange) -> dict[str, Any]:
+    """The complete `RunJobFlow` request of a backfill (no I/O): the scheduled cluster with backfill core nodes."""
+    # The scheduled shape, with the backfill's core fleet (the schedule itself may run on the primary node alone).
+    request = build_run_job_flow_request(replace(config, core_capacity=config.backfill_core_capacity), backfill.first)
+    label = f"{backfill.first}..{backfill.last}"
+    request["Name"] = backfill_cluster_name(config, backfill)
+    request["Steps"][0]["Name"] = f"{config.project} backfill {label}"
+    request["Steps"][0]["HadoopJarStep"]["Args"] = backfill_step_args(config, backfill)
+    request["Tags"] = [{"Key": PROJECT_TAG, "Value": config.project}, {"Key": RANGE_TAG, "Value": backfill.tag}]
+    return request

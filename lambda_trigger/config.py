@@ -38,6 +38,7 @@ ENV_VARS = {
     "JOB_DATA_ROOT": "data_root",
     "BOOTSTRAP_SCRIPT_URI": "bootstrap_uri",
     "BOOTSTRAP_REQUIREMENTS_URI": "requirements_uri",
+    "EMR_BACKFILL_CORE_CAPACITY": "backfill_core_capacity",
     "BOOTSTRAP_WHEELS_URI": "wheels_uri",
 }
 OPTIONAL = {"EMR_SERVICE_ACCESS_SECURITY_GROUP"}
@@ -103,6 +104,7 @@ class TriggerConfig:
     data_root: str
     bootstrap_uri: str
     requirements_uri: str
+    backfill_core_capacity: int  # core instances of a backfill cluster (one for a whole range of slots)
     wheels_uri: str  # a zip of the wheels of requirements_uri: the bootstrap installs from it, never from PyPI
 
     @classmethod
@@ -124,6 +126,7 @@ class TriggerConfig:
                 values[ENV_VARS[var]] = int(environ[var])
             except ValueError:
                 raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
+        values["backfill_core_capacity"] = _bounded(environ, "EMR_BACKFILL_CORE_CAPACITY", 1, CORE_CAPACITY_MAX)
         config = cls(**values)  # type: ignore[arg-type]
         problems = cluster_shape_problems(
             primary_instance_types=config.primary_instance_types,
@@ -147,3 +150,13 @@ _SHAPE_VARS = {
     "primary_instance_types": "EMR_PRIMARY_INSTANCE_TYPES",
     "core_instance_types": "EMR_CORE_INSTANCE_TYPES",
 }
+
+
+def _bounded(environ: Mapping[str, str], var: str, low: int, high: int) -> int:
+    try:
+        number = int(environ[var])
+    except ValueError:
+        raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
+    if not low <= number <= high:
+        raise TriggerConfigError(f"environment variable {var}={number} is not between {low} and {high}")
+    return number

@@ -140,3 +140,31 @@ def test_a_failed_quality_gate_fails_the_step(step_dir: Path) -> None:
     manifest = json.loads(manifest_file.read_text())
     assert manifest["status"] == "failed"
     assert manifest["quality"]["failed"] == ["live_flights"]
+
+
+def test_backfill_step_recomputes_the_slots_of_its_range(step_dir: Path) -> None:
+    lake = step_dir / "lake"  # the slot the first test's step published
+    if not (lake / "runs").is_dir():
+        test_step_runs_the_slot_from_the_zip_and_writes_every_gold_table(step_dir)
+
+    done = _spark_submit(
+        step_dir,
+        *("--code", "etl.zip", "--config", "job_config.json"),
+        *("--backfill-from", "2026-11-22T00", "--backfill-to", "2026-11-22T23", "--data-root", str(lake)),
+    )
+
+    assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("error: ")]
+    assert ": 1 of 1 slots published" in done.stdout
+    manifests = [json.loads(p.read_text()) for p in (lake / "runs").glob("*.json")]
+    (backfilled,) = [m for m in manifests if m["source"] == "backfill"]
+    assert backfilled["run_slot"] == "2026-11-22T14" and backfilled["status"] == "succeeded"
+    (scheduled,) = [m for m in manifests if m["source"] == "demo"]
+    assert backfilled["counts"]["gold"] == scheduled["counts"]["gold"]
+
+
+def test_backfill_step_needs_both_ends_of_its_range(step_dir: Path) -> None:
+    only_from = ("--backfill-from", "2026-11-22T00")
+    done = _spark_submit(step_dir, "--code", "etl.zip", "--config", "job_config.json", *only_from)
+
+    assert done.returncode == 2
+    assert "a backfill needs --backfill-from and --backfill-to, and no --run-slot" in done.stdout + done.stderr

@@ -108,6 +108,13 @@ def test_bad_value_is_named(context: dict[str, object], message: str) -> None:
     assert str(caught.value).startswith(message)
 
 
+def test_backfill_core_capacity_defaults_to_four_and_is_bounded() -> None:
+    assert PipelineConfig.from_context({}).backfill_core_capacity == 4
+    assert PipelineConfig.from_context({"backfill_core_capacity": "16"}).backfill_core_capacity == 16
+    with pytest.raises(InfraConfigError, match=r"^backfill_core_capacity 0 is not between 1 and 64$"):
+        PipelineConfig.from_context({"backfill_core_capacity": 0})
+
+
 LAMBDA_ENV = {
     "PROJECT": "flight-kpis",
     "EMR_RELEASE_LABEL": "emr-7.13.0",
@@ -130,6 +137,7 @@ LAMBDA_ENV = {
     "BOOTSTRAP_SCRIPT_URI": "s3://a/bootstrap.sh",
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://a/requirements.txt",
     "BOOTSTRAP_WHEELS_URI": "s3://a/wheels.zip",
+    "EMR_BACKFILL_CORE_CAPACITY": "4",
 }
 
 

@@ -86,6 +86,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
             "EMR_PRIMARY_INSTANCE_TYPES", "EMR_PRIMARY_MARKET", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY",
             "EMR_IDLE_TIMEOUT_SECONDS", "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT",
             "BOOTSTRAP_SCRIPT_URI", "BOOTSTRAP_REQUIREMENTS_URI", "BOOTSTRAP_WHEELS_URI",
+            "EMR_BACKFILL_CORE_CAPACITY",
         ]
     )  # fmt: skip
     assert env["PROJECT"] == "flight-kpis"
@@ -94,6 +95,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
     assert env["EMR_CORE_INSTANCE_TYPES"] == "m7g.xlarge,m6g.xlarge,r7g.xlarge"
     assert env["EMR_PRIMARY_MARKET"] == "on-demand"
     assert env["EMR_CORE_CAPACITY"] == "0"  # one node by default: no core fleet
+    assert env["EMR_BACKFILL_CORE_CAPACITY"] == "4"
     assert env["EMR_IDLE_TIMEOUT_SECONDS"] == "1800"  # 30 minutes
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][0] == "s3://"
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][1]["Ref"].startswith("DataLakeData")

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from lambda_trigger import handler as handler_module
+from lambda_trigger.backfill_range import MalformedBackfillError
 from lambda_trigger.config import TriggerConfig, TriggerConfigError
 from lambda_trigger.handler import trigger
 from lambda_trigger.run_slot import MalformedEventError
@@ -36,6 +37,7 @@ ENV = {
     "BOOTSTRAP_SCRIPT_URI": "s3://assets/bootstrap.sh",
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://assets/requirements.txt",
     "BOOTSTRAP_WHEELS_URI": "s3://assets/wheels.zip",
+    "EMR_BACKFILL_CORE_CAPACITY": "6",
 }
 EVENT = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-22T14:00:00Z"}
 
@@ -281,6 +283,11 @@ def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
             "and 64",
         ),
         ("EMR_SUBNET_IDS", " , ", "environment variable EMR_SUBNET_IDS lists nothing"),
+        (
+            "EMR_BACKFILL_CORE_CAPACITY",
+            "0",
+            "environment variable EMR_BACKFILL_CORE_CAPACITY=0 is not between 1 and 64",
+        ),
     ],
 )
 def test_bad_setting_is_refused(name: str, value: str, message: str) -> None:
@@ -297,3 +304,123 @@ def test_lambda_handler_reads_its_environment(emr: Any, monkeypatch: pytest.Monk
 
     assert result["status"] == "started"
     assert [c["Name"] for c in _clusters(emr)] == ["flight-kpis-2026-11-22T14"]
+
+
+BACKFILL = {"backfill": {"from": "2026-11-01T00", "to": "2026-11-30T22"}}
+
+
+def test_backfill_event_starts_one_cluster_for_the_range_with_backfill_core_nodes(emr: Any) -> None:
+    result = trigger(BACKFILL, emr=emr, environ=ENV)
+
+    (request,) = emr.sent_requests
+    # Written out by hand: the scheduled cluster's request (one node by default), except for these five things.
+    assert request["Instances"]["InstanceFleets"][1:] == [
+        {
+            "Name": "core",
+            "InstanceFleetType": "CORE",
+            "TargetOnDemandCapacity": 0,
+            "TargetSpotCapacity": 6,  # EMR_BACKFILL_CORE_CAPACITY
+            "InstanceTypeConfigs": _fleet_types("m7g.xlarge"),
+            "LaunchSpecifications": SPOT_THEN_ON_DEMAND,
+        }
+    ]
+    assert request["Name"] == "flight-kpis-backfill-2026-11-01T00-2026-11-30T22"
+    assert request["Tags"] == [
+        {"Key": "project", "Value": "flight-kpis"},
+        {"Key": "backfill-range", "Value": "2026-11-01T00/2026-11-30T22"},
+    ]
+    assert request["Steps"] == [
+        {
+            "Name": "flight-kpis backfill 2026-11-01T00..2026-11-30T22",
+            "ActionOnFailure": "TERMINATE_CLUSTER",
+            "HadoopJarStep": {
+                "Jar": "command-runner.jar",
+                "Args": [
+                    "spark-submit",
+                    "--deploy-mode",
+                    "client",
+                    "s3://assets/main.py",
+                    "--code",
+                    "s3://assets/etl.zip",
+                    "--config",
+                    "s3://assets/job_config.json",
+                    "--backfill-from",
+                    "2026-11-01T00",
+                    "--backfill-to",
+                    "2026-11-30T22",
+                    "--data-root",
+                    "s3://data-bucket",
+                ],
+            },
+        }
+    ]
+    unchanged = {k: v for k, v in request.items() if k not in ("Name", "Tags", "Steps", "Instances")}
+    assert unchanged == {k: v for k, v in EXPECTED_REQUEST.items() if k not in ("Name", "Tags", "Steps", "Instances")}
+    assert request["Instances"]["InstanceFleets"][0] == EXPECTED_REQUEST["Instances"]["InstanceFleets"][0]
+    assert {k: v for k, v in request["Instances"].items() if k != "InstanceFleets"} == {
+        k: v for k, v in EXPECTED_REQUEST["Instances"].items() if k != "InstanceFleets"
+    }
+    assert result == {
+        "status": "started",
+        "backfill_from": "2026-11-01T00",
+        "backfill_to": "2026-11-30T22",
+        "from_raw": False,
+        "cluster_id": result["cluster_id"],
+    }
+    assert [c["Name"] for c in _clusters(emr)] == ["flight-kpis-backfill-2026-11-01T00-2026-11-30T22"]
+
+
+def test_backfill_from_raw_and_times_within_the_hour(emr: Any) -> None:
+    event = {"backfill": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T05:59:59Z", "from_raw": True}}
+    trigger(event, emr=emr, environ=ENV)
+
+    args = emr.sent_requests[0]["Steps"][0]["HadoopJarStep"]["Args"]
+    assert args[-7:] == [
+        "--backfill-from",
+        "2026-11-01T00",
+        "--backfill-to",
+        "2026-11-02T05",
+        "--data-root",
+        "s3://data-bucket",
+        "--from-raw",
+    ]
+
+
+def test_second_backfill_of_an_active_range_starts_nothing_but_another_range_or_a_slot_does(emr: Any) -> None:
+    first = trigger(BACKFILL, emr=emr, environ=ENV)
+    again = trigger({"backfill": {**BACKFILL["backfill"], "from_raw": True}}, emr=emr, environ=ENV)
+    other = trigger({"backfill": {"from": "2026-12-01T00", "to": "2026-12-31T22"}}, emr=emr, environ=ENV)
+    slot = trigger({**EVENT, "time": "2026-11-01T00:00:00Z"}, emr=emr, environ=ENV)
+
+    assert again["status"] == "already_running" and again["cluster_id"] == first["cluster_id"]
+    assert other["status"] == "started" and slot["status"] == "started"
+    assert len(emr.sent_requests) == 3
+    assert sorted(c["Name"] for c in _clusters(emr)) == [
+        "flight-kpis-2026-11-01T00",
+        "flight-kpis-backfill-2026-11-01T00-2026-11-30T22",
+        "flight-kpis-backfill-2026-12-01T00-2026-12-31T22",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("2026-11", 'backfill must be an object like {"from": "2026-11-01T00", "to": "2026-11-30T22"}, got str'),
+        ({"from": "2026-11-01T00"}, "backfill has no 'to' slot"),
+        ({}, "backfill has no 'from' and no 'to' slot"),
+        ({"from": "2026-11-01T00", "to": "2026-11-30T22", "layer": "x"}, "backfill has unknown key(s) layer; known:"),
+        ({"from": "2026-11-01", "to": "2026-11-30T22"}, "backfill 'from' '2026-11-01' is not a UTC hour like"),
+        ({"from": "2026-11-01T00", "to": 2026}, "backfill 'to' must be a string like 2026-11-01T00, got 2026"),
+        ({"from": "2026-02-30T00", "to": "2026-03-01T00"}, "backfill 'from' '2026-02-30T00' is not a real date"),
+        ({"from": "2026-11-30T22", "to": "2026-11-01T00"}, "backfill range is empty: from 2026-11-30T22 is after to"),
+        ({"from": "2026-01-01T00", "to": "2062-01-01T00"}, "spans more than 366 days: split it"),
+        ({"from": "2026-11-01T00", "to": "2026-11-30T22", "from_raw": "yes"}, "'from_raw' must be true or false"),
+    ],
+)
+def test_malformed_backfill_event_is_named_and_creates_no_cluster(emr: Any, body: Any, message: str) -> None:
+    with pytest.raises(MalformedBackfillError) as caught:
+        trigger({"backfill": body}, emr=emr, environ=ENV)
+
+    assert message in str(caught.value) and len(str(caught.value).splitlines()) == 1
+    assert isinstance(caught.value, MalformedEventError)  # the handler's callers treat both alike
+    assert emr.sent_requests == [] and _clusters(emr) == []
