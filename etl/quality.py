@@ -214,6 +214,29 @@ COVERAGE_CARRIERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def inputs_from_counts(
+    counts: dict[str, tuple[int, int]],
+    *,
+    raw_rows: int,
+    silver_rows: int,
+    quarantine_rows: int,
+    missing_columns: list[str],
+) -> QualityInputs:
+    """The gate's figures from `etl.kpis.mapping_coverage_counts` of one slot (`_live`: all live flights)."""
+    live = counts.get("_live", (0, 0))[0]
+    coverage = {m: c for m, c in counts.items() if m != "_live"}
+    return QualityInputs(
+        raw_rows=raw_rows,
+        silver_rows=silver_rows,
+        quarantine_rows=quarantine_rows,
+        live_flights=live,
+        # None: no live flight carries the code, nothing to resolve (no share, no metric, no false alarm).
+        mapping_coverage={m: (round(r / c, 6) if c else None) for m, (r, c) in coverage.items()},
+        coverage_denominators={m: c for m, (_, c) in coverage.items()},
+        missing_columns=list(missing_columns),
+    )
+
+
 def measure_inputs(
     silver: DataFrame,
     refs: References,
@@ -225,16 +248,10 @@ def measure_inputs(
     """The gate's figures from a slot's silver flights and references (one Spark aggregation)."""
     from etl.kpis import mapping_coverage_counts
 
-    counts = mapping_coverage_counts(silver, refs)
-    live = counts.pop("_live", (0, 0))[0]
-    silver_rows = silver.count()
-    return QualityInputs(
+    return inputs_from_counts(
+        mapping_coverage_counts(silver, refs),
         raw_rows=raw_rows,
-        silver_rows=silver_rows,
+        silver_rows=silver.count(),
         quarantine_rows=quarantine_rows,
-        live_flights=live,
-        # None: no live flight carries the code, nothing to resolve (no share, no metric, no false alarm).
-        mapping_coverage={m: (round(r / c, 6) if c else None) for m, (r, c) in counts.items()},
-        coverage_denominators={m: c for m, (_, c) in counts.items()},
-        missing_columns=list(missing_columns),
+        missing_columns=missing_columns,
     )
