@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from sqlglot import exp
 
-from etl.kpi_catalog import TITLES
+from etl.kpi_catalog import KPI_BY_TABLE, TITLES
 from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError, TableSpec, load_table_specs
 
 QUICKSIGHT_DIR = Path(__file__).resolve().parents[2] / "quicksight"
@@ -107,6 +107,15 @@ def _select_columns(sql: str, tables: dict[str, TableSpec], source: str) -> tupl
     return tuple(columns)
 
 
+def _data_set_name(entry: dict[str, Any], table: str) -> str:
+    """A gold table's data set is named by its KPI's question (etl/kpi_catalog.py); any other names itself."""
+    if "name" in entry:
+        return str(entry["name"])
+    if table not in KPI_BY_TABLE:
+        raise DdlError(f"data set {entry['id']}: give it a name (only gold tables take their KPI's question)")
+    return KPI_BY_TABLE[table].question
+
+
 def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSpec]:
     """The data sets of quicksight/datasets.json, with columns resolved against the DDL."""
     tables = {spec.name: spec for spec in load_table_specs()}
@@ -118,7 +127,8 @@ def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSp
             if table is None:
                 raise DdlError(f"data set {entry['id']}: table {entry['table']} is not in athena_ddl/")
             columns = table.columns + table.partition_keys
-            specs.append(DataSetSpec(entry["id"], entry["name"], columns, table=table.name, geographic_roles=roles))
+            name = _data_set_name(entry, table.name)
+            specs.append(DataSetSpec(entry["id"], name, columns, table=table.name, geographic_roles=roles))
         else:
             sql = (quicksight_dir / entry["sql"]).read_text(encoding="utf-8").strip()
             columns = _select_columns(sql, tables, entry["sql"])

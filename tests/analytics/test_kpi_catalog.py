@@ -21,7 +21,7 @@ from etl.quality import KPI_INPUTS
 from etl.report import write_report
 from etl.show import render_slot
 from infra.constructs.catalog import DdlError
-from infra.constructs.dashboard import Dashboard, fill_definition, load_dashboard
+from infra.constructs.dashboard import Dashboard, fill_definition, load_dashboard, load_data_set_specs
 
 # Each visual's title, written out: the KPI questions as `etl show` has always printed them, then the map and trend.
 EXPECTED_TITLES = {
@@ -122,7 +122,8 @@ def test_catalog_titles_are_the_expected_ones():
     assert [k.question for k in KPIS] == [EXPECTED_TITLES[i] for i in KPI_IDS]
 
 
-def _synthesized_visual_titles() -> dict[str, str]:
+def _synthesized() -> tuple[dict[str, str], dict[str, str]]:
+    """The dashboard's visual titles by visual id, and its data sets' names by table, as synthesized."""
     app = cdk.App()
     stack = cdk.Stack(app, "Board", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     Dashboard(
@@ -134,14 +135,20 @@ def _synthesized_visual_titles() -> dict[str, str]:
         data_bucket=s3.Bucket(stack, "Data"),
         results_bucket=s3.Bucket(stack, "Results"),
     )
-    (board,) = assertions.Template.from_stack(stack).find_resources("AWS::QuickSight::Dashboard").values()
+    template = assertions.Template.from_stack(stack)
+    (board,) = template.find_resources("AWS::QuickSight::Dashboard").values()
     (sheet,) = board["Properties"]["Definition"]["Sheets"]
     titles = {}
     for visual in sheet["Visuals"]:
         (body,) = visual.values()
         assert body["Title"]["Visibility"] == "VISIBLE"
         titles[body["VisualId"]] = body["Title"]["FormatText"]["PlainText"]
-    return titles
+    names = {}
+    for data_set in template.find_resources("AWS::QuickSight::DataSet").values():
+        physical = data_set["Properties"]["PhysicalTableMap"]["physical"]
+        if "RelationalTable" in physical:
+            names[physical["RelationalTable"]["Name"]] = data_set["Properties"]["Name"]
+    return titles, names
 
 
 def test_each_title_appears_in_show_the_report_and_the_quicksight_definition(spark, lake, tmp_path):
@@ -156,7 +163,17 @@ def test_each_title_appears_in_show_the_report_and_the_quicksight_definition(spa
     data = json.loads(re.search(r'id="dashboard-data">(.*?)</script>', text, re.S).group(1).replace("<\\/", "</"))
     assert {p["id"]: p["title"] for p in data["panels"]} == EXPECTED_TITLES
 
-    assert _synthesized_visual_titles() == EXPECTED_TITLES
+    titles, data_set_names = _synthesized()
+    assert titles == EXPECTED_TITLES
+    # Each gold table's data set carries its KPI's question too, e.g. Q3's.
+    assert data_set_names["longest_live_flight"] == "Q3 Live flight with the longest route"
+    assert data_set_names == {table: EXPECTED_TITLES[i] for table, i in zip(GOLD_TABLES, KPI_IDS, strict=True)}
+
+
+def test_a_data_set_of_a_table_that_is_no_kpi_needs_a_name(tmp_path):
+    (tmp_path / "datasets.json").write_text(json.dumps({"datasets": [{"id": "runs", "table": "runs"}]}))
+    with pytest.raises(DdlError, match="data set runs: give it a name"):
+        load_data_set_specs(tmp_path)
 
 
 def test_the_committed_definition_takes_every_title_from_the_catalog():
