@@ -15,14 +15,15 @@ from typing import Any
 from etl.columns import RAW_COLUMNS
 from etl.config import ExtractSettings, JobConfig
 from etl.errors import SourceHealthError
+from etl.extract.failover import run_with_failover
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
 from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
-from etl.extract.snapshot import read_snapshot
-from etl.extract.sources import close_feed, extract_settings_for, feed_for, run_with_failover
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
 from etl.layout import join, raw_flights_dir, raw_flights_file
+from etl.sources import close_feed, extract_settings_for, feed_for
+from etl.sources.snapshot import read_snapshot
 from etl.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def raw_csv(rows: list[dict[str, str]]) -> bytes:
 
 
 def _feed_for(name: str, config: JobConfig, now: datetime, feed: Feed | Mapping[str, Feed] | None) -> tuple[Feed, bool]:
-    """The injected feed (tests) for this source, else the one sources.feed_for builds; True when built here."""
+    """The injected feed (tests) for this source, else the one etl.sources.feed_for builds; True when built here."""
     if isinstance(feed, Mapping):
         if name in feed:
             return feed[name], False

@@ -14,7 +14,7 @@ from etl.errors import SnapshotFormatError, SourceHealthError
 from etl.extract import RawLanding, extract_to_raw
 from etl.extract.feed import TransientFeedError
 from etl.layout import RunSlot
-from etl.simulate.feed import SimulatedFeed
+from etl.sources.simulated import SimulatedFeed
 from etl.storage import LocalStorage
 
 from .helpers import flight

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,9 +13,11 @@ from etl.cli import build_parser, job_config
 from etl.config import ConfigError, ExtractSettings, JobConfig
 from etl.errors import SourceHealthError, SourceUnavailableError
 from etl.extract import extract_to_raw
-from etl.extract.sources import extract_settings_for, fr24api_token, source_metric_data
+from etl.extract.failover import source_metric_data
 from etl.layout import RunSlot
-from etl.simulate.feed import SimulatedFeed
+from etl.sources import extract_settings_for
+from etl.sources.fr24api import fr24api_token
+from etl.sources.simulated import SimulatedFeed
 from etl.storage import LocalStorage
 
 from .helpers import flight
@@ -235,3 +238,29 @@ def test_the_official_apis_cap_lets_the_cold_plan_ask_for_the_world_in_one_reque
     one = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
     web = extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed=one, now=NOW)
     assert web.stats["plan_target_per_tile"] == 1200  # 0.8 x 1,500: the web feed's cap plans more tiles
+
+
+def _etl_imports(path: Path) -> set[str]:
+    """Every etl module a source file imports, at its top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m == "etl" or m.startswith("etl.")}
+
+
+def test_the_extractor_imports_no_source_module_by_itself_and_nothing_of_the_simulator():
+    extract = Path(__file__).resolve().parents[2] / "etl" / "extract"
+    imports = {path.name: _etl_imports(path) for path in sorted(extract.glob("*.py"))}
+
+    simulator = {name: sorted(m for m in found if m.startswith(("etl.simulate", "etl.sources.simulated")))
+                 for name, found in imports.items()}  # fmt: skip
+    assert {name: found for name, found in simulator.items() if found} == {}
+    # Landing asks etl.sources for a feed by name and reads snapshots through etl.sources.snapshot; no other module
+    # of the extractor reaches a source.
+    reaching = {name: sorted(m for m in found if m.startswith("etl.sources")) for name, found in imports.items()}
+    assert {name: found for name, found in reaching.items() if found} == {
+        "landing.py": ["etl.sources", "etl.sources.snapshot"]
+    }
