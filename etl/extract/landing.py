@@ -19,7 +19,13 @@ from etl.extract.failover import run_with_failover
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
-from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
+from etl.extract.reference import (
+    RAW_AIRLINE_COLUMNS,
+    RAW_AIRPORT_COLUMNS,
+    airportsdata_airports,
+    completed_with_airportsdata,
+    land_reference,
+)
 from etl.extract.stats import ExtractionStats
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
 from etl.layout import join, raw_flights_dir, raw_flights_file
@@ -113,7 +119,8 @@ def extract_to_raw(
         airport_sources: list[tuple[str, Any]] = []
         airline_sources: list[tuple[str, Any]] = []
         if name == "flightradarapi" and used_feed is not None:
-            airport_sources.append(("fr24", used_feed.fetch_airports))
+            # FR24's list knows the feed's own codes; airportsdata completes it with the IATA codes it lacks.
+            airport_sources.append(("fr24", completed_with_airportsdata(used_feed.fetch_airports)))
             airline_sources.append(("fr24", used_feed.fetch_airlines))
         airport_sources.append(("airportsdata", airportsdata_airports))
         if name == "demo" and used_feed is not None:

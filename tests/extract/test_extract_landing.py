@@ -158,6 +158,31 @@ def test_reference_snapshots_are_written_once_a_day_with_fallbacks(tmp_path):
     assert later.stats.airlines["source"] == "reused:fr24"
 
 
+class ListingFeed(SimulatedFeed):
+    """A simulated feed whose FR24 airports list holds two airports, one under FR24's own code for a glider field."""
+
+    def fetch_airports(self):
+        return [
+            {"iata": "JFK", "icao": "KJFK", "name": "New York JFK (FR24)", "country": "United States"},
+            {"iata": "QPP", "icao": "", "name": "Example Gliding Field", "country": "Germany"},
+        ]
+
+
+def test_the_fr24_airports_list_is_completed_by_airportsdata(tmp_path):
+    feed = ListingFeed([flight("a1", 1, 1)])
+    landing = extract_to_raw(_config(tmp_path, source="live"), LocalStorage(), feed=feed, now=NOW)
+
+    rows = {r["iata"]: r for r in _read(landing.airports_path)}
+    assert (rows["QPP"]["name"], rows["QPP"]["country"], rows["QPP"]["source"]) == (
+        "Example Gliding Field",
+        "Germany",
+        "fr24",
+    )
+    assert (rows["JFK"]["name"], rows["JFK"]["source"]) == ("New York JFK (FR24)", "fr24")  # FR24's row wins
+    assert (rows["CDG"]["icao"], rows["CDG"]["country"], rows["CDG"]["source"]) == ("LFPG", "FR", "airportsdata")
+    assert landing.stats.airports["source"] == "fr24"
+
+
 def test_demo_source_runs_the_simulated_world(tmp_path):
     config = _config(tmp_path, demo_flights=3000, demo_seed=4)
     landing = extract_to_raw(config, LocalStorage(), now=NOW)
