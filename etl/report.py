@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from etl.columns import GOLD_TABLES
 from etl.errors import JobError
+from etl.kpi_catalog import KPIS, NO_ANSWER, TITLES, Kpi, wording
 from etl.layout import RunSlot, join
 from etl.manifest import DEGRADED, PUBLISHED, latest_manifest, read_manifests
 from etl.report_assets.world import LAKES, LAND
@@ -33,11 +33,11 @@ def default_report_path(data_root: str, slot: RunSlot) -> str:
 def read_gold(data_root: str, slot: RunSlot) -> dict[str, list[dict[str, Any]]]:
     """Every gold table's rows for a slot, ordered by group and rank."""
     tables = {}
-    for name in GOLD_TABLES:
-        rows = read_rows(data_root, "gold", name, slot)
-        group = next((c for c in ("continent", "airline_country") if rows and c in rows[0]), None)
+    for kpi in KPIS:
+        rows = read_rows(data_root, "gold", kpi.table, slot)
+        group = kpi.group
         rows.sort(key=lambda r: ((r[group] or "") if group else "", r["rank"]))
-        tables[name] = rows
+        tables[kpi.table] = rows
     return tables
 
 
@@ -54,113 +54,55 @@ def read_live_flights(data_root: str, slot: RunSlot) -> list[list[float | int | 
     return [[round(r["longitude"], 2), round(r["latitude"], 2), r["altitude_ft"]] for r in rows]
 
 
-def _name(row: dict[str, Any], name: str, code: str) -> str:
-    return row.get(name) or row.get(code) or "unknown"
+def _label(kpi: Kpi, row: dict[str, Any]) -> str:
+    # Stripped, so that a missing name at the end of a label leaves no trailing space.
+    return wording(kpi.label, row).strip()
 
 
-def _bar(rows: list[dict[str, Any]], label: Any, value: str) -> list[dict[str, Any]]:
-    return [{"label": label(r), "value": r[value]} for r in rows]
+def _panel(kpi: Kpi, answer: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    panel: dict[str, Any] = {"id": kpi.id, "title": kpi.question, "answer": answer, "kind": "bar"}
+    if kpi.unit:
+        panel["unit"] = kpi.unit
+    panel["rows"] = [{"label": _label(kpi, r), "value": r[kpi.value]} for r in rows]
+    return panel
+
+
+def _top_per_group(kpi: Kpi, group: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A table: one line per group (the busiest TOP_COUNTRIES, by their shown rows' total), a cell per rank."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["rank"] <= kpi.rows_per_group:
+            groups.setdefault(row[group] or "unknown", []).append(row)
+    ranked = sorted(groups.items(), key=lambda kv: (-sum(r[kpi.value] for r in kv[1]), kv[0]))
+    width = kpi.rows_per_group
+    return {
+        "id": kpi.id,
+        "title": kpi.question,
+        "answer": wording(kpi.headline, {"groups": len(groups), "shown": min(len(groups), TOP_COUNTRIES)}),
+        "kind": "table",
+        "columns": [group.replace("_", " "), *(f"#{n}" for n in range(1, width + 1))],
+        "rows": [
+            [name, *[_label(kpi, r) for r in shown], *[""] * (width - len(shown))]
+            for name, shown in ranked[:TOP_COUNTRIES]
+        ],
+    }
 
 
 def build_panels(gold: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """One panel per KPI (title, answer, chart rows), in the order of the QuickSight sheet."""
-    q1 = gold["airline_most_live_flights"]
-    q2 = [r for r in gold["airline_most_regional_flights_by_continent"] if r["rank"] == 1]
-    q3 = gold["longest_live_flight"]
-    q4 = sorted(gold["average_route_distance_by_continent"], key=lambda r: r["rank"])
-    q5 = gold["manufacturer_most_live_flights"]
-    q6 = gold["top_models_by_airline_country"]
-    q6b = [r for r in gold["most_used_model_by_continent"] if r["rank"] == 1]
-    bonus = sorted(gold["airport_flow_imbalance"], key=lambda r: r["rank"])
-
-    def first(rows: list[dict[str, Any]], text: Any) -> str:
-        return text(rows[0]) if rows else "no live flight answers this question in this snapshot"
-
-    q1_top, q3_top, q5_top = (sorted(t, key=lambda r: r["rank"])[:TOP] for t in (q1, q3, q5))
-    countries: dict[str, list[dict[str, Any]]] = {}
-    for row in q6:
-        if row["rank"] <= 3:
-            countries.setdefault(row["airline_country"] or "unknown", []).append(row)
-    ranked_countries = sorted(countries.items(), key=lambda kv: (-sum(r["live_flights"] for r in kv[1]), kv[0]))
-    q6_rows = [
-        [country, *[f"{r['aircraft_model']} ({r['live_flights']})" for r in rows], *[""] * (3 - len(rows))]
-        for country, rows in ranked_countries[:TOP_COUNTRIES]
-    ]
-    return [
-        {
-            "id": "q1",
-            "title": "Q1 Airline with the most live flights",
-            "answer": first(q1_top, lambda r: f"{_name(r, 'airline_name', 'airline_icao')}: {r['live_flights']:,}"),
-            "kind": "bar",
-            "rows": _bar(q1_top, lambda r: _name(r, "airline_name", "airline_icao"), "live_flights"),
-        },
-        {
-            "id": "q2",
-            "title": "Q2 Per continent, the airline with the most regional live flights",
-            "answer": f"{len(q2)} continents",
-            "kind": "bar",
-            "rows": _bar(
-                q2, lambda r: f"{r['continent']}: {_name(r, 'airline_name', 'airline_icao')}", "regional_flights"
-            ),
-        },
-        {
-            "id": "q3",
-            "title": "Q3 Live flight with the longest route",
-            "answer": first(
-                q3_top,
-                lambda r: (
-                    f"{r['callsign'] or r['flight_id']} {r['origin_iata']} \u2192 {r['destination_iata']}: "
-                    f"{r['distance_km']:,.0f} km"
-                ),
-            ),
-            "kind": "bar",
-            "unit": " km",
-            "rows": _bar(
-                q3_top,
-                lambda r: f"{r['callsign'] or r['flight_id']} {r['origin_iata']}\u2192{r['destination_iata']}",
-                "distance_km",
-            ),
-        },
-        {
-            "id": "q4",
-            "title": "Q4 Average route distance of live flights, per continent of origin",
-            "answer": first(q4, lambda r: f"longest on average: {r['continent']}, {r['avg_distance_km']:,.0f} km"),
-            "kind": "bar",
-            "unit": " km",
-            "rows": _bar(q4, lambda r: f"{r['continent']} ({r['flights']:,} flights)", "avg_distance_km"),
-        },
-        {
-            "id": "q5",
-            "title": "Q5 Aircraft manufacturer with the most live flights",
-            "answer": first(q5_top, lambda r: f"{r['manufacturer']}: {r['live_flights']:,}"),
-            "kind": "bar",
-            "rows": _bar(q5_top, lambda r: r["manufacturer"] or "unknown", "live_flights"),
-        },
-        {
-            "id": "q6",
-            "title": "Q6 Per airline country, the top 3 aircraft models",
-            "answer": f"{len(countries)} airline countries; the {min(len(countries), TOP_COUNTRIES)} busiest shown",
-            "kind": "table",
-            "columns": ["airline country", "#1", "#2", "#3"],
-            "rows": q6_rows,
-        },
-        {
-            "id": "q6b",
-            "title": "Q6' Per continent of origin, the most used aircraft model",
-            "answer": f"{len(q6b)} continents",
-            "kind": "bar",
-            "rows": _bar(q6b, lambda r: f"{r['continent']}: {r['aircraft_model']}", "live_flights"),
-        },
-        {
-            "id": "bonus",
-            "title": "Bonus: airports with the largest outgoing - incoming difference",
-            "answer": first(
-                bonus, lambda r: f"{r['airport_iata']} ({r['airport_name'] or 'unknown'}): {r['difference']:+,}"
-            ),
-            "kind": "bar",
-            "rows": _bar(bonus[:TOP], lambda r: f"{r['airport_iata']} {r['airport_name'] or ''}".strip(), "difference"),
-        },
-    ]
+    panels = []
+    for kpi in KPIS:
+        rows = gold[kpi.table]
+        if kpi.group and kpi.rows_per_group > 1:
+            panels.append(_top_per_group(kpi, kpi.group, rows))
+        elif kpi.group:
+            # Each group's answer, in read_gold's order (by group).
+            best = [r for r in rows if r["rank"] == 1]
+            panels.append(_panel(kpi, wording(kpi.headline, {"groups": len(best), "shown": len(best)}), best))
+        else:
+            top = sorted(rows, key=lambda r: r["rank"])[:TOP]
+            panels.append(_panel(kpi, wording(kpi.headline, top[0]) if top else NO_ANSWER, top))
+    return panels
 
 
 def trend_rows(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -285,7 +227,7 @@ def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str 
     panels.append(
         {
             "id": "map",
-            "title": "Live flights",
+            "title": TITLES["map"],
             "answer": f"{manifest.get('counts', {}).get('live_flights', 0):,} airborne aircraft in this snapshot",
             "kind": "map",
         }
@@ -294,7 +236,7 @@ def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str 
     panels.append(
         {
             "id": "trend",
-            "title": "Live flights over runs",
+            "title": TITLES["trend"],
             "answer": f"{len(trend)} slots with a published run",
             "kind": "trend",
             "rows": trend,

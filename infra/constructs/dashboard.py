@@ -1,7 +1,8 @@
 """QuickSight over Athena: a data source, one data set per gold table plus live flights and runs, and the dashboard.
 
 Everything the dashboard shows is declared in quicksight/: `datasets.json` lists the data sets (a catalog table, or
-a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes.
+a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes and
+`{{title:<visual id>}}` where a visual's title goes (from etl/kpi_catalog.py, which `etl show` and the report read too).
 Column lists come from the athena_ddl/ files, so the data sets cannot drift from the tables.
 """
 
@@ -21,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from sqlglot import exp
 
+from etl.kpi_catalog import KPI_BY_TABLE, TITLES
 from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError, TableSpec, load_table_specs
 
 QUICKSIGHT_DIR = Path(__file__).resolve().parents[2] / "quicksight"
@@ -105,6 +107,15 @@ def _select_columns(sql: str, tables: dict[str, TableSpec], source: str) -> tupl
     return tuple(columns)
 
 
+def _data_set_name(entry: dict[str, Any], table: str) -> str:
+    """A gold table's data set is named by its KPI's question (etl/kpi_catalog.py); any other names itself."""
+    if "name" in entry:
+        return str(entry["name"])
+    if table not in KPI_BY_TABLE:
+        raise DdlError(f"data set {entry['id']}: give it a name (only gold tables take their KPI's question)")
+    return KPI_BY_TABLE[table].question
+
+
 def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSpec]:
     """The data sets of quicksight/datasets.json, with columns resolved against the DDL."""
     tables = {spec.name: spec for spec in load_table_specs()}
@@ -116,7 +127,8 @@ def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSp
             if table is None:
                 raise DdlError(f"data set {entry['id']}: table {entry['table']} is not in athena_ddl/")
             columns = table.columns + table.partition_keys
-            specs.append(DataSetSpec(entry["id"], entry["name"], columns, table=table.name, geographic_roles=roles))
+            name = _data_set_name(entry, table.name)
+            specs.append(DataSetSpec(entry["id"], name, columns, table=table.name, geographic_roles=roles))
         else:
             sql = (quicksight_dir / entry["sql"]).read_text(encoding="utf-8").strip()
             columns = _select_columns(sql, tables, entry["sql"])
@@ -137,18 +149,40 @@ def qualify_tables(sql: str, database_name: str) -> str:
     return tree.sql(dialect="athena")
 
 
+# A whole JSON string `{{<kind>:<key>}}` in dashboard.json: a data set ARN (`dataset`) or a visual title (`title`).
+PLACEHOLDER = re.compile(r"\{\{(\w+):([^{}]+)\}\}")
+PLACEHOLDER_SOURCES = {"dataset": "data set", "title": "title"}
+PLACEHOLDER_HOMES = {"dataset": "datasets.json", "title": "etl/kpi_catalog.py TITLES"}
+
+
+def fill_placeholders(value: Any, values: dict[str, dict[str, Any]]) -> Any:
+    """Replace every `{{<kind>:<key>}}` in the definition with values[kind][key]; an unknown kind or key is an error."""
+    if isinstance(value, dict):
+        return {k: fill_placeholders(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(v, values) for v in value]
+    match = PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    kind, key = match.groups()
+    if kind not in values:
+        raise DdlError(f"dashboard.json has a placeholder of unknown kind {kind!r}: {value}")
+    if key not in values[kind]:
+        raise DdlError(
+            f"dashboard.json refers to {PLACEHOLDER_SOURCES.get(kind, kind)} {key!r}, "
+            f"which {PLACEHOLDER_HOMES.get(kind, 'nothing')} does not declare"
+        )
+    return values[kind][key]
+
+
 def fill_data_set_arns(value: Any, arns: dict[str, str]) -> Any:
     """Replace every `{{dataset:<id>}}` in the definition with that data set's ARN; unknown ids are an error."""
-    if isinstance(value, dict):
-        return {k: fill_data_set_arns(v, arns) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fill_data_set_arns(v, arns) for v in value]
-    if isinstance(value, str) and value.startswith("{{dataset:"):
-        key = value.removeprefix("{{dataset:").removesuffix("}}")
-        if key not in arns:
-            raise DdlError(f"dashboard.json refers to data set {key!r}, which datasets.json does not declare")
-        return arns[key]
-    return value
+    return fill_placeholders(value, {"dataset": arns})
+
+
+def fill_definition(definition: Any, arns: dict[str, str]) -> Any:
+    """The definition as deployed: data set ARNs filled in, and each visual's title from the KPI catalog."""
+    return fill_placeholders(definition, {"dataset": arns, "title": TITLES})
 
 
 class Dashboard(Construct):
@@ -196,7 +230,7 @@ class Dashboard(Construct):
             self.data_sets[spec.id] = self._data_set(spec, account, prefix, database_name, principal_arn)
 
         board = load_dashboard()
-        definition = fill_data_set_arns(board["definition"], {k: v.attr_arn for k, v in self.data_sets.items()})
+        definition = fill_definition(board["definition"], {k: v.attr_arn for k, v in self.data_sets.items()})
         self.dashboard = quicksight.CfnDashboard(
             self,
             "Dashboard",
