@@ -4,7 +4,7 @@ What a backfill does, and the decisions behind it:
 - Which slots: those in [first, last] (both included) whose silver is published (a pointer); with `from_raw`,
   those that still have raw are re-cleaned (silver + quarantine + gold) and the others get their gold recomputed
   from silver.
-- One job: every slot's silver is read together (`etl.tables.read_table`), tagged with its slot
+- One job: every slot's silver is read together (`etl.tables.read_slots`: one scan of every file the slots' pointers list), tagged with its slot
   (`etl.enrich.SLOT_KEY`), and each KPI is computed per slot (grouped and window-partitioned by the slot, never one
   sort over the whole range; airline countries from registrations too, per slot). Each gold table is written once
   for all slots, one folder per slot, then every slot is staged and committed by its own `Publication` (the run's
@@ -44,10 +44,18 @@ from datetime import datetime, timezone
 from functools import reduce
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, QUARANTINE_SCHEMA, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
+from etl.columns import (
+    GOLD_SCHEMAS,
+    GOLD_TABLES,
+    QUARANTINE_REASON,
+    QUARANTINE_SCHEMA,
+    RAW_COLUMNS,
+    SILVER_FLIGHTS_SCHEMA,
+)
 from etl.config import ConfigError, JobConfig, QualitySettings
 from etl.enrich import SLOT_KEY, is_live
 from etl.errors import JobError
@@ -67,7 +75,7 @@ from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, vers
 from etl.quality import QualityInputs, evaluate, inputs_from_counts
 from etl.reference import References
 from etl.storage import Storage, storage_for
-from etl.tables import TableNotPublishedError, current_files, read_table, run_of
+from etl.tables import TableNotPublishedError, current_files, read_slots, run_of
 
 SOURCE = "backfill"
 LAYERS = ("gold",)  # the layer recomputed from silver; `from_raw` adds silver and quarantine where raw is kept
@@ -206,13 +214,13 @@ def _months(first: RunSlot, last: RunSlot) -> Iterable[tuple[int, int]]:
 
 
 def read_silver(spark: SparkSession, data_root: str, slots: list[RunSlot], storage: Storage) -> DataFrame:
-    """The published silver rows of `slots`, read together, each tagged with its slot in SLOT_KEY.
+    """The published silver rows of `slots`, read together in one scan, each tagged with its slot in SLOT_KEY.
 
-    Read through `etl.tables.read_table`, the one reader of published tables: the files each slot's pointer lists.
+    Read through `etl.tables.read_slots`: the files each slot's pointer lists, as every reader of published tables.
     """
-    frame = read_table(spark, data_root, "silver", "flights", slots, storage=storage)
-    slot = F.concat(F.col("tech_day"), F.lit("T"), F.col("tech_hour"))
-    return frame.select(*(F.col(c).cast(t).alias(c) for c, t in SILVER_FLIGHTS_SCHEMA.items()), slot.alias(SLOT_KEY))
+    schema = ", ".join(f"`{c}` {t}" for c, t in SILVER_FLIGHTS_SCHEMA.items())
+    frame = read_slots(spark, data_root, "silver", "flights", slots, schema, SLOT_KEY, storage=storage)
+    return frame.select(*SILVER_FLIGHTS_SCHEMA, SLOT_KEY)
 
 
 def newest_reference(storage: Storage, data_root: str, name: str) -> str | None:
@@ -274,7 +282,9 @@ class _Run:
             self.progress("clean", done, len(recleaned))
         if recleaned:
             self._count_recleaned(recleaned, figures)
-        silver = reduce(DataFrame.unionByName, parts)
+        # Kept in memory (spilling to disk) as a scheduled run keeps its cleaned rows: the figures, the coverage, the
+        # airline countries and the KPIs each read it, and without this each would read every slot's files again.
+        silver = reduce(DataFrame.unionByName, parts).persist(StorageLevel.MEMORY_AND_DISK)
 
         measured = silver.groupBy(SLOT_KEY).agg(
             F.count(F.lit(1)).alias("silver"),
@@ -337,12 +347,12 @@ class _Run:
 
     def _count_published_quarantine(self, slots: list[RunSlot], figures: dict[RunSlot, SlotFigures]) -> None:
         """The rows of each slot's published quarantine (a slot without one has none), in one Spark job."""
+        root, schema = self.config.data_root, f"`{QUARANTINE_REASON}` string"
         try:
-            quarantine = read_table(self.spark, self.config.data_root, "quarantine", "flights", slots, self.storage)
+            quarantine = read_slots(self.spark, root, "quarantine", "flights", slots, schema, SLOT_KEY, self.storage)
         except TableNotPublishedError:
             return
-        slot = F.concat(F.col("tech_day"), F.lit("T"), F.col("tech_hour"))
-        for row in quarantine.groupBy(slot.alias(SLOT_KEY)).count().collect():
+        for row in quarantine.groupBy(SLOT_KEY).count().collect():
             figures[RunSlot.parse(row[SLOT_KEY])].published_quarantine_rows = int(row["count"])
 
     def missing_columns(self, slot: RunSlot) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,46 @@ def read_table(
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
+
+
+# A data file's key: the last two segments of its path, its run folder and its own name
+# (`run_id=<id>/part-<uuid>.parquet`). They name the file uniquely and need no URI escaping, so the pointer's spelling
+# and Spark's (`input_file_name`, a URI) give the same key whatever the data root's scheme or characters.
+_FILE_KEY = r"([^/]+/[^/]+)$"
+
+
+def _file_key(path: str) -> str:
+    found = re.search(_FILE_KEY, path)
+    return found.group(1) if found else path
+
+
+def read_slots(
+    spark: SparkSession,
+    root: str,
+    layer: str,
+    table: str,
+    slots: Iterable[RunSlot],
+    schema: str,
+    key: str,
+    storage: Storage | None = None,
+) -> DataFrame:
+    """Many slots' published rows in one scan, each row tagged with its slot (`YYYY-MM-DDTHH`) in column `key`.
+
+    For a long range read at once (a backfill): one scan of every file the slots' pointers list, with the given
+    schema, and a broadcast join from each file to the slot(s) whose pointer lists it. A union of one read per slot
+    (read_table) costs Spark a schema job per slot and tasks per slot in every action. Slots never published are
+    skipped.
+    """
+    from pyspark.sql import functions as F
+
+    storage = storage or storage_for(root)
+    owners = [
+        (_file_key(f), f, str(slot)) for slot, files in _published(storage, root, layer, table, slots) for f in files
+    ]
+    scan = spark.read.schema(schema).parquet(*sorted({f for _, f, _ in owners}))
+    by_file = spark.createDataFrame([(k, slot) for k, _, slot in owners], f"_file string, `{key}` string")
+    tagged = scan.withColumn("_file", F.regexp_extract(F.input_file_name(), _FILE_KEY, 1))
+    return tagged.join(F.broadcast(by_file), "_file").drop("_file")
 
 
 def read_arrow(

@@ -135,3 +135,31 @@ def test_compare_and_swap_writes(lake) -> None:
     assert storage.write_if(path, b"two", tag)
     assert not storage.write_if(path, b"three", tag)  # the tag names "one", which is gone
     assert storage.read_bytes(path) == b"two"
+
+
+def test_read_slots_tags_each_row_with_every_slot_whose_pointer_lists_its_file(spark, tmp_path: Path) -> None:
+    from etl.load import Publication
+    from etl.tables import read_slots
+
+    root = str(tmp_path / "lake with a space")  # Spark spells file paths as escaped URIs; the pointers do not
+    first, second, never = (RunSlot.parse(f"2026-11-22T{h}") for h in ("10", "12", "14"))
+    publication = Publication(LocalStorage(), root, "20261122T10-a", first)
+    publication.stage(spark.createDataFrame([("a1", 1), ("a2", 2)], "flight_id string, n int"), "silver", "flights")
+    publication.commit()
+    # The second slot's pointer lists the first slot's file and one of its own.
+    own = Publication(LocalStorage(), root, "20261122T12-b", second)
+    own.stage(spark.createDataFrame([("b1", 3)], "flight_id string, n int"), "silver", "flights")
+    own.commit()
+    shared = current_files(LocalStorage(), root, "silver", "flights", first) or []
+    mine = current_files(LocalStorage(), root, "silver", "flights", second) or []
+    Path(table_pointer(root, "silver", "flights", second)).write_text("".join(f"{f}\n" for f in shared + mine))
+
+    rows = read_slots(spark, root, "silver", "flights", [first, second, never], "flight_id string, n int", "slot")
+
+    assert sorted(tuple(r) for r in rows.select("slot", "flight_id", "n").collect()) == [
+        ("2026-11-22T10", "a1", 1),
+        ("2026-11-22T10", "a2", 2),
+        ("2026-11-22T12", "a1", 1),
+        ("2026-11-22T12", "a2", 2),
+        ("2026-11-22T12", "b1", 3),
+    ]
