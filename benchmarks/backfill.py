@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from etl.columns import RAW_COLUMNS
-from etl.extract.reference import AIRLINE_COLUMNS, AIRPORT_COLUMNS, airportsdata_airports, land_reference
+from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.layout import RunSlot, raw_flights_file, table_partition
 from etl.simulate.world import iter_flights
 from etl.storage import LocalStorage
@@ -74,8 +74,10 @@ def prepare(root: Path, captures: Path, all_slots: list[RunSlot], rows: int, wor
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(capture, target)
     for day in sorted({slot.partition_values["tech_day"] for slot in all_slots}):
-        land_reference(storage, str(root), "airports", day, [("airportsdata", airportsdata_airports)], AIRPORT_COLUMNS)
-        land_reference(storage, str(root), "airlines", day, [("none", list)], AIRLINE_COLUMNS)
+        land_reference(
+            storage, str(root), "airports", day, [("airportsdata", airportsdata_airports)], RAW_AIRPORT_COLUMNS
+        )
+        land_reference(storage, str(root), "airlines", day, [("none", list)], RAW_AIRLINE_COLUMNS)
     span = ["--data-root", str(root), "--from", str(all_slots[0]), "--to", str(all_slots[worlds - 1])]
     timed(["backfill", *span, "--from-raw"])
     for number, slot in enumerate(all_slots[worlds:], start=worlds):

@@ -14,16 +14,26 @@ What a backfill does, and the decisions behind it:
   across slots.
 - References: the newest airports and airlines snapshots under raw/reference (else the packaged lists), the same
   for every slot: a backfill recomputes history with today's knowledge, and the manifest names what it used.
-- Each slot passes the same quality gate as a scheduled run (`_gate`); a slot that fails it, or whose rows cannot
-  be read, is reported with a failed manifest and its published partitions are left as they were. When the
-  job fails as a whole, the slots are split in halves until the slot that breaks it stands alone; if two slots
-  fail alone before any succeeds, the failure is taken as not one slot's and the backfill stops.
-- Manifests: one per slot, `source` "backfill", the backfill id in `config`. A backfill publishes no CloudWatch
-  success metric: that metric says the schedule is alive, which a backfill does not show.
+- Each slot passes the same quality gate as a scheduled run: `etl.quality.evaluate` with the job config's
+  `quality` settings, on the slot's own figures (`SlotFigures.quality_inputs`). A slot that fails it, or whose
+  rows cannot be read, is reported with a failed manifest and its published partitions are left as they were;
+  with `allow_degraded` a slot that fails only the gate is published with status `degraded`, as a run would be.
+  When the job fails as a whole, the slots are split in halves until the slot that breaks it stands alone; if two
+  slots fail alone before any succeeds, the failure is taken as not one slot's and the backfill stops.
+- The gate's figures when gold is recomputed from silver: the quarantine share is the published quarantine's rows
+  over silver + quarantine (the rows the slot's raw had, since a run publishes both or neither), and the columns
+  the capture lacked are those the manifest of the run that published the silver recorded (carried forward in
+  each backfill manifest's `extraction`).
+- Manifests: one per slot, `source` "backfill", the backfill id in `config`, the gate's verdict in `quality`. A
+  backfill publishes no CloudWatch success metric: that metric says the schedule is alive, which a backfill does
+  not show.
+- Scratch: every slot's gold is first written once under `_publish/backfill/<backfill id>/`, the job's own prefix
+  on S3, and removed when the backfill ends.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -38,15 +48,26 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, QUARANTINE_SCHEMA, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
-from etl.config import ConfigError, JobConfig
+from etl.config import ConfigError, JobConfig, QualitySettings
 from etl.enrich import SLOT_KEY, is_live
 from etl.errors import JobError
-from etl.layout import POINTER_NAME, RunSlot, join, raw_flights_dir, table_data_dir, table_root
+from etl.layout import (
+    POINTER_NAME,
+    RunSlot,
+    backfill_scratch_dir,
+    join,
+    manifest_path,
+    raw_flights_dir,
+    table_data_dir,
+    table_root,
+)
 from etl.load import Publication, recover_publications
 from etl.log import bind_run_id, log_event
-from etl.manifest import FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.quality import QualityInputs, evaluate, inputs_from_counts
 from etl.reference import References
 from etl.storage import Storage, storage_for
+from etl.tables import TableNotPublishedError, current_files, read_table, run_of
 
 SOURCE = "backfill"
 LAYERS = ("gold",)  # the layer recomputed from silver; `from_raw` adds silver and quarantine where raw is kept
@@ -72,6 +93,7 @@ class BackfillConfig:
     from_raw: bool = False
     layer: str = "gold"
     spark_master: str | None = None  # None: whatever spark-submit or the environment says
+    quality: QualitySettings = field(default_factory=QualitySettings)  # the job config's gate, as a run's
 
     @classmethod
     def parse(cls, data_root: str, first: str, last: str, **options: Any) -> BackfillConfig:
@@ -86,6 +108,7 @@ class BackfillConfig:
             raise ConfigError(f"backfill range is empty: from {self.first} is after to {self.last}")
         if self.layer not in LAYERS:
             raise ConfigError(f"layer {self.layer!r} is not one of {', '.join(LAYERS)}")
+        self.quality.validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,12 +123,26 @@ class SlotFigures:
     silver_rows: int = 0
     live_flights: int = 0
     gold_rows: dict[str, int] = field(default_factory=dict)
-    mapping_coverage: dict[str, float | None] = field(default_factory=dict)
+    coverage_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # etl.kpis.mapping_coverage_counts
     airline_country_sources: dict[str, int] = field(default_factory=dict)
     capture_time: datetime | None = None  # newest position time in silver
     raw_rows: int | None = None  # re-cleaned slots only
     quarantine_rows: int | None = None
+    published_quarantine_rows: int = 0  # gold-only slots: the quarantine published with their silver
     cleaning_rules: dict[str, int] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)  # capture columns the capture lacked
+
+    def quality_inputs(self) -> QualityInputs:
+        """The gate's figures, as a run measures them; see the module docstring for a slot whose raw is not read."""
+        quarantine = self.quarantine_rows if self.quarantine_rows is not None else self.published_quarantine_rows
+        raw = self.raw_rows if self.raw_rows is not None else self.silver_rows + quarantine
+        return inputs_from_counts(
+            self.coverage_counts,
+            raw_rows=raw,
+            silver_rows=self.silver_rows,
+            quarantine_rows=quarantine,
+            missing_columns=self.missing_columns,
+        )
 
     def counts(self) -> dict[str, Any]:
         """The manifest's `counts`, as a scheduled run records them."""
@@ -120,15 +157,6 @@ class SlotFigures:
         return counts
 
 
-@dataclass(frozen=True)
-class GateResult:
-    """A slot's quality verdict: every check with its value and threshold."""
-
-    passed: bool
-    checks: list[dict[str, Any]]
-    one_line: str
-
-
 @dataclass
 class BackfillReport:
     """What a backfill did: every slot of the range it found, published or failed (with why)."""
@@ -138,6 +166,7 @@ class BackfillReport:
     last: RunSlot
     slots: list[RunSlot]
     published: list[RunSlot] = field(default_factory=list)
+    degraded: dict[RunSlot, str] = field(default_factory=dict)  # published although the gate failed (allow_degraded)
     failed: dict[RunSlot, str] = field(default_factory=dict)
     manifests: dict[RunSlot, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -146,21 +175,6 @@ class BackfillReport:
     def ok(self) -> bool:
         """True when every slot found was published."""
         return not self.failed
-
-
-def _gate(figures: SlotFigures) -> GateResult:
-    """The slot's quality gate.
-
-    TO BE REPLACED by `etl.quality.evaluate(QualityInputs(...), settings)` once it is on main: until then the
-    minimal gate of DESIGN.md's first bar, silver rows and live flights present.
-    """
-    checks = [
-        {"check": "silver_rows", "value": figures.silver_rows, "threshold": 1, "passed": figures.silver_rows >= 1},
-        {"check": "live_flights", "value": figures.live_flights, "threshold": 1, "passed": figures.live_flights >= 1},
-    ]
-    failed = [c for c in checks if not c["passed"]]
-    line = "; ".join(f"{c['check']} {c['value']} < {c['threshold']}" for c in failed) or "every check passed"
-    return GateResult(passed=not failed, checks=checks, one_line=f"quality gate: {line}")
 
 
 def slots_with_files(
@@ -196,8 +210,6 @@ def read_silver(spark: SparkSession, data_root: str, slots: list[RunSlot], stora
 
     Read through `etl.tables.read_table`, the one reader of published tables: the files each slot's pointer lists.
     """
-    from etl.tables import read_table
-
     frame = read_table(spark, data_root, "silver", "flights", slots, storage=storage)
     slot = F.concat(F.col("tech_day"), F.lit("T"), F.col("tech_hour"))
     return frame.select(*(F.col(c).cast(t).alias(c) for c, t in SILVER_FLIGHTS_SCHEMA.items()), slot.alias(SLOT_KEY))
@@ -246,7 +258,7 @@ class _Run:
 
     def compute(self, slots: list[RunSlot]) -> dict[RunSlot, tuple[SlotFigures, dict[str, str | None]]]:
         """Read and compute one group of slots; per slot its figures and where its gold tables were written."""
-        from etl.kpis import airline_country_sources_by_slot, compute_kpis, mapping_coverage_by_slot
+        from etl.kpis import airline_country_sources_by_slot, compute_kpis, mapping_coverage_counts_by_slot
 
         self.groups += 1
         scratch = join(self.scratch, f"group-{self.groups}")
@@ -255,6 +267,7 @@ class _Run:
         kept = [s for s in slots if s not in self.raw_slots]
         if kept:
             parts.append(read_silver(self.spark, self.config.data_root, kept, self.storage))
+            self._count_published_quarantine(kept, figures)
         recleaned = [s for s in slots if s in self.raw_slots]
         for done, slot in enumerate(recleaned, start=1):
             parts.append(self._reclean(slot, figures[slot]))
@@ -273,8 +286,11 @@ class _Run:
             slot_figures.silver_rows, slot_figures.live_flights = int(row["silver"]), int(row["live"])
             newest = row["newest"]
             slot_figures.capture_time = newest.replace(tzinfo=timezone.utc) if newest is not None else None
-        for key, coverage in mapping_coverage_by_slot(silver, self.refs).items():
-            figures[RunSlot.parse(key)].mapping_coverage = coverage
+        for key, counts in mapping_coverage_counts_by_slot(silver, self.refs, [str(s) for s in slots]).items():
+            figures[RunSlot.parse(key)].coverage_counts = counts
+        if self.config.quality.check_kpi_inputs:
+            for slot in slots:
+                figures[slot].missing_columns = self.missing_columns(slot)
         for key, sources in airline_country_sources_by_slot(silver, self.refs).items():
             figures[RunSlot.parse(key)].airline_country_sources = sources
 
@@ -318,6 +334,32 @@ class _Run:
         publication.stage(cleaned.quarantine, "quarantine", "flights")
         figures.cleaning_rules = dict(cleaned.rule_counts)
         return cleaned.silver.withColumn(SLOT_KEY, F.lit(str(slot)))
+
+    def _count_published_quarantine(self, slots: list[RunSlot], figures: dict[RunSlot, SlotFigures]) -> None:
+        """The rows of each slot's published quarantine (a slot without one has none), in one Spark job."""
+        try:
+            quarantine = read_table(self.spark, self.config.data_root, "quarantine", "flights", slots, self.storage)
+        except TableNotPublishedError:
+            return
+        slot = F.concat(F.col("tech_day"), F.lit("T"), F.col("tech_hour"))
+        for row in quarantine.groupBy(slot.alias(SLOT_KEY)).count().collect():
+            figures[RunSlot.parse(row[SLOT_KEY])].published_quarantine_rows = int(row["count"])
+
+    def missing_columns(self, slot: RunSlot) -> list[str]:
+        """The capture columns the slot's capture lacked, as the run that published its silver recorded them.
+
+        A slot whose silver was never published (re-cleaned from raw only) or whose run left no manifest: none known.
+        """
+        run_id = run_of(current_files(self.storage, self.config.data_root, "silver", "flights", slot) or [])
+        if run_id is None:
+            return []
+        found = self.storage.read_tagged(manifest_path(self.config.data_root, run_id))
+        try:
+            record = json.loads(found[0]) if found is not None else {}
+        except ValueError as exc:
+            log_event("manifest_not_read", logging.WARNING, run_slot=str(slot), run=run_id, error=_one_line(exc))
+            return []
+        return list((record.get("extraction") or {}).get("snapshot_missing_optional") or [])
 
     def _count_recleaned(self, slots: list[RunSlot], figures: dict[RunSlot, SlotFigures]) -> None:
         """Raw rows read and quarantine rows written by every re-cleaned slot, one Spark job each, as a run counts."""
@@ -446,7 +488,7 @@ def backfill(
         raw_slots=set(raw_slots),
         publications={slot: Publication(storage, root, new_run_id(slot, started), slot) for slot in slots},
         progress=progress,
-        scratch=join(root, "_staging", backfill_id),
+        scratch=backfill_scratch_dir(root, backfill_id),
     )
     try:
         computed, failed = _compute_isolating(run, slots)
@@ -463,6 +505,7 @@ def backfill(
     log_event(
         "backfill_finished",
         published=len(report.published),
+        degraded={str(s): e for s, e in report.degraded.items()},
         failed={str(s): e for s, e in report.failed.items()},
         seconds=report.timings_s["total"],
     )
@@ -490,28 +533,37 @@ def _finish_slot(
     manifest.timings_s["compute"] = report.timings_s.get("compute", 0.0)
     slot_started = time.perf_counter()
     error = compute_error
+    degraded: str | None = None  # the failed checks of a slot published as degraded
     if computed is not None:
         figures, gold_dirs = computed
+        inputs = figures.quality_inputs()
         manifest.counts = figures.counts()
-        manifest.mapping_coverage = figures.mapping_coverage
+        manifest.mapping_coverage = dict(inputs.mapping_coverage)
         manifest.cleaning_rules = figures.cleaning_rules
         manifest.capture_time = figures.capture_time
-        gate = _gate(figures)
+        if figures.missing_columns:  # carried forward, so that a later backfill of the slot judges it the same
+            manifest.extraction = {"snapshot_missing_optional": figures.missing_columns}
+        allow_degraded = run.config.quality.allow_degraded
+        gate = evaluate(inputs, run.config.quality)
+        manifest.quality = {**gate.to_dict(), "allow_degraded": allow_degraded}
         if figures.raw_rows is not None and figures.raw_rows != figures.silver_rows + (figures.quarantine_rows or 0):
             error = (
                 f"DataQualityError: raw rows ({figures.raw_rows}) != silver ({figures.silver_rows}) + "
                 f"quarantine ({figures.quarantine_rows}): rows were lost"
             )
-        elif not gate.passed:
-            error = gate.one_line
+        elif not gate.passed and not allow_degraded:
+            error = gate.one_line()
         else:
+            degraded = None if gate.passed else gate.one_line()
             try:
                 manifest.outputs.update(run.publish(slot, figures, gold_dirs))
             except Exception as exc:  # this slot stays as it was; the next ones may still publish
                 error = _one_line(exc)
     if error is None:
-        manifest.status = SUCCEEDED
+        manifest.status = SUCCEEDED if degraded is None else DEGRADED
         report.published.append(slot)
+        if degraded is not None:
+            report.degraded[slot] = degraded
     else:
         publication.discard()
         manifest.status, manifest.error = FAILED, error

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig
+from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig, QualitySettings
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
 from etl.quality import QualityReport
@@ -61,6 +61,13 @@ def _add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from-raw", action="store_true", help="re-clean the slots that still have raw: silver, quarantine and gold"
     )
+    parser.add_argument("--config", metavar="FILE", help="JSON job config whose `quality` section judges each slot")
+    parser.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        default=None,
+        help="publish a slot even when its quality gate fails, with status 'degraded'",
+    )
     parser.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
 
 
@@ -95,16 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_config_file(path: str) -> dict[str, Any]:
+    """A JSON job config file as a dict; ConfigError when it cannot be read or is not an object."""
+    try:
+        values = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read job config {path}: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"job config {path} must be a JSON object")
+    return values
+
+
 def job_config(args: argparse.Namespace) -> JobConfig:
     """The job config from an optional JSON file and the command line."""
-    values: dict[str, Any] = {}
-    if args.config:
-        try:
-            values = json.loads(Path(args.config).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read job config {args.config}: {exc}") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"job config {args.config} must be a JSON object")
+    values = _read_config_file(args.config) if args.config else {}
     source = "snapshot" if args.snapshot else args.source
     sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
     if source or sources:  # a source given here replaces the file's source and sources, not only one of them
@@ -173,17 +184,37 @@ class _TerminalProgress:
         print(f"\r\x1b[Kbackfill: {text}", end=end, flush=True)
 
 
+def _quality_settings(args: argparse.Namespace) -> QualitySettings:
+    """The backfill's gate: the `quality` section of --config (defaults without one), --allow-degraded over it."""
+    values: dict[str, Any] = {"data_root": args.data_root, "run_slot": args.first}
+    if args.config:
+        values = {**_read_config_file(args.config), **values}
+    if args.allow_degraded:
+        quality = values.get("quality", {})
+        values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
+    return JobConfig.from_dict(values).quality
+
+
 def _backfill(args: argparse.Namespace) -> int:
     from etl.backfill import BackfillConfig, backfill
 
     config = BackfillConfig.parse(
-        args.data_root, args.first, args.last, from_raw=args.from_raw, layer=args.layer, spark_master=args.spark_master
+        args.data_root,
+        args.first,
+        args.last,
+        from_raw=args.from_raw,
+        layer=args.layer,
+        spark_master=args.spark_master,
+        quality=_quality_settings(args),
     )
     report = backfill(config, progress=_TerminalProgress() if sys.stdout.isatty() else None)
+    degraded = f" ({len(report.degraded)} degraded)" if report.degraded else ""
     print(
-        f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published, "
+        f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published{degraded}, "
         f"{len(report.failed)} failed, {report.timings_s['total']:.1f} s"
     )
+    for slot, reason in report.degraded.items():
+        print(f"degraded: {slot}: {reason}", file=sys.stderr)
     for slot, reason in report.failed.items():
         print(f"failed: {slot}: {reason}", file=sys.stderr)
     return EXIT_FAILED if report.failed else 0

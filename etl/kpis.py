@@ -26,6 +26,8 @@ Decisions, shared by every table:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
@@ -216,14 +218,15 @@ def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | N
     return _shares(mapping_coverage_counts(silver, refs))
 
 
-def mapping_coverage_counts_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, tuple[int, int]]]:
-    """mapping_coverage_counts per slot of rows carrying SLOT_KEY, in one Spark job (no live flight: slot absent)."""
-    return {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs)}
+def mapping_coverage_counts_by_slot(
+    silver: DataFrame, refs: References, slots: Iterable[str] = ()
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """mapping_coverage_counts per slot of rows carrying SLOT_KEY, in one Spark job.
 
-
-def mapping_coverage_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, float | None]]:
-    """mapping_coverage per slot of rows carrying SLOT_KEY, in one Spark job (a slot with no live flight is absent)."""
-    return {slot: _shares(counts) for slot, counts in mapping_coverage_counts_by_slot(silver, refs).items()}
+    A slot of `slots` with no live flight gets zero counts, as mapping_coverage_counts gives a run without one.
+    """
+    counts = {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs)}
+    return {**{slot: _counts(None) for slot in slots}, **counts}
 
 
 def _shares(counts: dict[str, tuple[int, int]]) -> dict[str, float | None]:

@@ -130,6 +130,14 @@ def pending_journals_dir(root: str) -> str:
     return join(root, "_publish", "pending")
 
 
+def backfill_scratch_dir(root: str, backfill_id: str) -> str:
+    """`_publish/backfill/<backfill_id>`: a backfill's gold of every slot, before each slot is staged and published.
+
+    Under `_publish/`, the job's own prefix, which the cluster's role may write (as `raw/`, `silver/`, ...).
+    """
+    return join(root, "_publish", "backfill", backfill_id)
+
+
 def manifest_path(root: str, run_id: str) -> str:
     """`runs/<run_id>.json`."""
     return join(root, "runs", f"{run_id}.json")

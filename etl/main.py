@@ -14,6 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the project is importable only once the zip is on the path
+    from etl.config import JobConfig
 
 EXIT_JOB_FAILED = 1
 EXIT_BAD_CONFIG = 2
@@ -72,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _error(f"job config {args.config}: {exc}")
             return EXIT_BAD_CONFIG
         if args.backfill_from:
-            return _backfill(config.data_root, args)
+            return _backfill(config, args)
         try:
             manifest = run(config)  # the job applies its own session settings to the session started here
         except JobError as exc:
@@ -87,15 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         spark.stop()
 
 
-def _backfill(data_root: str, args: argparse.Namespace) -> int:
-    """Run a backfill step; 0 when every slot found was published, 1 when any failed, 2 on a bad range."""
+def _backfill(job: JobConfig, args: argparse.Namespace) -> int:
+    """Run a backfill step; 0 when every slot found was published, 1 when any failed, 2 on a bad range.
+
+    Each slot is judged by the job config's `quality` section, as the scheduled runs are.
+    """
     from etl.backfill import BackfillConfig, backfill
     from etl.config import ConfigError
     from etl.errors import JobError
     from etl.layout import RunSlotError
 
     try:
-        config = BackfillConfig.parse(data_root, args.backfill_from, args.backfill_to, from_raw=args.from_raw)
+        config = BackfillConfig.parse(
+            job.data_root, args.backfill_from, args.backfill_to, from_raw=args.from_raw, quality=job.quality
+        )
     except (ConfigError, RunSlotError) as exc:
         _error(f"backfill: {exc}")
         return EXIT_BAD_CONFIG
@@ -104,7 +113,10 @@ def _backfill(data_root: str, args: argparse.Namespace) -> int:
     except JobError as exc:
         _error(f"{type(exc).__name__}: {exc}")
         return EXIT_JOB_FAILED
-    print(f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published")
+    degraded = f" ({len(report.degraded)} degraded)" if report.degraded else ""
+    print(f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published{degraded}")
+    for slot, reason in report.degraded.items():
+        _error(f"slot {slot} published as degraded: {reason}")
     for slot, reason in report.failed.items():
         _error(f"slot {slot} failed: {reason}")
     return EXIT_JOB_FAILED if report.failed else 0

@@ -35,7 +35,8 @@ FAULTS = {
     "empty_body": ({"fault": lambda b: (200, b"", {})}, EVERY_TILE_FAILED),
     "no_flights": (
         {"fault": lambda b: (200, b'{"full_count": 0, "version": 4}', {})},
-        r"source health: the flightradarapi source returned no flights \(\d+ tile\(s\) requested, 0 failed\); nothing written",
+        r"source health: the flightradarapi source returned no flights "
+        r"\(\d+ tile\(s\) requested, 0 failed\); nothing written",
     ),
 }
 

@@ -454,7 +454,7 @@ def test_each_mapping_coverage_alarms_below_its_floor(template: Template) -> Non
         "origin_continent": 0.9,
         "destination_continent": 0.9,
         "airline_name": 0.75,
-        "airline_country": 0.75,
+        "airline_country": 0.9,
         "aircraft_manufacturer": 0.9,
         "aircraft_model": 0.9,
     }

@@ -14,13 +14,13 @@ from etl import backfill as backfill_module
 from etl import pipeline
 from etl.backfill import BackfillConfig, backfill, slots_with_files
 from etl.cli import main
-from etl.columns import GOLD_TABLES, PARTITION_COLUMNS, SILVER_FLIGHTS_SCHEMA
+from etl.columns import GOLD_TABLES, PARTITION_COLUMNS, QUARANTINE_SCHEMA, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
 from etl.config import ConfigError, JobConfig
 from etl.layout import RunSlot, table_data_dir, table_data_slot, table_partition, table_pointer, table_root
 from etl.load import Publication
 from etl.manifest import new_run_id
 from etl.storage import LocalStorage
-from etl.tables import pointer_text, read_rows, read_table
+from etl.tables import current_files, pointer_text, read_rows, read_table, run_of
 
 pytestmark = pytest.mark.slow
 
@@ -107,8 +107,10 @@ def test_three_slot_backfill_equals_three_single_runs_row_for_row(spark, singles
         assert manifest["counts"]["gold"] == single["counts"]["gold"]
         assert manifest["mapping_coverage"] == single["mapping_coverage"]
         assert manifest["counts"]["airline_country_sources"] == single["counts"]["airline_country_sources"]
+        # The same gate on the same figures: every check's value, threshold and verdict as the single run's.
+        assert manifest["quality"] == single["quality"] and manifest["quality"]["passed"]
         assert manifest["config"]["backfill_id"] == report.backfill_id
-    assert not any((root / "_staging").iterdir())
+    assert not any((root / "_publish" / "backfill").iterdir())  # the scratch, under the job's own prefix, is gone
     assert not any((root / "_publish" / "pending").iterdir())  # every slot's journal was applied and cleared
 
 
@@ -171,7 +173,7 @@ def test_unusable_slots_fail_alone_and_the_others_are_published(spark, singles, 
     out, err = capsys.readouterr()
     assert code == 1
     assert "2 of 4 slots published, 2 failed" in out
-    assert "2026-11-01T02: quality gate: live_flights 0 < 1" in err
+    assert "2026-11-01T02: quality gate failed: live_flights (0 live flights (min_live_flights 1))" in err
     assert "2026-11-01T06: " in err
     for published, single in ((good_a, SLOTS[0]), (good_b, SLOTS[1])):
         for table in GOLD_TABLES:
@@ -185,7 +187,10 @@ def test_unusable_slots_fail_alone_and_the_others_are_published(spark, singles, 
     status = {m["run_slot"]: (m["status"], m["error"]) for m in _manifests(root)}
     assert status["2026-11-01T00"] == ("succeeded", None)
     assert status["2026-11-01T04"] == ("succeeded", None)
-    assert status["2026-11-01T02"] == ("failed", "quality gate: live_flights 0 < 1")
+    assert status["2026-11-01T02"] == (
+        "failed",
+        "quality gate failed: live_flights (0 live flights (min_live_flights 1))",
+    )
     assert status["2026-11-01T06"][0] == "failed" and "parquet" in status["2026-11-01T06"][1].lower()
 
 
@@ -290,11 +295,71 @@ def test_bad_ranges_stop_before_any_work(tmp_path, capsys) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_gate_is_the_minimal_one_until_the_quality_module_lands() -> None:
-    figures = backfill_module.SlotFigures(silver_rows=10, live_flights=0)
-    gate = backfill_module._gate(figures)
-    assert not gate.passed and gate.one_line == "quality gate: live_flights 0 < 1"
-    assert backfill_module._gate(backfill_module.SlotFigures(silver_rows=10, live_flights=3)).passed
+def _quarantined(spark, count: int):
+    """`count` quarantine rows (raw text and the rule that refused it)."""
+    schema = ", ".join(f"`{n}` {t}" for n, t in QUARANTINE_SCHEMA.items())
+    rows = [(*(f"q{i}" if n == "id" else None for n in RAW_COLUMNS), "unreadable_time") for i in range(count)]
+    return spark.createDataFrame(rows, schema)
+
+
+def test_each_slot_meets_the_scheduled_runs_quality_gate(spark, tmp_path, monkeypatch, capsys) -> None:
+    root = tmp_path / "lake"
+    good, unknown_airlines, quarantined, no_types = (RunSlot.parse(f"2026-11-01T{h:02d}") for h in (0, 2, 4, 6))
+    known = [
+        ("g1", "AFR", "CDG", "JFK", False),
+        ("g2", "DLH", "FRA", "LHR", False),
+        ("g3", "AFR", "CDG", "FRA", False),
+        ("g4", "DLH", "FRA", "CDG", False),
+    ]
+    for slot in (good, quarantined, no_types):
+        _publish(_silver_rows(spark, known), root, "silver", "flights", slot)
+    # Two of four live flights fly for an airline no reference knows (and no registration tells): 50 % of the
+    # airline-coded flights resolve a name and a country, below both 75 % floors.
+    unknown = [("u1", "AFR", "CDG", "JFK", False), ("u2", "DLH", "FRA", "LHR", False)]
+    unknown += [("u3", "QQQ", "CDG", "FRA", False), ("u4", "QQQ", "FRA", "CDG", False)]
+    _publish(_silver_rows(spark, unknown), root, "silver", "flights", unknown_airlines)
+    # One row quarantined beside 4 silver rows: 1 of the raw's 5 rows, 20 % > 5 %.
+    _publish(_quarantined(spark, 1), root, "quarantine", "flights", quarantined)
+    # The run that published this slot replayed a capture without aircraft types: Q5, Q6 and Q6' lack their input.
+    run_id = run_of(current_files(LocalStorage(), str(root), "silver", "flights", no_types))
+    (root / "runs").mkdir()
+    (root / "runs" / f"{run_id}.json").write_text(
+        json.dumps({"extraction": {"snapshot_missing_optional": ["aircraft_code"]}})
+    )
+    monkeypatch.setattr(pipeline, "build_spark", lambda _config: spark)
+    command = ["backfill", "--data-root", str(root), "--from", "2026-11-01T00", "--to", "2026-11-01T06"]
+
+    assert main(command) == 1
+
+    out, err = capsys.readouterr()
+    assert "1 of 4 slots published, 3 failed" in out
+    failed = {m["run_slot"]: m["quality"]["failed"] for m in _manifests(root) if m.get("source") == "backfill"}
+    assert failed == {
+        "2026-11-01T00": [],
+        "2026-11-01T02": ["coverage:airline_name", "coverage:airline_country"],
+        "2026-11-01T04": ["quarantine_share"],
+        "2026-11-01T06": ["inputs:Q5", "inputs:Q6", "inputs:Q6'"],
+    }
+    assert "2026-11-01T04: quality gate failed: quarantine_share (1 of 5 rows quarantined (20.0% > " in err
+    assert not Path(table_pointer(str(root), "gold", GOLD_TABLES[0], unknown_airlines)).exists()
+
+    # Asked to, the backfill publishes them as degraded, as `etl run --allow-degraded` does; the missing columns
+    # were carried into the backfill's manifest, so a second backfill judges the slot the same.
+    assert main([*command, "--allow-degraded"]) == 0
+
+    out, err = capsys.readouterr()
+    assert "4 of 4 slots published (3 degraded), 0 failed" in out
+    assert "degraded: 2026-11-01T06: quality gate failed: inputs:Q5 (Q5 needs aircraft_code" in err
+    latest = {m["run_slot"]: m for m in _manifests(root) if m.get("source") == "backfill"}
+    assert {s: m["status"] for s, m in latest.items()} == {
+        "2026-11-01T00": "succeeded",
+        "2026-11-01T02": "degraded",
+        "2026-11-01T04": "degraded",
+        "2026-11-01T06": "degraded",
+    }
+    assert latest["2026-11-01T06"]["extraction"] == {"snapshot_missing_optional": ["aircraft_code"]}
+    q1 = [(r["airline_icao"], r["live_flights"]) for r in _sorted(spark, root, "airline", unknown_airlines)]
+    assert sorted(q1, key=repr) == [("AFR", 1), ("DLH", 1), ("QQQ", 2)]
 
 
 class _GroupsRun:
