@@ -58,17 +58,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On EMR an s3:// URI is passed as is: Spark fetches it through EMRFS to the driver and each executor,
         # so no download code (and no credentials handling) is needed here.
         spark.sparkContext.addPyFile(args.code)
-        from etl.spark_session import apply_settings
-
-        # The job's settings (etl/spark_session.py), the session's time zone and the Hadoop setting that keeps
-        # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
-        apply_settings(spark)
         from etl.config import ConfigError, JobConfig
         from etl.errors import JobError
         from etl.layout import RunSlotError
         from etl.pipeline import run
+        from etl.spark_session import apply_settings
         from etl.storage import storage_for
 
+        # The job's settings (etl/spark_session.py), the session's time zone and the Hadoop setting that keeps
+        # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
+        apply_settings(spark)
         try:
             text = storage_for(args.config).read_bytes(args.config).decode("utf-8")
             config = JobConfig.from_json(text, run_slot=args.run_slot or args.backfill_from, data_root=args.data_root)
