@@ -28,8 +28,8 @@ from etl.config import ExtractSettings
 from etl.extract.plan import Prior, density_of_rows, make_plan
 from etl.extract.tiling import TiledExtractor, TileOutcome, world_grid
 from etl.layout import RunSlot
-from etl.simulate.feed import SimulatedFeed
 from etl.simulate.world import World
+from etl.sources.simulated import SimulatedFeed
 
 CAP = 1500
 BOXES = {"Europe": (30, 70, -20, 40), "North America": (15, 60, -130, -60), "East Asia": (15, 50, 95, 145)}

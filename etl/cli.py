@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 use_handlers(*previous)
             print(f"raw flights written: {landing.raw_flights_path} ({landing.rows} flights)")
             print(f"reference data: {landing.airports_path}, {landing.airlines_path}")
-            print(json.dumps(landing.stats, indent=2, default=str))
+            print(json.dumps(landing.stats.to_dict(), indent=2, default=str))
         elif args.command == "run":
             from etl.console import RunOutput, quiet_spark
             from etl.pipeline import build_spark, run

@@ -49,7 +49,7 @@ def run_metrics(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         data.append(_metric("ExtractionGaps", len(extraction.get("failed_tiles") or []), "Count"))
         data.append(_metric("ExtractionCoverage", round(1 - float(extraction.get("failed_tile_share", 0)), 6), "None"))
     if status == SUCCEEDED:  # which source served it, and how many were found unusable before it
-        from etl.extract.sources import source_metric_data
+        from etl.extract.failover import source_metric_data
 
         data.extend(source_metric_data(extraction))
     total = (manifest.get("timings_s") or {}).get("total")

@@ -89,8 +89,8 @@ def run(
         with _timed(manifest, "extract"):
             landing = extract_to_raw(config, storage, feed=feed)
         manifest.capture_time = landing.capture_time
-        manifest.extraction = landing.stats
-        manifest.source = landing.stats["source"]  # with failover, the source that served the run
+        manifest.extraction = landing.stats.to_dict()
+        manifest.source = landing.stats.source  # with failover, the source that served the run
         manifest.outputs["raw"] = landing.raw_flights_path
 
         with _timed(manifest, "spark_start"):

@@ -28,9 +28,9 @@ from pyspark.sql import functions as F
 from etl.clean import clean_flights, read_raw_flights
 from etl.enrich import enrich_live_flights
 from etl.extract.landing import raw_csv
-from etl.extract.snapshot import read_snapshot
 from etl.reference import References, load_references
 from etl.reference.aircraft import NO_TYPE_CODES
+from etl.sources.snapshot import read_snapshot
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "fr24"
 MAPPINGS: tuple[str, ...] = ("airline_country", "aircraft", "origin", "destination")

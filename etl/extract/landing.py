@@ -15,14 +15,22 @@ from typing import Any
 from etl.columns import RAW_COLUMNS
 from etl.config import ExtractSettings, JobConfig
 from etl.errors import SourceHealthError
+from etl.extract.failover import run_with_failover
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
-from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
-from etl.extract.snapshot import read_snapshot
-from etl.extract.sources import close_feed, extract_settings_for, feed_for, run_with_failover
+from etl.extract.reference import (
+    RAW_AIRLINE_COLUMNS,
+    RAW_AIRPORT_COLUMNS,
+    airportsdata_airports,
+    completed_with_airportsdata,
+    land_reference,
+)
+from etl.extract.stats import ExtractionStats
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
 from etl.layout import join, raw_flights_dir, raw_flights_file
+from etl.sources import close_feed, extract_settings_for, feed_for
+from etl.sources.snapshot import read_snapshot
 from etl.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -37,7 +45,7 @@ class RawLanding:
     airlines_path: str
     rows: int  # flights written (after de-duplication by id)
     capture_time: datetime  # tz-aware UTC: the newest position time in the capture
-    stats: dict[str, Any]  # JSON-ready, for the run manifest's "extraction" entry
+    stats: ExtractionStats  # the run manifest's "extraction" entry is stats.to_dict()
 
 
 def raw_csv(rows: list[dict[str, str]]) -> bytes:
@@ -50,7 +58,7 @@ def raw_csv(rows: list[dict[str, str]]) -> bytes:
 
 
 def _feed_for(name: str, config: JobConfig, now: datetime, feed: Feed | Mapping[str, Feed] | None) -> tuple[Feed, bool]:
-    """The injected feed (tests) for this source, else the one sources.feed_for builds; True when built here."""
+    """The injected feed (tests) for this source, else the one etl.sources.feed_for builds; True when built here."""
     if isinstance(feed, Mapping):
         if name in feed:
             return feed[name], False
@@ -62,7 +70,7 @@ def _feed_for(name: str, config: JobConfig, now: datetime, feed: Feed | Mapping[
 @dataclass
 class _Capture:
     rows: list[dict[str, str]]
-    stats: dict[str, Any]
+    stats: dict[str, Any]  # the source's own figures, named as ExtractionStats fields
     freshness: Freshness
     feed: Feed | None
     owned: bool  # built here, so closed here
@@ -84,19 +92,8 @@ def extract_to_raw(
     `feed` replaces the feed of every tiled source, or of the sources a mapping names (tests); `now` fixes the wall
     clock (default: now). Raises SourceHealthError, SourceUnavailableError or SnapshotFormatError, with a one-line
     message, before anything is written. The slot's raw partition is staged then swapped in with
-    storage.replace_tree, so it holds the old or the new file, never a mix, and other slots are untouched.
-
-    stats keys: source (the one that served the run); sources ({order, served, attempts: [{source, outcome,
-    reason, ...}]}); tiles, start_tiles, split_tiles, requests, retries (further attempts after the first),
-    failed_tiles ("south,north,west,east" labels), failed_tile_share, failed_tile_errors, capped_min_tiles
-    (tiles still at the cap at min_tile_deg), flights_received (rows before de-duplication), duplicates_removed,
-    rows, stale_rows, stale_share, undated_rows, capture_time (ISO UTC), capture_lag_s (now - capture_time),
-    tile_cap, concurrency, blocked_answers (403/429/challenge answers), rate_limit_wait_s, max_requests_per_s,
-    plan_source ("prior slot <slot>", "cold start" or "cold start (grid)"), tiles_planned, plan_target_per_tile,
-    plan_prior_flights, density_file (where the next capture finds this one's density; '' if none),
-    api_usage (fr24api: requests, flights_returned, errors_by_status, limit),
-    snapshot_* (snapshot runs: path, format, missing_optional, ignored_columns, renamed_columns),
-    airports / airlines ({source, rows}), fetch_wall_s, wall_s.
+    storage.replace_tree, so it holds the old or the new file, never a mix, and other slots are untouched. The
+    figures it records are the ExtractionStats fields (etl.extract.stats).
     """
     started = time.perf_counter()
     config.validate()
@@ -112,27 +109,18 @@ def extract_to_raw(
     failover = run_with_failover(config.source_order(), capture_from)
     name, capture = failover.served, failover.result
     rows, freshness, used_feed = capture.rows, capture.freshness, capture.feed
-    stats: dict[str, Any] = {"source": name, "sources": failover.stats(), **capture.stats}
     capture_time = freshness.capture_time or clock_now  # no dated row at all: the clock is all there is
-    stats.update(
-        rows=len(rows),
-        stale_rows=freshness.stale_rows,
-        stale_share=round(freshness.stale_share, 6),
-        undated_rows=freshness.undated_rows,
-        capture_time=iso_utc(capture_time),
-        capture_time_from="data" if freshness.capture_time else "clock",
-        capture_lag_s=round((clock_now - capture_time).total_seconds(), 3),
-    )
 
     try:
         raw_path = _land_flights(storage, root, slot, rows)
-        stats["density_file"] = _write_density(name, config, storage, rows, capture_time)
+        density_file = _write_density(name, config, storage, rows, capture_time)
 
         day = slot.partition_values["tech_day"]
         airport_sources: list[tuple[str, Any]] = []
         airline_sources: list[tuple[str, Any]] = []
         if name == "flightradarapi" and used_feed is not None:
-            airport_sources.append(("fr24", used_feed.fetch_airports))
+            # FR24's list knows the feed's own codes; airportsdata completes it with the IATA codes it lacks.
+            airport_sources.append(("fr24", completed_with_airportsdata(used_feed.fetch_airports)))
             airline_sources.append(("fr24", used_feed.fetch_airlines))
         airport_sources.append(("airportsdata", airportsdata_airports))
         if name == "demo" and used_feed is not None:
@@ -140,17 +128,28 @@ def extract_to_raw(
         # fr24api: the official API lists no airports or airlines in bulk (one paid request per code), so it takes
         # airportsdata's airports and the project's airline table, as a snapshot does.
         airline_sources.append(("none", list))
-        airports_path, stats["airports"] = land_reference(
-            storage, root, "airports", day, airport_sources, RAW_AIRPORT_COLUMNS
-        )
-        airlines_path, stats["airlines"] = land_reference(
-            storage, root, "airlines", day, airline_sources, RAW_AIRLINE_COLUMNS
-        )
+        airports_path, airports = land_reference(storage, root, "airports", day, airport_sources, RAW_AIRPORT_COLUMNS)
+        airlines_path, airlines = land_reference(storage, root, "airlines", day, airline_sources, RAW_AIRLINE_COLUMNS)
     finally:
         if capture.owned:
             close_feed(used_feed)
 
-    stats["wall_s"] = round(time.perf_counter() - started, 3)
+    stats = ExtractionStats(
+        source=name,
+        sources=failover.stats(),
+        **capture.stats,  # the source's own figures: tiling and plan, or the snapshot's
+        rows=len(rows),
+        stale_rows=freshness.stale_rows,
+        stale_share=round(freshness.stale_share, 6),
+        undated_rows=freshness.undated_rows,
+        capture_time=iso_utc(capture_time),
+        capture_time_from="data" if freshness.capture_time else "clock",
+        capture_lag_s=round((clock_now - capture_time).total_seconds(), 3),
+        density_file=density_file,
+        airports=airports,
+        airlines=airlines,
+        wall_s=round(time.perf_counter() - started, 3),
+    )
     log.info("extracted %d flights from %s for slot %s into %s", len(rows), name, slot, raw_path)
     return RawLanding(raw_path, airports_path, airlines_path, len(rows), capture_time, stats)
 

@@ -78,6 +78,25 @@ def airportsdata_airports() -> list[dict[str, Any]]:
     ]
 
 
+def completed_with_airportsdata(fetch: Callable[[], list[dict[str, Any]]]) -> Callable[[], list[dict[str, Any]]]:
+    """A fetcher of FR24's airports list followed by airportsdata's airports for every IATA code that list lacks.
+
+    FR24's list names its airports as the feed does (its own codes for fields without one from IATA included), so it
+    comes first and wins where both know a code; airportsdata fills what it leaves out instead of the run losing
+    those routes. Each row keeps its `source`. An empty FR24 list stays empty, so the caller falls back as for a
+    failed fetch and says so.
+    """
+
+    def fetch_completed() -> list[dict[str, Any]]:
+        rows = fetch()
+        if not rows:
+            return []
+        known = {r.get("iata") for r in rows}
+        return [*rows, *(a for a in airportsdata_airports() if a["iata"] not in known)]
+
+    return fetch_completed
+
+
 def airportsdata_version() -> str:
     """The installed airportsdata release."""
     import airportsdata

@@ -1,3 +1,3 @@
-"""A simulated world of live air traffic and feeds serving it, for tests, the demo and benchmarks."""
+"""A simulated world of live air traffic, for the demo, tests and benchmarks (etl.sources.simulated serves it)."""
 
 from __future__ import annotations

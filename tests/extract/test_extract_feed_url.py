@@ -11,9 +11,9 @@ from FlightRadarAPI.core import Core
 
 from etl.cli import main
 from etl.layout import RunSlot, raw_flights_dir
-from etl.simulate.feed import SimulatedFeed
-from etl.simulate.http_server import AIRPORTS_PATH, FEED_PATH, serve_feed
 from etl.simulate.world import World
+from etl.sources.simulated import SimulatedFeed
+from tests.servers.feed_server import AIRPORTS_PATH, FEED_PATH, serve_feed
 
 FR24_FEED_URL = Core.real_time_flight_tracker_data_url
 

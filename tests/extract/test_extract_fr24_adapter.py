@@ -7,11 +7,11 @@ from FlightRadarAPI.core import Core
 
 from etl.config import ExtractSettings
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
-from etl.extract.fr24 import FlightRadarFeed
 from etl.extract.tiling import extract_world
-from etl.simulate.feed import SimulatedFeed
-from etl.simulate.http_server import FEED_PATH, flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
+from etl.sources.flightradarapi import FlightRadarFeed
+from etl.sources.simulated import SimulatedFeed
+from tests.servers.feed_server import FEED_PATH, flightradarapi_pointed_at, serve_feed
 
 from .helpers import flight
 

@@ -11,11 +11,11 @@ import pytest
 
 from etl.config import ExtractSettings
 from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
-from etl.extract.fr24api import Fr24ApiFeed, epoch_text, on_ground_flag
 from etl.extract.tiling import extract_world
 from etl.simulate.world import World
+from etl.sources.fr24api import Fr24ApiFeed, epoch_text, on_ground_flag
+from tests.servers.fr24api_server import LIVE_FULL_PATH, serve_fr24api
 
-from .fr24api_server import LIVE_FULL_PATH, serve_fr24api
 from .helpers import flight
 
 TOKEN = "tok-3f9a1c-never-to-be-seen"

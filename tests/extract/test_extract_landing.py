@@ -14,7 +14,7 @@ from etl.errors import SnapshotFormatError, SourceHealthError
 from etl.extract import RawLanding, extract_to_raw
 from etl.extract.feed import TransientFeedError
 from etl.layout import RunSlot
-from etl.simulate.feed import SimulatedFeed
+from etl.sources.simulated import SimulatedFeed
 from etl.storage import LocalStorage
 
 from .helpers import flight
@@ -68,7 +68,7 @@ def test_raw_file_path_header_and_values(tmp_path):
     assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["_plan", "tech_year=2026"]
     assert [p.name for p in Path(expected).parent.iterdir()] == ["flights_20261122140000.csv"]
     density = tmp_path / "raw/flights/_plan/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
-    assert landing.stats["density_file"] == f"{density}/density.json"
+    assert landing.stats.density_file == f"{density}/density.json"
     # 0.5-degree cells: a1 at (51.47, -0.45) is row (51.47 + 90) // 0.5 = 282, col (180 - 0.45) // 0.5 = 359;
     # a2 at (1, 1) is row 182, col 362
     assert json.loads((density / "density.json").read_text())["cells"] == [[182, 362, 1.0], [282, 359, 1.0]]
@@ -76,7 +76,7 @@ def test_raw_file_path_header_and_values(tmp_path):
 
 def test_stats_for_the_manifest(tmp_path):
     feed = SimulatedFeed([flight("a1", 0.0, 0.0), flight("a2", 10, 10)])
-    stats = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW).stats
+    stats = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW).stats.to_dict()
     assert stats["source"] == "demo"
     assert stats["tiles"] == 72 and stats["requests"] == 72 and stats["failed_tiles"] == []
     assert stats["plan_source"] == "cold start (grid)" and stats["tiles_planned"] == 72
@@ -124,8 +124,8 @@ def test_snapshot_run_keeps_an_old_capture_and_reads_its_time_from_the_data(tmp_
     assert [(r["id"], r["latitude"]) for r in rows] == [("3a", "45.808"), ("3b", "10")]
     assert {(r["tile"], r["requested_at"]) for r in rows} == {("", "2025-07-19T08:49:41Z")}
     assert landing.capture_time == datetime(2025, 7, 19, 8, 49, 38, tzinfo=timezone.utc)
-    assert landing.stats["duplicates_removed"] == 1 and landing.stats["snapshot_format"] == "csv"
-    assert landing.stats["airlines"] == {"source": "none", "rows": 0}
+    assert landing.stats.duplicates_removed == 1 and landing.stats.snapshot_format == "csv"
+    assert landing.stats.airlines == {"source": "none", "rows": 0}
     assert _read(landing.airlines_path) == []
 
 
@@ -149,19 +149,44 @@ def test_reference_snapshots_are_written_once_a_day_with_fallbacks(tmp_path):
     jfk = next(r for r in _read(first.airports_path) if r["iata"] == "JFK")
     assert (jfk["icao"], jfk["country"], jfk["source"]) == ("KJFK", "US", "airportsdata")
     assert _read(first.airlines_path) == [{"icao": "BAW", "iata": "BA", "name": "British Airways", "source": "fr24"}]
-    assert first.stats["airports"]["source"] == "airportsdata"
-    assert "fr24" in first.stats["airports"]["errors"]
+    assert first.stats.airports["source"] == "airportsdata"
+    assert "fr24" in first.stats.airports["errors"]
     later = extract_to_raw(
         _config(tmp_path, RunSlot.parse("2026-11-22T16"), source="live"), LocalStorage(), feed=feed, now=NOW
     )
-    assert later.stats["airports"]["source"] == "reused:airportsdata"
-    assert later.stats["airlines"]["source"] == "reused:fr24"
+    assert later.stats.airports["source"] == "reused:airportsdata"
+    assert later.stats.airlines["source"] == "reused:fr24"
+
+
+class ListingFeed(SimulatedFeed):
+    """A simulated feed whose FR24 airports list holds two airports, one under FR24's own code for a glider field."""
+
+    def fetch_airports(self):
+        return [
+            {"iata": "JFK", "icao": "KJFK", "name": "New York JFK (FR24)", "country": "United States"},
+            {"iata": "QPP", "icao": "", "name": "Example Gliding Field", "country": "Germany"},
+        ]
+
+
+def test_the_fr24_airports_list_is_completed_by_airportsdata(tmp_path):
+    feed = ListingFeed([flight("a1", 1, 1)])
+    landing = extract_to_raw(_config(tmp_path, source="live"), LocalStorage(), feed=feed, now=NOW)
+
+    rows = {r["iata"]: r for r in _read(landing.airports_path)}
+    assert (rows["QPP"]["name"], rows["QPP"]["country"], rows["QPP"]["source"]) == (
+        "Example Gliding Field",
+        "Germany",
+        "fr24",
+    )
+    assert (rows["JFK"]["name"], rows["JFK"]["source"]) == ("New York JFK (FR24)", "fr24")  # FR24's row wins
+    assert (rows["CDG"]["icao"], rows["CDG"]["country"], rows["CDG"]["source"]) == ("LFPG", "FR", "airportsdata")
+    assert landing.stats.airports["source"] == "fr24"
 
 
 def test_demo_source_runs_the_simulated_world(tmp_path):
     config = _config(tmp_path, demo_flights=3000, demo_seed=4)
     landing = extract_to_raw(config, LocalStorage(), now=NOW)
-    assert landing.rows == 3000 and landing.stats["failed_tiles"] == []
+    assert landing.rows == 3000 and landing.stats.failed_tiles == []
     assert landing.capture_time == NOW
     rows = list(csv.DictReader(io.StringIO(Path(landing.raw_flights_path).read_text(encoding="utf-8"))))
     assert len({r["id"] for r in rows}) == 3000
@@ -208,13 +233,13 @@ def test_the_next_slot_plans_from_the_previous_capture_and_a_snapshot_unplans_it
     first = extract_to_raw(
         _config(tmp_path, earlier), LocalStorage(), feed=SimulatedFeed([flight("p1", 1, 1)]), now=NOW
     )
-    assert first.stats["plan_source"] == "cold start (grid)" and first.stats["requests"] == 72
+    assert first.stats.plan_source == "cold start (grid)" and first.stats.requests == 72
     feed = SimulatedFeed([flight("p1", 1, 2), flight("p2", 40, 2)])
     second = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
     # One flight in the prior is far below 80 % of the cap: the plan is the whole world in one request.
-    assert second.stats["plan_source"] == "prior slot 2026-11-22T12"
-    assert second.stats["tiles_planned"] == 1 and second.stats["requests"] == 1
-    assert second.stats["plan_prior_flights"] == 1
+    assert second.stats.plan_source == "prior slot 2026-11-22T12"
+    assert second.stats.tiles_planned == 1 and second.stats.requests == 1
+    assert second.stats.plan_prior_flights == 1
     assert [r["tile"] for r in _read(second.raw_flights_path)] == ["-90,90,-180,180"] * 2
     # A replayed snapshot in the earlier slot removes that slot's density: the next run plans cold again.
     path = tmp_path / "capture.csv"
@@ -222,6 +247,66 @@ def test_the_next_slot_plans_from_the_previous_capture_and_a_snapshot_unplans_it
     snap = extract_to_raw(
         _config(tmp_path, earlier, source="snapshot", snapshot_path=str(path)), LocalStorage(), now=NOW
     )
-    assert snap.stats["density_file"] == ""
+    assert snap.stats.density_file == ""
     again = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
-    assert again.stats["plan_source"] == "cold start (grid)"
+    assert again.stats.plan_source == "cold start (grid)"
+
+
+# The manifest's `extraction` keys, in the order `etl extract` prints them, as the job wrote them before the
+# statistics became a dataclass: every kind of source, then what only a tiled feed or only a snapshot records.
+EVERY_RUN_HEAD = ["source", "sources"]
+TILED = [
+    "start_tiles", "tiles", "split_tiles", "requests", "retries", "blocked_answers", "rate_limit_wait_s",
+    "max_requests_per_s", "failed_tiles", "failed_tile_share", "failed_tile_errors", "capped_min_tiles",
+    "flights_received", "duplicates_removed", "tile_cap", "concurrency", "fetch_wall_s",
+    "plan_source", "tiles_planned", "plan_target_per_tile", "plan_prior_flights",
+]  # fmt: skip
+SNAPSHOT = [
+    "snapshot_path", "snapshot_format", "snapshot_missing_optional", "snapshot_ignored_columns",
+    "snapshot_renamed_columns", "flights_received", "duplicates_removed",
+]  # fmt: skip
+EVERY_RUN_TAIL = [
+    "rows", "stale_rows", "stale_share", "undated_rows", "capture_time", "capture_time_from", "capture_lag_s",
+    "density_file", "airports", "airlines", "wall_s",
+]  # fmt: skip
+
+
+def test_the_manifest_entry_holds_the_figures_of_the_kind_of_source_that_served(tmp_path):
+    feed = SimulatedFeed([flight("a1", 0.0, 0.0), flight("a2", 10, 10)])
+    tiled = extract_to_raw(_config(tmp_path / "tiled"), LocalStorage(), feed=feed, now=NOW).stats.to_dict()
+    assert list(tiled) == EVERY_RUN_HEAD + TILED + EVERY_RUN_TAIL  # no snapshot_* key, no api_usage
+    assert (tiled["tiles"], tiled["split_tiles"], tiled["capped_min_tiles"], tiled["tile_cap"]) == (72, 0, [], 1500)
+    assert (tiled["undated_rows"], tiled["capture_time_from"]) == (0, "data")
+
+    path = tmp_path / "flights_20250719_084941.csv"
+    path.write_text("id,latitude,longitude,time,from\n3a,45.808,8.7723,1752914978,LHR\n3b,10,20,,CDG\n")
+    config = _config(tmp_path / "lake", source="snapshot", snapshot_path=str(path))
+    snapshot = extract_to_raw(config, LocalStorage(), now=NOW).stats.to_dict()
+    assert list(snapshot) == EVERY_RUN_HEAD + SNAPSHOT + EVERY_RUN_TAIL  # no tile or plan figure
+    assert snapshot["snapshot_path"] == str(path) and snapshot["snapshot_ignored_columns"] == ["from"]
+    assert (snapshot["rows"], snapshot["undated_rows"], snapshot["density_file"]) == (2, 1, "")
+    assert snapshot["sources"] == {
+        "order": ["snapshot"],
+        "served": "snapshot",
+        "attempts": [
+            {
+                "source": "snapshot",
+                "outcome": "served",
+                "wall_s": snapshot["sources"]["attempts"][0]["wall_s"],
+                "flights_received": 2,
+            }
+        ],
+    }
+
+
+def test_the_official_api_adds_its_usage_to_the_tiled_figures(tmp_path, monkeypatch):
+    class MeteredFeed(SimulatedFeed):
+        def usage(self):
+            return {"requests": self.requests, "flights_returned": 1, "errors_by_status": {}, "limit": 30_000}
+
+    monkeypatch.setenv("FR24_API_TOKEN", "tok")
+    feed = MeteredFeed([flight("a1", 1, 1, time=T_NOW)], cap=30_000)
+    stats = extract_to_raw(_config(tmp_path, source="fr24api"), LocalStorage(), feed=feed, now=NOW).stats
+    assert list(stats.to_dict()) == EVERY_RUN_HEAD + TILED + ["api_usage"] + EVERY_RUN_TAIL
+    assert stats.api_usage == {"requests": 72, "flights_returned": 1, "errors_by_status": {}, "limit": 30_000}
+    assert stats.snapshot_path is None and stats.tile_cap == 30_000

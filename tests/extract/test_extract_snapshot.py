@@ -7,7 +7,7 @@ import pytest
 
 from etl.columns import FLIGHT_FIELDS, RAW_COLUMNS
 from etl.errors import SnapshotFormatError
-from etl.extract.snapshot import read_snapshot
+from etl.sources.snapshot import read_snapshot
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "fr24"
 

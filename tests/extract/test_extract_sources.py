@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,9 +13,11 @@ from etl.cli import build_parser, job_config
 from etl.config import ConfigError, ExtractSettings, JobConfig
 from etl.errors import SourceHealthError, SourceUnavailableError
 from etl.extract import extract_to_raw
-from etl.extract.sources import extract_settings_for, fr24api_token, source_metric_data
+from etl.extract.failover import source_metric_data
 from etl.layout import RunSlot
-from etl.simulate.feed import SimulatedFeed
+from etl.sources import extract_settings_for
+from etl.sources.fr24api import fr24api_token
+from etl.sources.simulated import SimulatedFeed
 from etl.storage import LocalStorage
 
 from .helpers import flight
@@ -144,7 +147,7 @@ def test_failover_serves_the_run_from_the_next_usable_source(tmp_path, monkeypat
     official = SimulatedFeed([flight("a1", 51.5, -0.1, time=T_NOW - 10), flight("a2", 40.6, -73.8, time=T_NOW)])
     config = _config(tmp_path, sources=("flightradarapi", "fr24api"))
     landing = extract_to_raw(config, LocalStorage(), feed={"flightradarapi": blocked, "fr24api": official}, now=NOW)
-    stats = landing.stats
+    stats = landing.stats.to_dict()
     assert stats["source"] == "fr24api" and landing.rows == 2
     assert stats["sources"]["order"] == ["flightradarapi", "fr24api"] and stats["sources"]["served"] == "fr24api"
     first, second = stats["sources"]["attempts"]
@@ -167,7 +170,9 @@ def test_the_first_usable_source_serves_and_the_next_is_never_asked(tmp_path, mo
     web = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
     official = SimulatedFeed([flight("a1", 2, 2, time=T_NOW)])
     config = _config(tmp_path, sources=("flightradarapi", "fr24api"))
-    stats = extract_to_raw(config, LocalStorage(), feed={"flightradarapi": web, "fr24api": official}, now=NOW).stats
+    stats = extract_to_raw(
+        config, LocalStorage(), feed={"flightradarapi": web, "fr24api": official}, now=NOW
+    ).stats.to_dict()
     assert stats["source"] == "flightradarapi" and official.requests == 0
     assert [a["outcome"] for a in stats["sources"]["attempts"]] == ["served"]
 
@@ -198,7 +203,7 @@ def test_an_empty_token_secret_hands_over_to_the_next_source(tmp_path, monkeypat
     with mock_aws():
         boto3.client("secretsmanager", region_name="eu-west-1").create_secret(Name="flight-kpis/fr24api-token")
         web = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
-        stats = extract_to_raw(config, LocalStorage(), feed={"flightradarapi": web}, now=NOW).stats
+        stats = extract_to_raw(config, LocalStorage(), feed={"flightradarapi": web}, now=NOW).stats.to_dict()
     first = stats["sources"]["attempts"][0]
     assert stats["source"] == "flightradarapi"
     assert (first["source"], first["error"]) == ("fr24api", "SourceUnavailableError")
@@ -228,10 +233,36 @@ def test_the_official_apis_cap_lets_the_cold_plan_ask_for_the_world_in_one_reque
     settings = ExtractSettings(max_requests_per_s=0)  # the default cold start: 10,000 flights assumed
     feed = SimulatedFeed([flight("a1", 51.5, -0.1, time=T_NOW), flight("a2", -33.9, 151.2, time=T_NOW)], cap=30_000)
     config = JobConfig(data_root=str(tmp_path), run_slot=SLOT, source="fr24api", extract=settings).validate()
-    stats = extract_to_raw(config, LocalStorage(), feed=feed, now=NOW).stats
+    stats = extract_to_raw(config, LocalStorage(), feed=feed, now=NOW).stats.to_dict()
     # 10,000 assumed flights fit one tile of 0.8 x 30,000 = 24,000: the whole world, one request
     assert (stats["tiles_planned"], stats["requests"], feed.requests) == (1, 1, 1)
     assert stats["plan_target_per_tile"] == 24_000 and stats["rows"] == 2
     one = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
     web = extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed=one, now=NOW)
-    assert web.stats["plan_target_per_tile"] == 1200  # 0.8 x 1,500: the web feed's cap plans more tiles
+    assert web.stats.plan_target_per_tile == 1200  # 0.8 x 1,500: the web feed's cap plans more tiles
+
+
+def _etl_imports(path: Path) -> set[str]:
+    """Every etl module a source file imports, at its top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m == "etl" or m.startswith("etl.")}
+
+
+def test_the_extractor_imports_no_source_module_by_itself_and_nothing_of_the_simulator():
+    extract = Path(__file__).resolve().parents[2] / "etl" / "extract"
+    imports = {path.name: _etl_imports(path) for path in sorted(extract.glob("*.py"))}
+
+    simulator = {name: sorted(m for m in found if m.startswith(("etl.simulate", "etl.sources.simulated")))
+                 for name, found in imports.items()}  # fmt: skip
+    assert {name: found for name, found in simulator.items() if found} == {}
+    # Landing asks etl.sources for a feed by name and reads snapshots through etl.sources.snapshot; no other module
+    # of the extractor reaches a source.
+    reaching = {name: sorted(m for m in found if m.startswith("etl.sources")) for name, found in imports.items()}
+    assert {name: found for name, found in reaching.items() if found} == {
+        "landing.py": ["etl.sources", "etl.sources.snapshot"]
+    }

@@ -1,7 +1,7 @@
 """One simulated world through both sources and through failover, end to end: raw, silver, gold, manifest.
 
-FlightRadarAPI reads the project's feed server (etl/simulate/http_server.py), fr24sdk reads the official API's
-wire format from tests/extract/fr24api_server.py; both on 127.0.0.1, nothing leaves the machine.
+FlightRadarAPI reads the web feed's wire format from tests/servers/feed_server.py, fr24sdk the official API's from
+tests/servers/fr24api_server.py; both on 127.0.0.1, nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from etl.cli import main
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
 from etl.layout import RunSlot
 from etl.log import JsonLinesFormatter
-from etl.simulate.feed import SimulatedFeed
-from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
+from etl.sources.simulated import SimulatedFeed
 from etl.tables import read_table
-
-from .fr24api_server import serve_fr24api
+from tests.servers.feed_server import flightradarapi_pointed_at, serve_feed
+from tests.servers.fr24api_server import serve_fr24api
 
 pytestmark = pytest.mark.slow
 

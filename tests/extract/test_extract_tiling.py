@@ -16,8 +16,8 @@ from etl.extract.tiling import (
     single_request,
     world_grid,
 )
-from etl.simulate.feed import SimulatedFeed
 from etl.simulate.world import World
+from etl.sources.simulated import SimulatedFeed
 
 from .helpers import flight
 

@@ -11,11 +11,11 @@ import pytest
 
 from etl import cli
 from etl.layout import raw_flights_dir
-from etl.simulate.feed import SimulatedFeed
-from etl.simulate.http_server import flightradarapi_pointed_at, serve_feed
 from etl.simulate.world import World
+from etl.sources.simulated import SimulatedFeed
 from etl.storage import LocalStorage
 from tests.faults.helpers import KEYS, RUN_A, SLOT, published, staged
+from tests.servers.feed_server import flightradarapi_pointed_at, serve_feed
 
 CHALLENGE = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"

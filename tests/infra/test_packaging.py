@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.packaging import cluster_requirements, package_zip_bytes, stage_lambda_package
+from infra.packaging import REPO_ROOT, cluster_requirements, package_zip_bytes, stage_lambda_package
 
 
 def _make_package(root: Path, files: dict[str, str]) -> Path:
@@ -117,3 +118,37 @@ def test_lambda_package_is_staged_as_an_importable_folder(tmp_path: Path) -> Non
 
     found = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
     assert found == ["pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/c.py"]
+
+
+def _imported_modules(source: bytes) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_etl_zip_ships_the_sources_and_no_test_server() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(package_zip_bytes(REPO_ROOT / "etl")))
+    names = set(archive.namelist())
+
+    # The FR24 web feed's local server lived at etl/simulate/http_server.py and went to every cluster; it is a test
+    # server (tests/servers/feed_server.py) now, like the official API's (tests/servers/fr24api_server.py).
+    assert "etl/simulate/http_server.py" not in names
+    assert not {n for n in names if n.rsplit("/", 1)[-1] in {"feed_server.py", "fr24api_server.py", "local.py"}}
+    # What the job does need: each source, the simulated world the demo source serves, the extractor's landing.
+    assert {
+        "etl/sources/__init__.py",
+        "etl/sources/flightradarapi.py",
+        "etl/sources/fr24api.py",
+        "etl/sources/simulated.py",
+        "etl/sources/snapshot.py",
+        "etl/simulate/world.py",
+        "etl/extract/landing.py",
+    } <= names
+    # No shipped module serves HTTP or reaches into the tests.
+    imports = {name: _imported_modules(archive.read(name)) for name in names}
+    assert {name: found for name, found in imports.items() if found & {"http.server", "socketserver"}} == {}
+    assert {name: found for name, found in imports.items() if {m.split(".")[0] for m in found} & {"tests"}} == {}

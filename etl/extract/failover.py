@@ -1,102 +1,29 @@
-"""Sources by name: the feed each one is read through, its settings, its token, and failover in a given order.
+"""Failover across sources: try them in a given order, record every attempt, and say which one served the run.
 
 A run tries `config.source_order()` in turn. A source is unusable when the source-health gate says so
 (SourceHealthError) or when it cannot be set up at all (SourceUnavailableError, e.g. its token secret is empty);
 the next one is then tried. Every attempt is recorded with its reason; the first usable capture serves the run.
+Which feed a source is read through, its settings and its token live with the sources themselves (etl.sources).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from etl.config import ConfigError, ExtractSettings, JobConfig
 from etl.errors import SourceHealthError, SourceUnavailableError
-from etl.extract.feed import Feed
 from etl.log import log_event
 
 log = logging.getLogger(__name__)
 
-TILED_SOURCES = ("demo", "flightradarapi", "fr24api")  # read through the tiled extractor (snapshot is read whole)
 SOURCE_METRIC = "RunsBySource"  # one per successful run, with dimension Source = the source that served it
 SOURCE_DIMENSION = "Source"
 FAILOVER_METRIC = "SourceFailovers"  # sources found unusable before the one that served the run
 
 T = TypeVar("T")
-
-
-def extract_settings_for(name: str, config: JobConfig) -> ExtractSettings:
-    """The tiler's settings for a source: the official API's cap is its request `limit`, not the web feed's 1,500."""
-    if name == "fr24api":
-        return replace(config.extract, tile_cap=config.fr24api_limit)
-    return config.extract
-
-
-def fr24api_token(config: JobConfig, *, secrets_client: Any = None) -> str:
-    """The official API's token: from Secrets Manager when fr24api_token_secret is set, else the environment.
-
-    Raises SourceUnavailableError naming the secret or variable (never the value) when there is no token.
-    """
-    secret_id = config.fr24api_token_secret
-    if not secret_id:
-        token = os.environ.get(config.fr24api_token_env, "").strip()
-        if not token:
-            raise SourceUnavailableError(f"source fr24api: environment variable {config.fr24api_token_env} is empty")
-        return token
-    if secrets_client is None:
-        import boto3
-
-        secrets_client = boto3.client("secretsmanager")
-    put = f"aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string <token>"
-    try:
-        answer = secrets_client.get_secret_value(SecretId=secret_id)
-    except Exception as exc:  # botocore's ClientError carries the code; the message never holds the value
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-        if code == "ResourceNotFoundException":
-            raise SourceUnavailableError(
-                f"source fr24api: the token secret {secret_id} does not exist or has no value yet: {put}"
-            ) from None
-        raise SourceUnavailableError(f"source fr24api: cannot read the token secret {secret_id}: {code}") from None
-    token = (answer.get("SecretString") or "").strip()
-    if not token:
-        raise SourceUnavailableError(f"source fr24api: the token secret {secret_id} is empty: {put}")
-    return token
-
-
-def feed_for(name: str, config: JobConfig, now: datetime) -> Feed:
-    """The feed a tiled source is read through (the demo's simulated world is captured at `now`)."""
-    if name == "flightradarapi":
-        from etl.extract.fr24 import FlightRadarFeed
-
-        return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
-    if name == "fr24api":
-        from etl.extract.fr24api import Fr24ApiFeed
-
-        return Fr24ApiFeed(
-            fr24api_token(config),
-            base_url=config.fr24api_url,
-            limit=config.fr24api_limit,
-            timeout_s=config.extract.timeout_s,
-        )
-    if name == "demo":
-        from etl.simulate.feed import SimulatedFeed
-        from etl.simulate.world import World
-
-        world = World.generate(config.demo_flights, config.demo_seed, capture_time=now)
-        return SimulatedFeed(world.flights, cap=config.extract.tile_cap, seed=config.demo_seed)
-    raise ConfigError(f"source {name!r} is not read through a feed")
-
-
-def close_feed(feed: Any) -> None:
-    """Release what a feed holds (HTTP clients), when it has anything to release."""
-    close = getattr(feed, "close", None)
-    if callable(close):
-        close()
 
 
 @dataclass

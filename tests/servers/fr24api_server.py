@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from etl.extract.feed import Bounds
-from etl.simulate.feed import SimulatedFeed
+from etl.sources.simulated import SimulatedFeed
+from tests.servers.local import LocalServer, QuietHandler, serving
 
 LIVE_FULL_PATH = "/api/live/flight-positions/full"
 MAX_LIMIT = 30_000
@@ -79,20 +79,11 @@ def position(record: dict[str, str], icao_by_iata: dict[str, str]) -> dict[str, 
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: Fr24ApiServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read results, not access logs
-        return
-
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_body(status, json.dumps(body).encode(), headers)
 
     def _error(self, status: int, details: str) -> None:
         headers = {"Retry-After": "1"} if status == 429 else None
@@ -143,10 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"data": data})
 
 
-class Fr24ApiServer(ThreadingHTTPServer):
+class Fr24ApiServer(LocalServer):
     """Serves `flights` at LIVE_FULL_PATH to requests bearing `token`; `fail_with(bounds)` may pick an error status."""
-
-    daemon_threads = True
 
     def __init__(
         self,
@@ -155,7 +144,7 @@ class Fr24ApiServer(ThreadingHTTPServer):
         token: str,
         fail_with: Callable[[Bounds], int | None] | None = None,
     ) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         import airportsdata
 
         self.feed = SimulatedFeed(flights)  # only its bounds index is used (matching), not its cap
@@ -166,20 +155,7 @@ class Fr24ApiServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.flights_returned = 0
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-
-@contextmanager
-def serve_fr24api(flights: Iterable[dict[str, str]], **kwargs: Any) -> Iterator[Fr24ApiServer]:
+def serve_fr24api(flights: Iterable[dict[str, str]], **kwargs: Any) -> AbstractContextManager[Fr24ApiServer]:
     """Run a Fr24ApiServer in a thread for the duration of the block."""
-    server = Fr24ApiServer(flights, **kwargs)
-    thread = threading.Thread(target=server.serve_forever, name="fr24api-sim", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(Fr24ApiServer(flights, **kwargs), name="fr24api-sim")

@@ -22,11 +22,13 @@ airline table.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from etl.config import FR24API_MAX_LIMIT
+from etl.config import FR24API_MAX_LIMIT, JobConfig
+from etl.errors import SourceUnavailableError
 from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
 
 # The on-ground rule, measured on the 19,520 labelled rows of the twelve real web-feed captures in
@@ -218,3 +220,34 @@ class Fr24ApiFeed:
             clients, self._clients = self._clients, []
         for client in clients:
             client.close()
+
+
+def fr24api_token(config: JobConfig, *, secrets_client: Any = None) -> str:
+    """The official API's token: from Secrets Manager when fr24api_token_secret is set, else the environment.
+
+    Raises SourceUnavailableError naming the secret or variable (never the value) when there is no token.
+    """
+    secret_id = config.fr24api_token_secret
+    if not secret_id:
+        token = os.environ.get(config.fr24api_token_env, "").strip()
+        if not token:
+            raise SourceUnavailableError(f"source fr24api: environment variable {config.fr24api_token_env} is empty")
+        return token
+    if secrets_client is None:
+        import boto3
+
+        secrets_client = boto3.client("secretsmanager")
+    put = f"aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string <token>"
+    try:
+        answer = secrets_client.get_secret_value(SecretId=secret_id)
+    except Exception as exc:  # botocore's ClientError carries the code; the message never holds the value
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        if code == "ResourceNotFoundException":
+            raise SourceUnavailableError(
+                f"source fr24api: the token secret {secret_id} does not exist or has no value yet: {put}"
+            ) from None
+        raise SourceUnavailableError(f"source fr24api: cannot read the token secret {secret_id}: {code}") from None
+    token = (answer.get("SecretString") or "").strip()
+    if not token:
+        raise SourceUnavailableError(f"source fr24api: the token secret {secret_id} is empty: {put}")
+    return token

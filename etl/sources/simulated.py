@@ -1,4 +1,7 @@
-"""A simulated FR24 feed over a world: the bounds filter, the per-request cap, latency and injected failures."""
+"""The demo source: a simulated FR24 feed over a world (etl.simulate.world).
+
+It keeps what the tiler meets in the real feed: the bounds filter, the per-request cap, latency and injected failures.
+"""
 
 from __future__ import annotations
 

@@ -1,20 +1,19 @@
-"""A local HTTP server (127.0.0.1 only) that speaks the FR24 feed's wire format, for end-to-end adapter tests."""
+"""A local HTTP server (127.0.0.1 only) that speaks FlightRadarAPI's web feed wire format, for adapter tests."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from etl.extract.feed import Bounds, TransientFeedError
-from etl.extract.snapshot import WIRE_INDEX
-from etl.simulate.feed import SimulatedFeed
+from etl.sources.simulated import SimulatedFeed
+from etl.sources.snapshot import WIRE_INDEX
+from tests.servers.local import LocalServer, QuietHandler, serving
 
 FEED_PATH = "/zones/fcgi/feed.js"
 AIRPORTS_PATH = "/_json/airports.php"
@@ -39,19 +38,8 @@ def wire_values(record: dict[str, str]) -> list[Any]:
     return values
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: FeedHTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read results, not access logs
-        return
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -68,10 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
                 }
                 for a in self.server.feed.fetch_airports()
             ]
-            self._send(200, json.dumps({"version": "1", "rows": rows}).encode())
+            self.send_body(200, json.dumps({"version": "1", "rows": rows}).encode())
             return
         if url.path != FEED_PATH:
-            self._send(404, b'{"error": "not found"}')
+            self.send_body(404, b'{"error": "not found"}')
             return
         query = parse_qs(url.query)
         self.server.queries.append(query)
@@ -80,38 +68,36 @@ class _Handler(BaseHTTPRequestHandler):
             north, south, west, east = (float(v) for v in query["bounds"][0].split(","))
             bounds = Bounds(south, north, west, east)
         except (KeyError, ValueError):
-            self._send(400, b'{"error": "bad bounds"}')
+            self.send_body(400, b'{"error": "bad bounds"}')
             return
         if self.server.delay_s:
             time.sleep(self.server.delay_s)
         if self.server.fault is not None and (answer := self.server.fault(bounds)) is not None:
             status, payload, headers = answer
-            self._send(status, payload, headers)
+            self.send_body(status, payload, headers)
             return
         try:
             flights = self.server.feed.fetch_flights(bounds)
         except TransientFeedError:
             status = next(self.server.failure_statuses)
             if status == 403:  # what Cloudflare's bot management answers, marked as its own decision
-                self._send(403, b"<html>blocked</html>", {"Content-Type": "text/html", "cf-mitigated": "challenge"})
+                self.send_body(403, b"<html>blocked</html>", {"Content-Type": "text/html", "cf-mitigated": "challenge"})
             else:
-                self._send(status, b"<html>upstream error</html>", {"Content-Type": "text/html"})
+                self.send_body(status, b"<html>upstream error</html>", {"Content-Type": "text/html"})
             return
         body: dict[str, Any] = {"full_count": len(self.server.feed.matching(bounds)), "version": 4}
         for record in flights:
             body[record["id"]] = wire_values(record)
         body["stats"] = {"total": {"ads-b": len(flights)}, "visible": {"ads-b": len(flights)}}
-        self._send(200, json.dumps(body).encode())
+        self.send_body(200, json.dumps(body).encode())
 
 
-class FeedHTTPServer(ThreadingHTTPServer):
+class FeedHTTPServer(LocalServer):
     """Serves a SimulatedFeed at FEED_PATH; its transient failures answer 503, 520 or a Cloudflare 403 in turn.
 
     `feed` may be replaced between requests (the next slot of a world); `queries` and `headers` record every feed
     request.
     """
-
-    daemon_threads = True
 
     def __init__(
         self,
@@ -122,7 +108,7 @@ class FeedHTTPServer(ThreadingHTTPServer):
         delay_s: float = 0.0,
     ) -> None:
         """`fault` may answer a request itself (status, body, headers); `delay_s` holds every feed answer back."""
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.feed = feed
         self.fault = fault
         self.delay_s = delay_s
@@ -130,23 +116,10 @@ class FeedHTTPServer(ThreadingHTTPServer):
         self.queries: list[dict[str, list[str]]] = []
         self.headers: list[dict[str, str]] = []  # request headers of every feed request, names lower-cased
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-
-@contextmanager
-def serve_feed(feed: SimulatedFeed, **kwargs: Any) -> Iterator[FeedHTTPServer]:
+def serve_feed(feed: SimulatedFeed, **kwargs: Any) -> AbstractContextManager[FeedHTTPServer]:
     """Run a FeedHTTPServer in a thread for the duration of the block."""
-    server = FeedHTTPServer(feed, **kwargs)
-    thread = threading.Thread(target=server.serve_forever, name="fr24-sim", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(FeedHTTPServer(feed, **kwargs), name="fr24-sim")
 
 
 @contextmanager
