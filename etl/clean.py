@@ -29,7 +29,18 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
-from etl.columns import QUARANTINE_REASON, RAW_COLUMNS, SILVER_FLIGHTS_SCHEMA
+from etl.columns import (
+    CLEAN_FLIGHT_ID,
+    CLEAN_HAS_NA,
+    CLEAN_NORMALISED,
+    CLEAN_REASON,
+    CLEAN_ROW_REASON,
+    CLEAN_TYPED,
+    CLEAN_UNPARSED,
+    QUARANTINE_REASON,
+    RAW_COLUMNS,
+    SILVER_FLIGHTS_SCHEMA,
+)
 from etl.errors import SnapshotFormatError
 
 QUARANTINE_RULES: tuple[str, ...] = (
@@ -69,8 +80,8 @@ _CODE_FIELDS = {  # codes join to reference tables: upper case
     "airline_iata": "airline_iata",
     "airline_icao": "airline_icao",
 }
+_NUMERIC_FIELDS = ("latitude", "longitude", *_INT_FIELDS, *_INT_FIELDS_SIGNED, "time")
 _MAX_EPOCH_S = 4_102_444_800  # 2100-01-01T00:00:00Z
-_REASON = "_reason"
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,6 @@ def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
 
 
 _NA_SPELLINGS = ("N/A", "n/a", "N/a", "n/A")
-_ID = "_s_flight_id"
 
 
 def is_na(text: Column) -> Column:
@@ -133,14 +143,24 @@ def track_type(aircraft_code: Column) -> Column:
     return F.when(unknown, "unknown").otherwise(F.coalesce(mapped, F.lit("aircraft")))
 
 
+def select_raw_columns(raw: DataFrame) -> DataFrame:
+    """RAW_COLUMNS of a raw snapshot, in order; SnapshotFormatError naming the ones it lacks."""
+    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
+    if missing:
+        raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
+    return raw.select(*RAW_COLUMNS)
+
+
 def with_normalised_columns(raw: DataFrame) -> DataFrame:
-    """Add `_n_<raw>` normalised text beside the raw columns, and `_has_na` (some value is N/A)."""
+    """Add CLEAN_NORMALISED text beside the raw columns, and CLEAN_HAS_NA (some value is N/A)."""
     # A higher-order function keeps this projection out of whole-stage code generation: its expressions are
     # compiled as many small methods, whereas the fused normalise-type-check method of every column grew past
     # the 8,000-byte limit above which the JVM never JIT-compiles a method (rows ran interpreted, 2-3x slower).
     has_na = F.coalesce(F.exists(F.array(*RAW_COLUMNS), is_na), F.lit(False))
     return raw.select(
-        *RAW_COLUMNS, *(normalised(F.col(c)).alias(f"_n_{c}") for c in RAW_COLUMNS), has_na.alias("_has_na")
+        *RAW_COLUMNS,
+        *(normalised(F.col(c)).alias(CLEAN_NORMALISED[c]) for c in RAW_COLUMNS),
+        has_na.alias(CLEAN_HAS_NA),
     )
 
 
@@ -160,131 +180,180 @@ def position_timestamp(text: Column, number: Column) -> Column:
     return F.coalesce(F.timestamp_seconds(seconds), F.when(in_range, iso))
 
 
-def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
-    """From `with_normalised_columns`: raw columns, `_s_<silver>` typed columns, `_bad_<raw>` parse flags."""
-    # try_cast gives null for unparseable text whatever spark.sql.ansi.enabled says.
-    numeric = ("latitude", "longitude", *_INT_FIELDS, *_INT_FIELDS_SIGNED, "time")
-    num = {c: F.expr(f"try_cast(`_n_{c}` as double)") for c in numeric}
-    typed: list[Column] = [
-        F.col("_n_latitude"),
-        F.col("_n_longitude"),
-        F.col("_n_id").alias(_ID),
-        num["latitude"].alias("_s_latitude"),
-        num["longitude"].alias("_s_longitude"),
-    ]
+def _typed_integers(text: dict[str, Column], number: dict[str, Column]) -> list[Column]:
+    """Each integer field typed (null outside the int range) and its CLEAN_UNPARSED flag."""
+    columns = []
     for raw_name, silver_name in {**_INT_FIELDS, **_INT_FIELDS_SIGNED}.items():
-        value = num[raw_name]
+        value = number[raw_name]
         in_range = _finite(value) & (F.abs(value) < F.lit(2.0**31))
-        typed.append(F.when(in_range, F.round(value).cast("int")).alias(f"_s_{silver_name}"))
-        typed.append((F.col(f"_n_{raw_name}").isNotNull() & ~in_range).alias(f"_bad_{raw_name}"))
-    for raw_name, silver_name in _TEXT_FIELDS.items():
-        typed.append(F.col(f"_n_{raw_name}").alias(f"_s_{silver_name}"))
+        columns.append(F.when(in_range, F.round(value).cast("int")).alias(CLEAN_TYPED[silver_name]))
+        columns.append((text[raw_name].isNotNull() & ~in_range).alias(CLEAN_UNPARSED[raw_name]))
+    return columns
+
+
+def _typed_texts(text: dict[str, Column]) -> list[Column]:
+    """The text fields as they are, the codes (which join to reference tables) in upper case."""
+    columns = [text[raw_name].alias(CLEAN_TYPED[silver_name]) for raw_name, silver_name in _TEXT_FIELDS.items()]
     for raw_name, silver_name in _CODE_FIELDS.items():
-        typed.append(F.upper(F.col(f"_n_{raw_name}")).alias(f"_s_{silver_name}"))
-    ground = F.lower(F.col("_n_on_ground"))
-    typed.append(
-        F.when(ground.isin("1", "true"), F.lit(True))
-        .when(ground.isin("0", "false"), F.lit(False))
-        .alias("_s_on_ground")
+        columns.append(F.upper(text[raw_name]).alias(CLEAN_TYPED[silver_name]))
+    return columns
+
+
+def _typed_on_ground(text: dict[str, Column]) -> list[Column]:
+    """on_ground as a boolean (1/true, 0/false, any case) and its CLEAN_UNPARSED flag."""
+    ground = F.lower(text["on_ground"])
+    value = F.when(ground.isin("1", "true"), F.lit(True)).when(ground.isin("0", "false"), F.lit(False))
+    unparsed = text["on_ground"].isNotNull() & ~ground.isin("0", "1", "true", "false")
+    return [value.alias(CLEAN_TYPED["on_ground"]), unparsed.alias(CLEAN_UNPARSED["on_ground"])]
+
+
+def _typed_times(text: dict[str, Column], number: dict[str, Column]) -> list[Column]:
+    """The position time and the request time as timestamps, each with its CLEAN_UNPARSED flag."""
+    position_time = position_timestamp(text["time"], number["time"])
+    requested = F.expr(f"try_cast(`{CLEAN_NORMALISED['requested_at']}` as timestamp)")
+    return [
+        position_time.alias(CLEAN_TYPED["position_time"]),
+        (text["time"].isNotNull() & position_time.isNull()).alias(CLEAN_UNPARSED["time"]),
+        requested.alias(CLEAN_TYPED["requested_at"]),
+        (text["requested_at"].isNotNull() & requested.isNull()).alias(CLEAN_UNPARSED["requested_at"]),
+    ]
+
+
+def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
+    """From `with_normalised_columns`: raw columns, CLEAN_TYPED typed columns, CLEAN_UNPARSED parse flags."""
+    text = {c: F.col(CLEAN_NORMALISED[c]) for c in RAW_COLUMNS}
+    # try_cast gives null for unparseable text whatever spark.sql.ansi.enabled says.
+    number = {c: F.expr(f"try_cast(`{CLEAN_NORMALISED[c]}` as double)") for c in _NUMERIC_FIELDS}
+    # One projection: the typed values are computed together, each from the normalised text of its own column.
+    return normalised_raw.select(
+        *RAW_COLUMNS,
+        text["latitude"],  # the normalised coordinates: their absence is the missing_coordinates rule
+        text["longitude"],
+        text["id"].alias(CLEAN_FLIGHT_ID),
+        number["latitude"].alias(CLEAN_TYPED["latitude"]),
+        number["longitude"].alias(CLEAN_TYPED["longitude"]),
+        *_typed_integers(text, number),
+        *_typed_texts(text),
+        *_typed_on_ground(text),
+        *_typed_times(text, number),
+        F.col(CLEAN_HAS_NA),
     )
-    typed.append((F.col("_n_on_ground").isNotNull() & ~ground.isin("0", "1", "true", "false")).alias("_bad_on_ground"))
-    position_time = position_timestamp(F.col("_n_time"), num["time"])
-    typed.append(position_time.alias("_s_position_time"))
-    typed.append((F.col("_n_time").isNotNull() & position_time.isNull()).alias("_bad_time"))
-    requested = F.expr("try_cast(`_n_requested_at` as timestamp)")
-    typed.append(requested.alias("_s_requested_at"))
-    typed.append((F.col("_n_requested_at").isNotNull() & requested.isNull()).alias("_bad_requested_at"))
-    typed.append(F.col("_has_na"))
-    return normalised_raw.select(*RAW_COLUMNS, *typed)
 
 
 def with_rule_reason(typed: DataFrame) -> DataFrame:
-    """Add `_pre_reason` (the first row-level rule a row breaks, null if usable), track type and is_aircraft."""
-    lat, lon = F.col("_s_latitude"), F.col("_s_longitude")
-    bad_number = F.col("_bad_on_ground")
+    """Add CLEAN_ROW_REASON (the first row-level rule a row breaks, null if usable), track type and is_aircraft."""
+    lat, lon = F.col(CLEAN_TYPED["latitude"]), F.col(CLEAN_TYPED["longitude"])
+    bad_number = F.col(CLEAN_UNPARSED["on_ground"])
     for raw_name in (*_INT_FIELDS, *_INT_FIELDS_SIGNED):
-        bad_number = bad_number | F.col(f"_bad_{raw_name}")
+        bad_number = bad_number | F.col(CLEAN_UNPARSED[raw_name])
     coordinates_ok = _finite(lat) & _finite(lon) & lat.between(-90.0, 90.0) & lon.between(-180.0, 180.0)
+    missing_coordinates = F.col(CLEAN_NORMALISED["latitude"]).isNull() | F.col(CLEAN_NORMALISED["longitude"]).isNull()
     reason = (
-        F.when(F.col(_ID).isNull(), "missing_id")
-        .when(F.col("_n_latitude").isNull() | F.col("_n_longitude").isNull(), "missing_coordinates")
+        F.when(F.col(CLEAN_FLIGHT_ID).isNull(), "missing_id")
+        .when(missing_coordinates, "missing_coordinates")
         .when(~coordinates_ok, "bad_coordinates")
         .when(bad_number, "bad_number")
-        .when(F.col("_bad_time") | F.col("_bad_requested_at"), "bad_timestamp")
+        .when(F.col(CLEAN_UNPARSED["time"]) | F.col(CLEAN_UNPARSED["requested_at"]), "bad_timestamp")
     )
-    kind = track_type(F.col("_s_aircraft_code"))
-    kept = [c for c in typed.columns if not c.startswith(("_bad_", "_n_"))]
+    kind = track_type(F.col(CLEAN_TYPED["aircraft_code"]))
+    read_by_the_rules = {*CLEAN_NORMALISED.values(), *CLEAN_UNPARSED.values()}  # not needed past this step
     return typed.select(
-        *kept,
-        reason.alias("_pre_reason"),
-        kind.alias("_s_track_type"),
-        (~kind.isin(*NON_AIRCRAFT)).alias("_s_is_aircraft"),
+        *(c for c in typed.columns if c not in read_by_the_rules),
+        reason.alias(CLEAN_ROW_REASON),
+        kind.alias(CLEAN_TYPED["track_type"]),
+        (~kind.isin(*NON_AIRCRAFT)).alias(CLEAN_TYPED["is_aircraft"]),
     )
 
 
 def with_rows_reason(raw: DataFrame) -> DataFrame:
-    """Raw columns, typed `_s_` columns, `_has_na` and the row-level `_pre_reason` of each raw row."""
+    """Raw columns, CLEAN_TYPED columns, CLEAN_HAS_NA and the row-level CLEAN_ROW_REASON of each raw row."""
     return raw.transform(with_normalised_columns).transform(with_typed_columns).transform(with_rule_reason)
 
 
+def without_usable_raw_text(rows: DataFrame) -> DataFrame:
+    """Null the raw text of usable rows: only quarantined rows are written as received."""
+    return rows.select(
+        *(F.when(F.col(CLEAN_ROW_REASON).isNotNull(), F.col(c)).alias(c) for c in RAW_COLUMNS),
+        *(c for c in rows.columns if c not in RAW_COLUMNS),
+    )
+
+
+def repeated_ids(rows: DataFrame) -> DataFrame:
+    """The flight ids (CLEAN_FLIGHT_ID) that more than one usable row carries."""
+    return (
+        rows.where(F.col(CLEAN_ROW_REASON).isNull())
+        .groupBy(CLEAN_FLIGHT_ID)
+        .count()
+        .where(F.col("count") > 1)  # `count`: the column groupBy().count() adds
+        .select(CLEAN_FLIGHT_ID)
+    )
+
+
+def unique_id_rows(rows: DataFrame, repeated: DataFrame) -> DataFrame:
+    """The rows whose id is not in `repeated`, with CLEAN_REASON: their row-level reason."""
+    return rows.join(repeated, CLEAN_FLIGHT_ID, "left_anti").withColumn(CLEAN_REASON, F.col(CLEAN_ROW_REASON))
+
+
 def with_duplicate_reason(rows: DataFrame) -> DataFrame:
-    """Add `_reason`: `_pre_reason`, or `duplicate_id` for a usable row that is not its flight id's newest."""
-    newest_first = Window.partitionBy(_ID).orderBy(
-        F.col("_pre_reason").isNotNull(),  # usable rows first
-        F.col("_s_position_time").desc_nulls_last(),
-        F.col("_s_requested_at").desc_nulls_last(),
+    """Add CLEAN_REASON: CLEAN_ROW_REASON, or `duplicate_id` for a usable row that is not its flight id's newest."""
+    newest_first = Window.partitionBy(CLEAN_FLIGHT_ID).orderBy(
+        F.col(CLEAN_ROW_REASON).isNotNull(),  # usable rows first
+        F.col(CLEAN_TYPED["position_time"]).desc_nulls_last(),
+        F.col(CLEAN_TYPED["requested_at"]).desc_nulls_last(),
         # Last tie-break: a hash of the raw text (one long, not 21 strings to sort): equal hashes mean equal rows.
         F.xxhash64(*RAW_COLUMNS),
     )
-    duplicate = F.col("_pre_reason").isNull() & (F.row_number().over(newest_first) > 1)
-    return rows.withColumn(_REASON, F.when(duplicate, F.lit("duplicate_id")).otherwise(F.col("_pre_reason")))
+    duplicate = F.col(CLEAN_ROW_REASON).isNull() & (F.row_number().over(newest_first) > 1)
+    return rows.withColumn(CLEAN_REASON, F.when(duplicate, F.lit("duplicate_id")).otherwise(F.col(CLEAN_ROW_REASON)))
+
+
+def repeated_id_rows(raw: DataFrame, repeated: DataFrame) -> DataFrame:
+    """The raw rows whose id is in `repeated`, typed again with their raw text, and their CLEAN_REASON."""
+    # The newest-first window breaks its last ties on the raw text, and the quarantine keeps it: the usable rows
+    # kept in memory have none, so these few rows are read again from the raw input.
+    return (
+        raw.join(repeated, normalised(F.col("id")) == repeated[CLEAN_FLIGHT_ID], "left_semi")
+        .transform(with_rows_reason)
+        .transform(with_duplicate_reason)
+    )
+
+
+def count_rules(tagged: DataFrame) -> dict[str, int]:
+    """Rows per rule of RULES (every rule, zero included), in one pass over rows carrying CLEAN_REASON."""
+    reason = F.col(CLEAN_REASON)
+    counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
+    non_aircraft = reason.isNull() & ~F.col(CLEAN_TYPED["is_aircraft"])
+    counters.append(F.sum(F.when(non_aircraft, 1).otherwise(0)).alias("non_aircraft_flagged"))
+    counters.append(F.sum(F.when(F.col(CLEAN_HAS_NA), 1).otherwise(0)).alias("na_normalised"))
+    row = tagged.agg(*counters).first()
+    return {rule: int((row[rule] if row is not None else 0) or 0) for rule in RULES}
+
+
+def silver_flights(tagged: DataFrame) -> DataFrame:
+    """The rows without a CLEAN_REASON, as SILVER_FLIGHTS_SCHEMA."""
+    return tagged.where(F.col(CLEAN_REASON).isNull()).select(
+        *(F.col(CLEAN_TYPED[name]).cast(type_name).alias(name) for name, type_name in SILVER_FLIGHTS_SCHEMA.items())
+    )
+
+
+def quarantined_flights(tagged: DataFrame) -> DataFrame:
+    """The rows with a CLEAN_REASON, as received, and the reason (QUARANTINE_SCHEMA)."""
+    reason = F.col(CLEAN_REASON)
+    return tagged.where(reason.isNotNull()).select(*RAW_COLUMNS, reason.alias(QUARANTINE_REASON))
 
 
 def clean_flights(raw: DataFrame) -> CleanResult:
     """Clean one raw snapshot (RAW_COLUMNS as text) into silver, quarantine and per-rule counts."""
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
-    raw = raw.select(*RAW_COLUMNS)
+    raw = select_raw_columns(raw)
     # Typed once and kept: the counts, silver, quarantine and the KPIs all read these rows. Only quarantined rows
     # are written as received, so usable rows keep no raw text: the copy is smaller and quicker to build.
-    rows = raw.transform(with_rows_reason)
-    rows = rows.select(
-        *(F.when(F.col("_pre_reason").isNotNull(), F.col(c)).alias(c) for c in RAW_COLUMNS),
-        *(c for c in rows.columns if c not in RAW_COLUMNS),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = raw.transform(with_rows_reason).transform(without_usable_raw_text).persist(StorageLevel.MEMORY_AND_DISK)
     # Duplicates are rare (the extractor keeps one row per id): the ids with more than one usable row come from
-    # the kept id column. Only their rows go through the newest-first window, typed again from the raw input as
-    # the window's last tie-break and the quarantine need their raw text. With no repeated id (the usual case)
-    # that join has an empty side, and Spark skips reading the input again.
-    repeated = F.broadcast(
-        rows.where(F.col("_pre_reason").isNull())
-        .groupBy(_ID)
-        .count()
-        .where(F.col("count") > 1)
-        .select(_ID)
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    once = rows.join(repeated, _ID, "left_anti").withColumn(_REASON, F.col("_pre_reason"))
-    several = (
-        raw.join(repeated, normalised(F.col("id")) == repeated[_ID], "left_semi")
-        .transform(with_rows_reason)
-        .transform(with_duplicate_reason)
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    tagged = once.unionByName(several).drop("_pre_reason")
-    reason = F.col(_REASON)
-
-    counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
-    counters.append(
-        F.sum(F.when(reason.isNull() & ~F.col("_s_is_aircraft"), 1).otherwise(0)).alias("non_aircraft_flagged")
-    )
-    counters.append(F.sum(F.when(F.col("_has_na"), 1).otherwise(0)).alias("na_normalised"))
-    row = tagged.agg(*counters).first()
-    rule_counts = {rule: int((row[rule] if row is not None else 0) or 0) for rule in RULES}
-
-    silver = tagged.where(reason.isNull()).select(
-        *(F.col(f"_s_{name}").cast(type_name).alias(name) for name, type_name in SILVER_FLIGHTS_SCHEMA.items())
-    )
-    quarantine = tagged.where(reason.isNotNull()).select(*RAW_COLUMNS, reason.alias(QUARANTINE_REASON))
-    return CleanResult(silver=silver, quarantine=quarantine, rule_counts=rule_counts)
+    # the kept id column. Only their rows go through the newest-first window, typed again from the raw input. With
+    # no repeated id (the usual case) that join has an empty side, and Spark skips reading the input again.
+    repeated = F.broadcast(repeated_ids(rows).persist(StorageLevel.MEMORY_AND_DISK))
+    once = unique_id_rows(rows, repeated)
+    several = repeated_id_rows(raw, repeated).persist(StorageLevel.MEMORY_AND_DISK)
+    tagged = once.unionByName(several).drop(CLEAN_ROW_REASON)
+    rule_counts = count_rules(tagged)  # the one action: it also fills the three copies kept above
+    return CleanResult(silver=silver_flights(tagged), quarantine=quarantined_flights(tagged), rule_counts=rule_counts)

@@ -155,21 +155,11 @@ def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
 
 
 def _reader_spark() -> Any:
-    import os
-
-    from pyspark.sql import SparkSession
-
     from etl.console import quiet_spark
+    from etl.spark_session import READER_SETTINGS, session_builder
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     with quiet_spark():
-        return (
-            SparkSession.builder.master("local[1]")
-            .appName("flight-kpis-show")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
+        return session_builder("flight-kpis-show", "local[1]", READER_SETTINGS).getOrCreate()
 
 
 def _write_report(data_root: str, slot: RunSlot, out: str | None = None) -> str:

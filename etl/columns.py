@@ -61,6 +61,16 @@ SILVER_FLIGHTS_SCHEMA: dict[str, str] = {
     "requested_at": "timestamp",
 }
 
+# Clean's working columns (etl/clean.py): built and dropped within one clean, never written. Each step adds or reads
+# these, so they are named here once.
+CLEAN_NORMALISED: dict[str, str] = {c: f"_n_{c}" for c in RAW_COLUMNS}  # raw -> trimmed text, "" and N/A as null
+CLEAN_UNPARSED: dict[str, str] = {c: f"_bad_{c}" for c in RAW_COLUMNS}  # raw -> present but not a valid value
+CLEAN_TYPED: dict[str, str] = {c: f"_s_{c}" for c in SILVER_FLIGHTS_SCHEMA}  # silver -> its typed value
+CLEAN_FLIGHT_ID = CLEAN_TYPED["flight_id"]  # the key of the duplicate rule
+CLEAN_HAS_NA = "_has_na"  # some raw value of the row is N/A
+CLEAN_ROW_REASON = "_pre_reason"  # the first row-level rule the row breaks; null when the row is usable
+CLEAN_REASON = "_reason"  # the row-level reason, or duplicate_id; null when the row goes to silver
+
 # Quarantine: every raw column as text, plus why the row was rejected.
 QUARANTINE_REASON = "reason"
 QUARANTINE_SCHEMA: dict[str, str] = {**{c: "string" for c in RAW_COLUMNS}, QUARANTINE_REASON: "string"}

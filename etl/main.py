@@ -51,13 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.appName(f"flight-kpis-{args.run_slot or 'backfill'}")
-        # Hadoop settings are fixed when the context starts, so this one is set here rather than by the job.
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    # The cluster's own settings (master, memory, executors) are EMR's; the job's are applied once `etl` is on the
+    # path, before any Spark work.
+    spark = SparkSession.builder.appName(f"flight-kpis-{args.run_slot or 'backfill'}").getOrCreate()
     try:
         # On EMR an s3:// URI is passed as is: Spark fetches it through EMRFS to the driver and each executor,
         # so no download code (and no credentials handling) is needed here.
@@ -66,8 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from etl.errors import JobError
         from etl.layout import RunSlotError
         from etl.pipeline import run
+        from etl.spark_session import apply_settings
         from etl.storage import storage_for
 
+        # The job's settings (etl/spark_session.py), the session's time zone and the Hadoop setting that keeps
+        # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
+        apply_settings(spark)
         try:
             text = storage_for(args.config).read_bytes(args.config).decode("utf-8")
             config = JobConfig.from_json(text, run_slot=args.run_slot or args.backfill_from, data_root=args.data_root)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from etl.log import bind_run_id, log_event
 from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions
 from etl.metrics import STATUS_METRICS, publish_alert, publish_run_metrics
 from etl.quality import QualityReport
+from etl.spark_session import SPARK_SETTINGS, session_builder
 from etl.storage import Storage, storage_for
 
 SUCCESS_METRIC = STATUS_METRICS[SUCCEEDED]
@@ -39,38 +38,9 @@ class QualityGateError(JobError):
         self.report = report
 
 
-# The job's Spark settings, whatever the master; benchmarks/transform_scale.py measures with the same ones.
-SPARK_SETTINGS: dict[str, str] = {
-    "spark.sql.session.timeZone": "UTC",
-    # A snapshot is tens of thousands of rows: a few shuffle partitions, not the default 200.
-    "spark.sql.shuffle.partitions": "8",
-    # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
-    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-    # Whole-stage code over 8,000 bytes of bytecode is never JIT-compiled by the JVM and runs interpreted;
-    # past this limit Spark splits the plan instead (cleaning's fused per-column checks ran ~2x slower).
-    "spark.sql.codegen.hugeMethodLimit": "8000",
-    # The in-memory copies (clean's typed rows, the enriched live flights) live for one run and are read a few
-    # times: choosing and applying a compression scheme per column cost far more CPU than it saved memory (at
-    # 2,000,000 rows: clean ~7 s slower compressed, for a copy of 308 MB instead of 328 MB).
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
-    # Input splits of at most 32 MB (default 128 MB) keep every core busy to the end of a scan: a 2,000,000-row
-    # backfill of 250 MB made 5 tasks for 2 cores, the last running alone (clean ~4 s slower). A single
-    # snapshot of tens of thousands of rows is one split either way.
-    "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
-}
-
-
 def build_spark(config: JobConfig) -> SparkSession:
-    """The job's Spark session (SPARK_SETTINGS), on config.spark_master when one is set."""
-    builder = SparkSession.builder.appName(f"flight-kpis-{config.run_slot}")
-    for key, value in SPARK_SETTINGS.items():
-        builder = builder.config(key, value)
-    if config.spark_master:
-        builder = builder.master(config.spark_master).config("spark.ui.enabled", "false")
-        if config.spark_master.startswith("local"):
-            # Python workers must run this interpreter (the venv's), not whatever `python3` is first on PATH.
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return builder.getOrCreate()
+    """The job's Spark session (etl.spark_session.SPARK_SETTINGS), on config.spark_master when one is set."""
+    return session_builder(f"flight-kpis-{config.run_slot}", config.spark_master, SPARK_SETTINGS).getOrCreate()
 
 
 @contextmanager

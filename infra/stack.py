@@ -23,6 +23,7 @@ from infra.constructs.trigger import Trigger
 from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, check_wheelhouse
 from infra.nag import acknowledge_findings
 from infra.packaging import REPO_ROOT, stage_lambda_package, write_package_zip
+from lambda_trigger.config import environment_for
 
 # Named rather than wildcarded (kms:GenerateDataKey*, kms:ReEncrypt*), so the policy says exactly what it allows.
 DISK_KEY_ACTIONS = (
@@ -261,31 +262,31 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path
 def _trigger_environment(
     config: PipelineConfig, lake: DataLake, code: CodeDelivery, profile: EmrProfile
 ) -> dict[str, str]:
-    """Every location and name the trigger needs (lambda_trigger/config.py reads them)."""
-    environment = {
-        "PROJECT": config.project,
-        "EMR_RELEASE_LABEL": config.emr_release,
-        "EMR_LOG_URI": lake.emr_log_uri,
-        "EMR_SERVICE_ROLE": profile.service_role.role_arn,
-        "EMR_INSTANCE_PROFILE": profile.instance_profile.instance_profile_name,
-        "EMR_SECURITY_CONFIGURATION": profile.security_configuration_name,
-        "EMR_SUBNET_IDS": ",".join(profile.subnet_ids),
-        "EMR_PRIMARY_SECURITY_GROUP": profile.primary_security_group.attr_group_id,
-        "EMR_CORE_SECURITY_GROUP": profile.core_security_group.attr_group_id,
-        "EMR_PRIMARY_INSTANCE_TYPES": ",".join(config.primary_instance_types),
-        "EMR_PRIMARY_MARKET": config.primary_market,
-        "EMR_CORE_INSTANCE_TYPES": ",".join(config.core_instance_types),
-        "EMR_CORE_CAPACITY": str(config.core_capacity),
-        "EMR_BACKFILL_CORE_CAPACITY": str(config.backfill_core_capacity),
-        "EMR_IDLE_TIMEOUT_SECONDS": str(config.idle_timeout_minutes * 60),
-        "JOB_MAIN_URI": code.main_uri,
-        "JOB_CODE_URI": code.code_uri,
-        "JOB_CONFIG_URI": code.job_config_uri,
-        "JOB_DATA_ROOT": lake.data_root,
-        "BOOTSTRAP_SCRIPT_URI": code.bootstrap_uri,
-        "BOOTSTRAP_REQUIREMENTS_URI": code.requirements_uri,
-        "BOOTSTRAP_WHEELS_URI": code.wheels_uri,
+    """Every location and name the trigger needs, by TriggerConfig field; lambda_trigger/config.py names them."""
+    settings = {
+        "project": config.project,
+        "release_label": config.emr_release,
+        "log_uri": lake.emr_log_uri,
+        "service_role": profile.service_role.role_arn,
+        "instance_profile": profile.instance_profile.instance_profile_name,
+        "security_configuration": profile.security_configuration_name,
+        "subnet_ids": ",".join(profile.subnet_ids),
+        "primary_security_group": profile.primary_security_group.attr_group_id,
+        "core_security_group": profile.core_security_group.attr_group_id,
+        "primary_instance_types": ",".join(config.primary_instance_types),
+        "primary_market": config.primary_market,
+        "core_instance_types": ",".join(config.core_instance_types),
+        "core_capacity": str(config.core_capacity),
+        "backfill_core_capacity": str(config.backfill_core_capacity),
+        "idle_timeout_s": str(config.idle_timeout_minutes * 60),
+        "main_uri": code.main_uri,
+        "code_uri": code.code_uri,
+        "job_config_uri": code.job_config_uri,
+        "data_root": lake.data_root,
+        "bootstrap_uri": code.bootstrap_uri,
+        "requirements_uri": code.requirements_uri,
+        "wheels_uri": code.wheels_uri,
     }
     if profile.service_access_security_group is not None:
-        environment["EMR_SERVICE_ACCESS_SECURITY_GROUP"] = profile.service_access_security_group.attr_group_id
-    return environment
+        settings["service_access_security_group"] = profile.service_access_security_group.attr_group_id
+    return environment_for(settings)

@@ -15,7 +15,8 @@ IDLE_TIMEOUT_S = (60, 604_800)  # EMR's AutoTerminationPolicy accepts 1 minute t
 # built for aarch64 (requirements/cluster.txt), so another architecture could not even bootstrap.
 _GRAVITON_RE = re.compile(r"^[a-z]+\d+g[a-z]*\.(\d*x?large|medium|metal)$")
 
-# Environment variable -> field; every one is set by infra/constructs/trigger.py.
+# Environment variable -> TriggerConfig field: the one place the names are written. The stack sets them through
+# `environment_for` (infra/stack.py), which the Lambda package cannot import back, so infra imports them from here.
 ENV_VARS = {
     "PROJECT": "project",
     "EMR_RELEASE_LABEL": "release_label",
@@ -41,7 +42,10 @@ ENV_VARS = {
     "EMR_BACKFILL_CORE_CAPACITY": "backfill_core_capacity",
     "BOOTSTRAP_WHEELS_URI": "wheels_uri",
 }
-OPTIONAL = {"EMR_SERVICE_ACCESS_SECURITY_GROUP"}
+_VAR = {name: var for var, name in ENV_VARS.items()}  # field -> environment variable
+OPTIONAL = {_VAR["service_access_security_group"]}  # set only for private subnets
+_LISTS = ("subnet_ids", "primary_instance_types", "core_instance_types")  # comma-separated
+_INTEGERS = ("core_capacity", "idle_timeout_s")
 
 
 class TriggerConfigError(ValueError):
@@ -116,17 +120,19 @@ class TriggerConfig:
             if not raw and var not in OPTIONAL:
                 raise TriggerConfigError(f"environment variable {var} is not set")
             values[name] = raw or None
-        for var in ("EMR_SUBNET_IDS", "EMR_PRIMARY_INSTANCE_TYPES", "EMR_CORE_INSTANCE_TYPES"):
+        for name in _LISTS:
+            var = _VAR[name]
             items = tuple(part.strip() for part in environ[var].split(",") if part.strip())
             if not items:
                 raise TriggerConfigError(f"environment variable {var} lists nothing")
-            values[ENV_VARS[var]] = items
-        for var in ("EMR_CORE_CAPACITY", "EMR_IDLE_TIMEOUT_SECONDS"):
+            values[name] = items
+        for name in _INTEGERS:
+            var = _VAR[name]
             try:
-                values[ENV_VARS[var]] = int(environ[var])
+                values[name] = int(environ[var])
             except ValueError:
                 raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
-        values["backfill_core_capacity"] = _bounded(environ, "EMR_BACKFILL_CORE_CAPACITY", 1, CORE_CAPACITY_MAX)
+        values["backfill_core_capacity"] = _bounded(environ, _VAR["backfill_core_capacity"], 1, CORE_CAPACITY_MAX)
         config = cls(**values)  # type: ignore[arg-type]
         problems = cluster_shape_problems(
             primary_instance_types=config.primary_instance_types,
@@ -144,12 +150,23 @@ class TriggerConfig:
 
 # The variable that carries each setting cluster_shape_problems names.
 _SHAPE_VARS = {
-    "primary_market": "EMR_PRIMARY_MARKET",
-    "core_capacity": "EMR_CORE_CAPACITY",
-    "idle_timeout": "EMR_IDLE_TIMEOUT_SECONDS",
-    "primary_instance_types": "EMR_PRIMARY_INSTANCE_TYPES",
-    "core_instance_types": "EMR_CORE_INSTANCE_TYPES",
+    "primary_market": _VAR["primary_market"],
+    "core_capacity": _VAR["core_capacity"],
+    "idle_timeout": _VAR["idle_timeout_s"],
+    "primary_instance_types": _VAR["primary_instance_types"],
+    "core_instance_types": _VAR["core_instance_types"],
 }
+
+
+def environment_for(settings: Mapping[str, str]) -> dict[str, str]:
+    """The function's environment from TriggerConfig field -> text, in the given order, named as from_env reads it."""
+    unknown = [name for name in settings if name not in _VAR]
+    missing = [name for name, var in _VAR.items() if name not in settings and var not in OPTIONAL]
+    if unknown or missing:
+        problems = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+        problems += [f"no value for {', '.join(missing)}"] if missing else []
+        raise TriggerConfigError(f"trigger environment: {'; '.join(problems)}")
+    return {_VAR[name]: value for name, value in settings.items()}
 
 
 def _bounded(environ: Mapping[str, str], var: str, low: int, high: int) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
+
+from etl.spark_session import BASE_SETTINGS, session_builder
 
 # pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
@@ -16,14 +17,8 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """One small local Spark session for the whole test run."""
-    # Python workers must run this interpreter (the venv's), not whatever `python3` is first on PATH.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions.
+    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
+    session = session_builder("flight-kpis-tests", "local[2]", settings).getOrCreate()
     yield session
     session.stop()

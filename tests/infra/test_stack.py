@@ -111,6 +111,32 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
         assert env[name]["Fn::Sub"].endswith(suffix)
 
 
+def test_trigger_environment_is_exactly_what_the_trigger_reads(synthesized: Synthesized) -> None:
+    from lambda_trigger.config import TriggerConfig
+
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    env = function["Properties"]["Environment"]["Variables"]
+    plain = {name: value if isinstance(value, str) else f"resolved-at-deploy-{name}" for name, value in env.items()}
+    read: set[str] = set()
+
+    class Recorded(dict):
+        """The environment, noting each name the trigger's config looks up."""
+
+        def get(self, key: Any, default: Any = None) -> Any:
+            read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key: Any) -> Any:
+            read.add(key)
+            return super().__getitem__(key)
+
+    TriggerConfig.from_env(Recorded(plain))
+
+    # Every name set is read, and every name read is set, but the service-access group of private subnets.
+    assert read - set(env) == {"EMR_SERVICE_ACCESS_SECURITY_GROUP"}
+    assert set(env) <= read
+
+
 def test_job_config_asset_has_no_data_root_and_the_chosen_source(synthesized: Synthesized) -> None:
     (function,) = synthesized.resources("AWS::Lambda::Function").values()
     key = function["Properties"]["Environment"]["Variables"]["JOB_CONFIG_URI"]["Fn::Sub"].rsplit("/", 1)[1]
