@@ -4,14 +4,14 @@ What a backfill does, and the decisions behind it:
 - Which slots: those in [first, last] (both included) whose silver is published (a pointer); with `from_raw`,
   those that still have raw are re-cleaned (silver + quarantine + gold) and the others get their gold recomputed
   from silver.
-- One job: every slot's silver is read together (`etl.tables.read_slots`: one scan of every file the slots' pointers list), tagged with its slot
-  (`etl.enrich.SLOT_KEY`), and each KPI is computed per slot (grouped and window-partitioned by the slot, never one
-  sort over the whole range; airline countries from registrations too, per slot). Each gold table is written once
-  for all slots, one folder per slot, then every slot is staged and committed by its own `Publication` (the run's
-  own data folders, a journal, then the slot's pointers), so each slot is swapped in atomically and alone, and a
-  backfill killed while publishing is rolled forward by the next run or backfill. Re-cleaning runs clean per slot
-  in the same session: clean's duplicate rule is per snapshot and keys on the flight id alone, which FR24 keeps
-  across slots.
+- One job: every slot's silver is read together (`etl.tables.read_slots`: one scan of every file the slots'
+  pointers list), tagged with its slot (`etl.enrich.SLOT_KEY`), and each KPI is computed per slot (grouped and
+  window-partitioned by the slot, never one sort over the whole range; airline countries from registrations too,
+  per slot). Each gold table is written once for all slots, one folder per slot, then every slot is staged and
+  committed by its own `Publication` (the run's own data folders, a journal, then the slot's pointers), so each
+  slot is swapped in atomically and alone, and a backfill killed while publishing is rolled forward by the next
+  run or backfill. Re-cleaning runs clean per slot in the same session: clean's duplicate rule is per snapshot and
+  keys on the flight id alone, which FR24 keeps across slots.
 - References: the newest airports and airlines snapshots under raw/reference (else the packaged lists), the same
   for every slot: a backfill recomputes history with today's knowledge, and the manifest names what it used.
 - Each slot passes the same quality gate as a scheduled run: `etl.quality.evaluate` with the job config's
