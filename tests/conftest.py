@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
 
+from etl.config import JobConfig
+from etl.layout import RunSlot
 from etl.spark_session import BASE_SETTINGS, session_builder
 
 # pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
@@ -22,3 +26,30 @@ def spark() -> Iterator[SparkSession]:
     session = session_builder("flight-kpis-tests", "local[2]", settings).getOrCreate()
     yield session
     session.stop()
+
+
+# A real local run of the job, two slots of one day on the simulated world, once a session: what the report, the
+# KPI catalog, the Athena DDL and the dashboard tests read.
+SLOTS = (RunSlot.parse("2026-11-22T14"), RunSlot.parse("2026-11-22T16"))
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A data root holding the job's output for SLOTS, and the manifests the runs returned."""
+
+    root: str
+    slots: tuple[RunSlot, ...]
+    manifests: tuple[dict[str, Any], ...]
+
+
+@pytest.fixture(scope="session")
+def lake(tmp_path_factory: pytest.TempPathFactory, spark) -> Lake:
+    """Run `etl.pipeline.run` for each slot into a temporary data root (small simulated world)."""
+    from etl.pipeline import run
+
+    root = str(tmp_path_factory.mktemp("lake"))
+    manifests = tuple(
+        run(JobConfig(data_root=root, run_slot=slot, source="demo", demo_flights=3000), spark=spark) for slot in SLOTS
+    )
+    assert all(m["status"] == "succeeded" for m in manifests)
+    return Lake(root, SLOTS, manifests)

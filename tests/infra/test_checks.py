@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Synthesized, fake_wheelhouse
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.infra.conftest import Synthesized, fake_wheelhouse
+from tests.paths import REPO
+
 CDK_CLI = REPO / "node_modules" / ".bin" / "cdk"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 

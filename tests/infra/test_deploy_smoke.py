@@ -21,8 +21,9 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Synthesized
 from moto.server import ThreadedMotoServer
+
+from tests.infra.conftest import Synthesized
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")]

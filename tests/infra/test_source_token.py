@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Synthesized, synthesize
 
 from infra.config import InfraConfigError, PipelineConfig
+from tests.infra.conftest import Synthesized, synthesize
 
 SECRET_NAME = "flight-kpis/fr24api-token"
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
-from conftest import Synthesized, synthesize
+
+from tests.infra.conftest import Synthesized, synthesize
 
 
 def _statements(synthesized: Synthesized, role_fragment: str) -> list[dict[str, Any]]:
