@@ -35,9 +35,9 @@ from etl.clean import clean_flights, read_raw_flights
 from etl.columns import RAW_COLUMNS
 from etl.geo import haversine_km_py
 from etl.kpis import compute_kpis
-from etl.pipeline import SPARK_SETTINGS
 from etl.reference import References, load_references
 from etl.simulate.world import iter_flights
+from etl.spark_session import SPARK_SETTINGS
 
 
 def generate(folder: Path, rows: int, slot_rows: int) -> int:
@@ -166,7 +166,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     builder = SparkSession.builder.master("local[2]").appName("transform-scale")
-    # The pipeline's own settings (etl.pipeline.SPARK_SETTINGS); they apply to both sides of the comparison.
+    # The pipeline's own settings (etl.spark_session.SPARK_SETTINGS); they apply to both sides of the comparison.
     for key, value in SPARK_SETTINGS.items():
         builder = builder.config(key, value)
     spark = (

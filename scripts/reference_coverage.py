@@ -31,6 +31,7 @@ from etl.extract.landing import raw_csv
 from etl.reference import References, load_references
 from etl.reference.aircraft import NO_TYPE_CODES
 from etl.sources.snapshot import read_snapshot
+from etl.spark_session import BASE_SETTINGS, session_builder
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "fr24"
 MAPPINGS: tuple[str, ...] = ("airline_country", "aircraft", "origin", "destination")
@@ -205,13 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     if not any(args.samples.glob("flights_*.csv")):
         print(f"no flights_*.csv captures in {args.samples}", file=sys.stderr)
         return 2
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    # The job's base settings (etl/spark_session.py); 1,500-row captures need only 4 shuffle partitions.
+    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
+    spark = session_builder("reference-coverage", "local[2]", settings).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     figures = measure(spark, args.samples)
     print(table(figures))
