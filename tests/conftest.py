@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 from pyspark.sql import SparkSession
 
 from etl.config import JobConfig
@@ -16,6 +18,24 @@ from etl.spark_session import BASE_SETTINGS, session_builder
 
 # pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    """An S3 client on moto's in-memory AWS, with an empty bucket `lake`."""
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="lake")
+        yield client
+
+
+@pytest.fixture
+def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep any proxy from the environment away from 127.0.0.1, where the tests' servers listen."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
 
 
 @pytest.fixture(scope="session")

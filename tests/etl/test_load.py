@@ -17,14 +17,6 @@ from tests.etl.publishing import KEYS, RUN_A, RUN_B, RUN_C, SLOT, published, sta
 OTHER = RunSlot.parse("2026-11-22T16")
 
 
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="lake")
-        yield client
-
-
 @pytest.fixture(params=["local", "s3"])
 def lake(request, tmp_path):
     """(storage, data root) of an empty lake, local or on moto's S3."""

@@ -6,10 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from etl.layout import table_data_dir
 from etl.load import PublicationError, recover_publications, run_folders
@@ -61,14 +59,6 @@ def nth_pointer(n: int) -> Callable[[str], bool]:
         return False
 
     return fail
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="lake")
-        yield client
 
 
 def test_an_s3_error_between_two_tables_then_the_next_run_repairs(s3) -> None:

@@ -2,10 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from etl.storage import LocalStorage, S3Storage, storage_for
 
 
@@ -36,14 +32,6 @@ def test_local_replace_tree_swaps_whole_directories(tmp_path: Path) -> None:
     assert (sibling / "keep.parquet").read_bytes() == b"keep"
     assert not staged.exists()
     assert sorted(p.name for p in final.parent.iterdir()) == ["tech_hour=14", "tech_hour=16"]
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="lake")
-        yield client
 
 
 def test_s3_round_trip_and_listing_does_not_match_siblings(s3) -> None:

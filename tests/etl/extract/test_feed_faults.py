@@ -41,15 +41,6 @@ FAULTS = {
 }
 
 
-@pytest.fixture
-def local_only(monkeypatch):
-    """Keep any proxy from the environment away from 127.0.0.1."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-
-
 def run_live(tmp_path: Path, world: World, capsys, **server) -> tuple[int, str, str]:
     """`etl run --live` for SLOT on a lake holding run A; returns (exit code, the error line, data root)."""
     root = str(tmp_path / "lake")

@@ -18,15 +18,6 @@ from tests.servers.feed_server import AIRPORTS_PATH, FEED_PATH, serve_feed
 FR24_FEED_URL = Core.real_time_flight_tracker_data_url
 
 
-@pytest.fixture
-def local_only(monkeypatch):
-    """Keep any proxy from the environment away from 127.0.0.1."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-
-
 def _extract(capsys, url: str, lake: Path, slot: RunSlot, config: Path) -> dict:
     argv = ["extract", "--live", "--feed-url", url, "--data-root", str(lake), "--run-slot", str(slot)]
     assert main([*argv, "--config", str(config)]) == 0

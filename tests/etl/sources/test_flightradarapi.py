@@ -17,15 +17,6 @@ from tests.servers.feed_server import FEED_PATH, flightradarapi_pointed_at, serv
 ORIGINAL_FEED_URL = Core.real_time_flight_tracker_data_url
 
 
-@pytest.fixture
-def local_only(monkeypatch):
-    """Keep any proxy from the environment away from 127.0.0.1."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-
-
 @pytest.fixture(scope="module")
 def world():
     return World.generate(1500, seed=11)

@@ -24,12 +24,8 @@ NO_WAIT = ExtractSettings(
 
 
 @pytest.fixture(autouse=True)
-def local_only(monkeypatch):
-    """Keep any proxy from the environment away from 127.0.0.1."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
+def _local(local_only: None) -> None:
+    """Every test here talks to a server on 127.0.0.1."""
 
 
 @pytest.fixture(scope="module")
