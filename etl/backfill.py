@@ -57,7 +57,7 @@ from etl.columns import (
     SILVER_FLIGHTS_SCHEMA,
 )
 from etl.config import ConfigError, JobConfig, QualitySettings
-from etl.enrich import SLOT_KEY, is_live
+from etl.enrich import SLOT_KEY
 from etl.errors import JobError
 from etl.layout import (
     POINTER_NAME,
@@ -129,7 +129,6 @@ class SlotFigures:
     """What one slot's rows measure: the quality gate's inputs and the manifest's counts."""
 
     silver_rows: int = 0
-    live_flights: int = 0
     gold_rows: dict[str, int] = field(default_factory=dict)
     coverage_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # etl.kpis.mapping_coverage_counts
     airline_country_sources: dict[str, int] = field(default_factory=dict)
@@ -139,6 +138,11 @@ class SlotFigures:
     published_quarantine_rows: int = 0  # gold-only slots: the quarantine published with their silver
     cleaning_rules: dict[str, int] = field(default_factory=dict)
     missing_columns: list[str] = field(default_factory=list)  # capture columns the capture lacked
+
+    @property
+    def live_flights(self) -> int:
+        """Airborne aircraft: the coverage counts' `_live`, as a run counts them."""
+        return self.coverage_counts.get("_live", (0, 0))[0]
 
     def quality_inputs(self) -> QualityInputs:
         """The gate's figures, as a run measures them; see the module docstring for a slot whose raw is not read."""
@@ -287,13 +291,11 @@ class _Run:
         silver = reduce(DataFrame.unionByName, parts).persist(StorageLevel.MEMORY_AND_DISK)
 
         measured = silver.groupBy(SLOT_KEY).agg(
-            F.count(F.lit(1)).alias("silver"),
-            F.sum(F.when(is_live(F.col("on_ground"), F.col("is_aircraft")), 1).otherwise(0)).alias("live"),
-            F.max("position_time").alias("newest"),
+            F.count(F.lit(1)).alias("silver"), F.max("position_time").alias("newest")
         )
         for row in measured.collect():
             slot_figures = figures[RunSlot.parse(row[SLOT_KEY])]
-            slot_figures.silver_rows, slot_figures.live_flights = int(row["silver"]), int(row["live"])
+            slot_figures.silver_rows = int(row["silver"])
             newest = row["newest"]
             slot_figures.capture_time = newest.replace(tzinfo=timezone.utc) if newest is not None else None
         for key, counts in mapping_coverage_counts_by_slot(silver, self.refs, [str(s) for s in slots]).items():
