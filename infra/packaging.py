@@ -12,8 +12,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # 1980-01-01 is the earliest time a zip entry can hold; a fixed one makes the bytes depend on content only.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
-# Provided by EMR itself (Spark 3.5.6 on emr-7.13.0): installing it again would shadow the cluster's build.
-CLUSTER_PROVIDED = {"pyspark"}
+# Provided by EMR itself (Spark 3.5.6 and Iceberg 1.10.0-amzn-1 on emr-7.13.0): installing them again would shadow
+# the cluster's build. pyiceberg serves the local readers only (etl show, the report), never the step.
+CLUSTER_PROVIDED = {"pyspark", "snowpark-connect-deps-iceberg", "pyiceberg"}
 
 
 def _zip_files(package_dir: Path, arc_root: str, suffixes: tuple[str, ...]) -> list[tuple[str, Path]]:
