@@ -31,6 +31,9 @@ RAW_TILE = "tile"  # "south,north,west,east" of the tile that returned the row
 RAW_REQUESTED_AT = "requested_at"  # ISO-8601 UTC time of the request, e.g. 2026-11-22T14:00:03Z
 RAW_COLUMNS: tuple[str, ...] = (*FLIGHT_FIELDS, RAW_TILE, RAW_REQUESTED_AT)
 
+# The run that wrote a row: every row of every lake table carries it (etl/lake.py).
+RUN_ID = "run_id"
+
 # Partition columns, zero-padded strings: tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14
 PARTITION_COLUMNS: tuple[str, ...] = ("tech_year", "tech_month", "tech_day", "tech_hour")
 
@@ -132,6 +135,28 @@ GOLD_SCHEMAS: dict[str, dict[str, str]] = {
     },
 }
 GOLD_TABLES: tuple[str, ...] = tuple(GOLD_SCHEMAS)
+
+# The runs table: one row per run, the manifest's figures (runs/<run_id>.json holds the whole record).
+RUNS_SCHEMA: dict[str, str] = {
+    "run_slot": "string",
+    "status": "string",  # succeeded, degraded (published although the gate failed, as asked) or failed
+    "source": "string",
+    "started_at": "string",
+    "finished_at": "string",
+    "capture_time": "string",
+    "error": "string",
+    "counts": "struct<raw: bigint, silver: bigint, quarantine: bigint, live_flights: bigint, gold: map<string, bigint>>",
+    "cleaning_rules": "map<string, bigint>",
+    "extraction": "string",  # JSON text: open-ended
+    "mapping_coverage": "map<string, double>",
+    "quality": (
+        "struct<passed: boolean, allow_degraded: boolean, failed: array<string>, "
+        "checks: array<struct<name: string, value: double, threshold: double, passed: boolean, detail: string>>>"
+    ),
+    "timings_s": "map<string, double>",
+    "versions": "map<string, string>",
+    "snapshots": "map<string, bigint>",  # table -> the Iceberg snapshot id holding the run's rows of the slot
+}
 
 CONTINENTS: tuple[str, ...] = (
     "Africa",

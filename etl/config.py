@@ -147,6 +147,27 @@ def _settings(cls: Any, section: str, values: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class LakeSettings:
+    """Where the Iceberg tables live: the catalog, its database (namespace) and its warehouse."""
+
+    # hadoop: a filesystem catalog under the warehouse (local runs); glue: the AWS Glue Data Catalog (EMR).
+    catalog: str = "hadoop"
+    database: str = "flight_kpis"  # the Glue database on AWS (infra/config.py database_name), a namespace locally
+    warehouse: str | None = None  # None: <data_root>/warehouse
+
+    def validate(self) -> None:
+        if self.catalog not in LAKE_CATALOGS:
+            raise ConfigError(f"lake.catalog {self.catalog!r} is not one of {', '.join(LAKE_CATALOGS)}")
+        if not isinstance(self.database, str) or not re.fullmatch(r"[a-z0-9_]{1,255}", self.database):
+            raise ConfigError(f"lake.database {self.database!r} is not a Glue database name ([a-z0-9_])")
+        if self.warehouse is not None and (not isinstance(self.warehouse, str) or not self.warehouse):
+            raise ConfigError("lake.warehouse must be a folder or an s3:// URI")
+
+
+LAKE_CATALOGS: tuple[str, ...] = ("hadoop", "glue")
+
+
+@dataclass(frozen=True)
 class JobConfig:
     """Everything one run needs. The run slot only says where results go; the data says when it was captured."""
 
@@ -160,6 +181,7 @@ class JobConfig:
     feed_url: str | None = None  # live: the feed endpoint FlightRadarAPI asks instead of FR24's (a proxy, a mirror)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    lake: LakeSettings = field(default_factory=LakeSettings)
     metrics_namespace: str | None = None  # when set, the run's figures are published as CloudWatch metrics
     # SNS topic told the one-line reason of a failed or degraded run: an ARN, or a bare topic name resolved in the
     # account and region the job runs in (the deployed job config holds the name: the ARN is only known at deploy).
@@ -195,6 +217,7 @@ class JobConfig:
             raise ConfigError("demo_flights must be between 1 and 5,000,000")
         self.extract.validate()
         self.quality.validate()
+        self.lake.validate()
         if self.alerts_topic is not None and not re.fullmatch(
             r"(arn:[\w-]+:sns:[\w-]+:\d{12}:)?[\w-]{1,256}", self.alerts_topic
         ):
@@ -248,6 +271,7 @@ class JobConfig:
             raise ConfigError(f"source {data['source']!r} is not the first of sources {list(sources)}: drop one")
         data["extract"] = _settings(ExtractSettings, "extract", data.get("extract", {}))
         data["quality"] = _settings(QualitySettings, "quality", data.get("quality", {}))
+        data["lake"] = _settings(LakeSettings, "lake", data.get("lake", {}))
         return cls(**data).validate()
 
     @classmethod
@@ -272,3 +296,8 @@ class JobConfig:
         values["run_slot"] = str(self.run_slot)
         values["sources"] = list(self.sources)  # as JSON reads it back
         return values
+
+    @property
+    def warehouse(self) -> str:
+        """The Iceberg warehouse: lake.warehouse, else `<data_root>/warehouse`."""
+        return self.lake.warehouse or self.data_root.rstrip("/") + "/warehouse"
