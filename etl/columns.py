@@ -145,7 +145,9 @@ RUNS_SCHEMA: dict[str, str] = {
     "finished_at": "string",
     "capture_time": "string",
     "error": "string",
-    "counts": "struct<raw: bigint, silver: bigint, quarantine: bigint, live_flights: bigint, gold: map<string, bigint>>",
+    "counts": (
+        "struct<raw: bigint, silver: bigint, quarantine: bigint, live_flights: bigint, gold: map<string, bigint>>"
+    ),
     "cleaning_rules": "map<string, bigint>",
     "extraction": "string",  # JSON text: open-ended
     "mapping_coverage": "map<string, double>",
