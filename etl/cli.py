@@ -50,7 +50,10 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_read_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", required=True, help="local folder or s3:// URI of the data lake")
-    parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the latest successful run)")
+    parser.add_argument("--run-slot", help="YYYY-MM-DDTHH, UTC (default: the slot of the newest published run)")
+    parser.add_argument(
+        "--as-of", metavar="RUN_ID", help="show an earlier published run (its id, or its end) through time travel"
+    )
 
 
 def _add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,28 +144,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
     return JobConfig.from_dict(values)
 
 
-def _slot_to_read(data_root: str, text: str | None) -> RunSlot:
-    from etl.manifest import PUBLISHED, latest_manifest
-    from etl.storage import storage_for
-
-    if text:
-        return RunSlot.parse(text)
-    # A degraded run was published: it is readable, and `show` and the report say it is degraded.
-    latest = latest_manifest(storage_for(data_root), data_root, status=PUBLISHED)
-    if latest is None:
-        raise JobError(f"no published run under {data_root}/runs: run `python -m etl run` first")
-    return RunSlot.parse(latest["run_slot"])
-
-
-def _reader_spark() -> Any:
-    from etl.console import quiet_spark
-    from etl.spark_session import READER_SETTINGS, session_builder
-
-    with quiet_spark():
-        return session_builder("flight-kpis-show", "local[1]", READER_SETTINGS).getOrCreate()
-
-
-def _write_report(data_root: str, slot: RunSlot, out: str | None = None) -> str:
+def _write_report(data_root: str, slot: RunSlot | None, out: str | None = None) -> str:
     from etl.report import write_report
 
     return write_report(data_root, slot, out)
@@ -252,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 manifest = run(config, spark=spark)
                 out.summary(manifest, config.data_root)
                 if args.show:
-                    text = partial(render_slot, spark, config.data_root, config.run_slot)  # read only for the screen
+                    text = partial(render_slot, config.data_root, config.run_slot)  # read only for the screen
                     out.answers(text, config.data_root, config.run_slot)
                 if args.report:
                     out.report(_write_report(config.data_root, config.run_slot))
@@ -263,10 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             from etl.show import render_slot
 
-            slot = _slot_to_read(args.data_root, args.run_slot)
-            print(render_slot(_reader_spark(), args.data_root, slot))
+            slot = RunSlot.parse(args.run_slot) if args.run_slot else None
+            print(render_slot(args.data_root, slot, args.as_of))
         elif args.command == "report":
-            path = _write_report(args.data_root, _slot_to_read(args.data_root, args.run_slot), args.out)
+            slot = RunSlot.parse(args.run_slot) if args.run_slot else None
+            path = _write_report(args.data_root, slot, args.out)
             print(f"dashboard written: {path}")
     except (ConfigError, RunSlotError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -80,9 +80,9 @@ def raw_flights_dir(root: str, slot: RunSlot) -> str:
     return join(root, "raw/flights", slot.partition_path)
 
 
-def raw_flights_file(root: str, slot: RunSlot) -> str:
-    """The raw flights file of a slot: `.../flights_20261122140000.csv`."""
-    return join(raw_flights_dir(root, slot), f"flights_{slot.compact}.csv")
+def raw_flights_file(root: str, slot: RunSlot, run_id: str) -> str:
+    """One run's capture of a slot: `raw/flights/<partitions>/<run_id>.csv`, never overwritten by another run."""
+    return join(raw_flights_dir(root, slot), f"{run_id}.csv")
 
 
 def raw_reference_dir(root: str, name: str, day: str) -> str:

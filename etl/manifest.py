@@ -74,6 +74,7 @@ class Manifest:
     reference_sources: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[str, int] = field(default_factory=dict)  # table -> the Iceberg snapshot holding the slot's rows
     versions: dict[str, str | None] = field(default_factory=versions)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class Manifest:
             "reference_sources": self.reference_sources,
             "timings_s": self.timings_s,
             "outputs": self.outputs,
+            "snapshots": self.snapshots,
             "versions": self.versions,
             "config": self.config,
         }

@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from etl.errors import JobError
 from etl.kpi_catalog import KPIS, NO_ANSWER, TITLES, Kpi, wording
+from etl.lake import SILVER
 from etl.layout import RunSlot, join
-from etl.manifest import DEGRADED, PUBLISHED, latest_manifest, read_manifests
+from etl.manifest import DEGRADED, PUBLISHED, read_manifests
 from etl.report_assets.world import LAKES, LAND
 from etl.storage import storage_for
-from etl.tables import read_arrow, read_rows
+from etl.tables import TableNotPublishedError, published_manifest, read_arrow, read_rows
 
 ASSETS = Path(__file__).resolve().parent / "report_assets"
 TOP = 10  # rows shown per ranking
@@ -30,23 +30,32 @@ def default_report_path(data_root: str, slot: RunSlot) -> str:
     return join(data_root, "reports", f"{values['tech_day']}_{values['tech_hour']}.html")
 
 
-def read_gold(data_root: str, slot: RunSlot) -> dict[str, list[dict[str, Any]]]:
-    """Every gold table's rows for a slot, ordered by group and rank."""
+def read_gold(data_root: str, slot: RunSlot | dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every gold table's rows for a slot (its newest published run) or a run's manifest, by group and rank."""
+    manifest = slot if isinstance(slot, dict) else _published(data_root, slot)
     tables = {}
     for kpi in KPIS:
-        rows = read_rows(data_root, "gold", kpi.table, slot)
+        rows = read_rows(data_root, kpi.table, manifest)
         group = kpi.group
         rows.sort(key=lambda r: ((r[group] or "") if group else "", r["rank"]))
         tables[kpi.table] = rows
     return tables
 
 
-def read_live_flights(data_root: str, slot: RunSlot) -> list[list[float | int | None]]:
-    """[longitude, latitude, altitude_ft] of every live flight (airborne aircraft) of the slot's silver snapshot."""
+def _published(data_root: str, slot: RunSlot | None) -> dict[str, Any]:
+    manifest = published_manifest(data_root, slot)
+    if manifest is None:
+        where = f"slot {slot}" if slot else "any slot"
+        raise TableNotPublishedError(f"no published run for {where} under {join(data_root, 'runs')}: run the job first")
+    return manifest
+
+
+def read_live_flights(data_root: str, manifest: dict[str, Any]) -> list[list[float | int | None]]:
+    """[longitude, latitude, altitude_ft] of every live flight (airborne aircraft) of the run's silver snapshot."""
     import pyarrow.compute as pc
 
     table = read_arrow(
-        data_root, "silver", "flights", [slot], ["longitude", "latitude", "altitude_ft", "is_aircraft", "on_ground"]
+        data_root, SILVER.name, manifest, ["longitude", "latitude", "altitude_ft", "is_aircraft", "on_ground"]
     )
     live = pc.and_(pc.fill_null(table["is_aircraft"], False), pc.invert(pc.fill_null(table["on_ground"], True)))
     rows = table.filter(live).select(["longitude", "latitude", "altitude_ft"]).to_pylist()
@@ -218,12 +227,9 @@ def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str 
     """Write the dashboard of a slot (default: the latest published run) and return where it went."""
     storage = storage_for(data_root)
     # A degraded run was published: it is shown, under a banner that says so.
-    manifest = latest_manifest(storage, data_root, run_slot, status=PUBLISHED)
-    if manifest is None:
-        where = f"slot {run_slot}" if run_slot else "any slot"
-        raise JobError(f"no published run for {where} under {join(data_root, 'runs')}: run the job first")
+    manifest = _published(data_root, run_slot)
     slot = RunSlot.parse(manifest["run_slot"])
-    panels = build_panels(read_gold(data_root, slot))
+    panels = build_panels(read_gold(data_root, manifest))
     panels.append(
         {
             "id": "map",
@@ -247,7 +253,7 @@ def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str 
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "run": manifest,
         "panels": panels,
-        "flights": read_live_flights(data_root, slot),
+        "flights": read_live_flights(data_root, manifest),
         "world": {"land": [list(map(list, r)) for r in LAND], "lakes": [list(map(list, r)) for r in LAKES]},
     }
     target = out_path or default_report_path(data_root, slot)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-
 from etl.kpi_catalog import KPIS, NO_ANSWER, Kpi, wording
 from etl.layout import RunSlot
-from etl.manifest import DEGRADED, PUBLISHED, latest_manifest
-from etl.storage import storage_for
-from etl.tables import read_table
+from etl.manifest import DEGRADED
+from etl.tables import TableNotPublishedError, published_manifest, read_rows
 
 TOP = 5
 
@@ -55,28 +51,34 @@ def status_lines(manifest: dict[str, Any] | None) -> list[str]:
     return [f"run {manifest.get('run_id')}: {status}"]
 
 
-def render_slot(spark: SparkSession, data_root: str, slot: RunSlot) -> str:
-    """The text `etl show` prints for one slot: its run status, then each KPI's answer and top rows."""
-    manifest = latest_manifest(storage_for(data_root), data_root, slot, status=PUBLISHED)
-    out = [f"Flight KPIs for run slot {slot} (UTC)", *status_lines(manifest), ""]
+def render_slot(data_root: str, slot: RunSlot | None = None, as_of: str | None = None) -> str:
+    """The text `etl show` prints: the slot's newest published run (or run `as_of`), then each KPI's answer and rows.
+
+    Read without Spark, at the snapshots the run's manifest names (etl/tables.py).
+    """
+    manifest = published_manifest(data_root, slot, as_of)
+    if manifest is None:
+        where = f"slot {slot}" if slot else "any slot"
+        raise TableNotPublishedError(f"no published run for {where} under {data_root}/runs: run `etl run` first")
+    shown_slot = RunSlot.parse(manifest["run_slot"])
+    out = [f"Flight KPIs for run slot {shown_slot} (UTC)", *status_lines(manifest), ""]
     for kpi in KPIS:
         columns = list(kpi.columns)
-        df = read_table(spark, data_root, "gold", kpi.table, [slot]).select(*columns)
+        table = read_rows(data_root, kpi.table, manifest)
         if kpi.group:
             group = kpi.group
             # Groups ordered by their rank-1 row's weight, so the largest continents and countries come first; fewer
             # groups when each shows several rows.
-            best = df.where(F.col("rank") == 1).orderBy(F.col(kpi.value).desc(), F.col(group))
-            groups = [r[group] for r in best.limit(TOP if kpi.rows_per_group > 1 else 10).collect()]
-            shown = df.where(F.col(group).isin(groups) & (F.col("rank") <= kpi.rows_per_group))
-            rows = [r.asDict() for r in shown.collect()]
+            best = sorted((r for r in table if r["rank"] == 1), key=lambda r: (-(r[kpi.value] or 0), r[group] or ""))
+            groups = [r[group] for r in best[: TOP if kpi.rows_per_group > 1 else 10]]
+            rows = [{c: r[c] for c in columns} for r in table if r[group] in groups and r["rank"] <= kpi.rows_per_group]
             rows.sort(key=lambda r: (groups.index(r[group]), r["rank"]))
             out.append(kpi.question)
             for g in groups:
                 first = next(r for r in rows if r[group] == g)
                 out.append(f"  {g}: {_answer(kpi, [first])}")
         else:
-            rows = [r.asDict() for r in df.orderBy("rank").limit(TOP).collect()]
+            rows = [{c: r[c] for c in columns} for r in sorted(table, key=lambda r: r["rank"])[:TOP]]
             out.append(f"{kpi.question}\n  answer: {_answer(kpi, rows)}")
         if rows:
             out.append(_indent(format_table(columns, rows)))

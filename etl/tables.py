@@ -1,177 +1,119 @@
-"""The one reader of published tables: the files a slot's pointer lists, read by Spark or Arrow with the partitions.
+"""The readers of published tables without Spark: pyiceberg at the snapshots a run manifest names.
 
-A table's data files are never listed by folder: each run writes its own folder under `<layer>/<table>/data/`, and
-only the per-slot pointer (`<layer>/<table>/<partitions>/symlink.txt`, a Hive symlink manifest) says which of them
-readers see. Athena reads the same pointer (athena_ddl/, SymlinkTextInputFormat).
+A slot is read at the snapshot ids of its newest published manifest (`runs/<run_id>.json`, key `snapshots`), never
+at whatever the table holds now: a run half-way through its commits, or one that died there, is invisible to these
+readers. `etl show`, the HTML report and the tests read here; Spark reads the same snapshots in etl/publish.py.
 """
 
 from __future__ import annotations
 
-import io
-import os
-import re
-from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.columns import PARTITION_COLUMNS
+from etl.columns import PARTITION_COLUMNS, RUN_ID
+from etl.config import LakeSettings
 from etl.errors import JobError
-from etl.layout import RUN_DIR_PREFIX, RunSlot, table_pointer
-from etl.storage import Storage, is_s3, storage_for
+from etl.layout import RunSlot
+from etl.manifest import PUBLISHED, latest_manifest, read_manifests
+from etl.storage import is_s3, storage_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyspark.sql import DataFrame, SparkSession
 
 
 class TableNotPublishedError(JobError):
-    """A table has no published data for the slots asked."""
+    """A table has no published data for the slot asked."""
 
 
-def pointer_text(files: Iterable[str]) -> bytes:
-    """A symlink manifest: one data file URI per line (s3:// on S3, as Athena requires; absolute paths locally)."""
-    return "".join(f"{_as_listed(f)}\n" for f in files).encode()
+def lake_settings_for(data_root: str, lake: LakeSettings | None = None) -> LakeSettings:
+    """The lake of a data root: the given settings, else a Hadoop catalog locally and Glue on S3."""
+    if lake is not None:
+        return lake
+    return LakeSettings(catalog="glue" if is_s3(data_root) else "hadoop")
 
 
-def _as_listed(path: str) -> str:
-    if is_s3(path):
-        return "s3://" + path.split("://", 1)[1]
-    return os.path.abspath(path)
+def warehouse_of(data_root: str, lake: LakeSettings) -> str:
+    """lake.warehouse, else `<data_root>/warehouse` (as JobConfig.warehouse)."""
+    return lake.warehouse or data_root.rstrip("/") + "/warehouse"
 
 
-def pointer_files(data: bytes, root: str) -> list[str]:
-    """The data files a pointer lists, spelled with the data root's scheme (s3a:// roots read s3:// entries)."""
-    files = [line.strip() for line in data.decode().splitlines() if line.strip()]
-    if is_s3(root):
-        scheme = root.split("://", 1)[0]
-        files = [f"{scheme}://{f.split('://', 1)[1]}" for f in files]
-    return files
+def load_table(data_root: str, table: str, lake: LakeSettings | None = None) -> Any:
+    """The pyiceberg table: from the Glue catalog, or from the Hadoop catalog's newest metadata file."""
+    lake = lake_settings_for(data_root, lake)
+    if lake.catalog == "glue":
+        from pyiceberg.catalog import load_catalog
 
+        try:
+            return load_catalog("glue", type="glue").load_table((lake.database, table))
+        except Exception as exc:
+            raise JobError(f"table {lake.database}.{table} cannot be loaded from Glue: {exc}") from None
+    from pyiceberg.table import StaticTable
 
-def run_of(files: Iterable[str]) -> str | None:
-    """The run id whose folder (`.../run_id=<id>/part-...`) holds these files; None for no file."""
-    for path in files:
-        for part in path.split("/"):
-            if part.startswith(RUN_DIR_PREFIX):
-                return part[len(RUN_DIR_PREFIX) :]
-    return None
-
-
-def data_files(storage: Storage, run_dir: str) -> list[str]:
-    """The Parquet files of one run's folder (Spark's checksum and marker files left out)."""
-    names = storage.list_files(run_dir)
-    return [f for f in names if f.endswith(".parquet") and not f.rsplit("/", 1)[-1].startswith((".", "_"))]
-
-
-def current_files(storage: Storage, root: str, layer: str, table: str, slot: RunSlot) -> list[str] | None:
-    """The files readers see for one slot of a table, or None when the slot was never published."""
-    found = storage.read_tagged(table_pointer(root, layer, table, slot))
-    return None if found is None else pointer_files(found[0], root)
-
-
-def _published(
-    storage: Storage, root: str, layer: str, table: str, slots: Iterable[RunSlot]
-) -> list[tuple[RunSlot, list[str]]]:
-    slots = list(slots)
-    found = [(slot, files) for slot in slots if (files := current_files(storage, root, layer, table, slot))]
-    if not found:
-        where = ", ".join(str(s) for s in slots) or "no slot"
+    metadata = Path(warehouse_of(data_root, lake)) / lake.database / table / "metadata"
+    hint = metadata / "version-hint.text"
+    try:
+        version = hint.read_text(encoding="utf-8").strip()
+        return StaticTable.from_metadata(str(metadata / f"v{int(version)}.metadata.json"))
+    except FileNotFoundError as exc:
+        name = Path(exc.filename or str(hint)).name
         raise TableNotPublishedError(
-            f"{layer}/{table} has no published data for slot {where} under {root}: run `etl run --slot ...` first"
-        )
-    return found
+            f"table {table} has no Iceberg metadata under {metadata} ({name} missing): run `etl run` first, or "
+            f"`etl repair-lake` if the file was deleted"
+        ) from None
+    except (ValueError, OSError) as exc:
+        raise JobError(f"table {table}: its metadata under {metadata} cannot be read ({exc})") from None
 
 
-def read_table(
-    spark: SparkSession,
-    root: str,
-    layer: str,
-    table: str,
-    slots: Iterable[RunSlot],
-    storage: Storage | None = None,
-) -> DataFrame:
-    """A table's published rows for the slots (slots never published are skipped), with the partition columns."""
-    from pyspark.sql import functions as F
-
-    storage = storage or storage_for(root)
-    frames = []
-    for slot, files in _published(storage, root, layer, table, slots):
-        df = spark.read.parquet(*files)
-        values = slot.partition_values
-        frames.append(df.select("*", *(F.lit(values[c]).alias(c) for c in PARTITION_COLUMNS)))
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.unionByName(frame)
-    return result
-
-
-# A data file's key: the last two segments of its path, its run folder and its own name
-# (`run_id=<id>/part-<uuid>.parquet`). They name the file uniquely and need no URI escaping, so the pointer's spelling
-# and Spark's (`input_file_name`, a URI) give the same key whatever the data root's scheme or characters.
-_FILE_KEY = r"([^/]+/[^/]+)$"
-
-
-def _file_key(path: str) -> str:
-    found = re.search(_FILE_KEY, path)
-    return found.group(1) if found else path
-
-
-def read_slots(
-    spark: SparkSession,
-    root: str,
-    layer: str,
-    table: str,
-    slots: Iterable[RunSlot],
-    schema: str,
-    key: str,
-    storage: Storage | None = None,
-) -> DataFrame:
-    """Many slots' published rows in one scan, each row tagged with its slot (`YYYY-MM-DDTHH`) in column `key`.
-
-    For a long range read at once (a backfill): one scan of every file the slots' pointers list, with the given
-    schema, and a broadcast join from each file to the slot(s) whose pointer lists it. A union of one read per slot
-    (read_table) costs Spark a schema job per slot and tasks per slot in every action. Slots never published are
-    skipped.
-    """
-    from pyspark.sql import functions as F
-
-    storage = storage or storage_for(root)
-    owners = [
-        (_file_key(f), f, str(slot)) for slot, files in _published(storage, root, layer, table, slots) for f in files
-    ]
-    scan = spark.read.schema(schema).parquet(*sorted({f for _, f, _ in owners}))
-    by_file = spark.createDataFrame([(k, slot) for k, _, slot in owners], f"_file string, `{key}` string")
-    tagged = scan.withColumn("_file", F.regexp_extract(F.input_file_name(), _FILE_KEY, 1))
-    return tagged.join(F.broadcast(by_file), "_file").drop("_file")
+def published_manifest(data_root: str, slot: RunSlot | None = None, as_of: str | None = None) -> dict[str, Any] | None:
+    """The manifest a reader follows: the newest published one of the slot (or of any slot), or run `as_of`."""
+    storage = storage_for(data_root)
+    if as_of is None:
+        return latest_manifest(storage, data_root, slot, status=PUBLISHED)
+    for manifest in read_manifests(storage, data_root):
+        if manifest["run_id"] == as_of or manifest["run_id"].endswith(as_of):
+            if manifest.get("status") not in PUBLISHED:
+                raise JobError(f"run {manifest['run_id']} was not published (status {manifest.get('status')})")
+            return manifest
+    raise JobError(f"no run {as_of!r} under {data_root}/runs")
 
 
 def read_arrow(
-    root: str,
-    layer: str,
+    data_root: str,
     table: str,
-    slots: Iterable[RunSlot],
+    manifest: dict[str, Any],
     columns: list[str] | None = None,
-    storage: Storage | None = None,
+    lake: LakeSettings | None = None,
 ) -> pa.Table:
-    """The same rows as read_table, as one Arrow table (no Spark), e.g. for the HTML report."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """The rows of the manifest's slot in `table`, at the snapshot the manifest names (partition columns included)."""
+    from pyiceberg.expressions import And, EqualTo
 
-    storage = storage or storage_for(root)
-    parts = []
-    for slot, files in _published(storage, root, layer, table, slots):
-        for path in files:
-            try:
-                part = pq.read_table(io.BytesIO(storage.read_bytes(path)), columns=columns)
-            except (OSError, ValueError) as exc:
-                raise JobError(f"{layer}/{table} for slot {slot} cannot be read at {path}: {exc}") from None
-            values = slot.partition_values
-            for name in PARTITION_COLUMNS:
-                part = part.append_column(name, pa.array([values[name]] * part.num_rows, pa.string()))
-            parts.append(part)
-    return pa.concat_tables(parts, promote_options="default")
+    snapshot = (manifest.get("snapshots") or {}).get(table)
+    slot = RunSlot.parse(manifest["run_slot"])
+    if snapshot is None:
+        raise TableNotPublishedError(f"{table}: run {manifest['run_id']} of slot {slot} names no snapshot of it")
+    values = slot.partition_values
+    row_filter = And(EqualTo("tech_day", values["tech_day"]), EqualTo("tech_hour", values["tech_hour"]))
+    selected = tuple(columns) if columns else ("*",)
+    try:
+        return (
+            load_table(data_root, table, lake)
+            .scan(row_filter=row_filter, snapshot_id=int(snapshot), selected_fields=selected)
+            .to_arrow()
+        )
+    except JobError:
+        raise
+    except Exception as exc:  # a damaged or deleted metadata or data file
+        raise JobError(
+            f"{table} for slot {slot} cannot be read at snapshot {snapshot}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''} (the table's files are damaged: restore them, or "
+            f"re-run the slot with `etl run --run-slot {slot}`)"
+        ) from None
 
 
-def read_rows(root: str, layer: str, table: str, slot: RunSlot, storage: Storage | None = None) -> list[dict[str, Any]]:
-    """One slot's rows as dicts, without the partition columns."""
-    rows = read_arrow(root, layer, table, [slot], storage=storage).drop_columns(list(PARTITION_COLUMNS)).to_pylist()
-    return rows
+def read_rows(
+    data_root: str, table: str, manifest: dict[str, Any], lake: LakeSettings | None = None
+) -> list[dict[str, Any]]:
+    """The slot's rows as dicts, without run_id and the partition columns."""
+    found = read_arrow(data_root, table, manifest, lake=lake)
+    drop = [c for c in (RUN_ID, *PARTITION_COLUMNS) if c in found.column_names]
+    return found.drop_columns(drop).to_pylist()

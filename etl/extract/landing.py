@@ -6,7 +6,6 @@ import csv
 import io
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -28,7 +27,8 @@ from etl.extract.reference import (
 )
 from etl.extract.stats import ExtractionStats
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
-from etl.layout import join, raw_flights_dir, raw_flights_file
+from etl.layout import raw_flights_file
+from etl.manifest import new_run_id
 from etl.sources import close_feed, extract_settings_for, feed_for
 from etl.sources.snapshot import read_snapshot
 from etl.storage import Storage
@@ -82,6 +82,7 @@ def extract_to_raw(
     *,
     feed: Feed | Mapping[str, Feed] | None = None,
     now: datetime | None = None,
+    run_id: str | None = None,
 ) -> RawLanding:
     """Fetch the slot's capture from the first usable source, then land raw flights and reference snapshots.
 
@@ -91,9 +92,9 @@ def extract_to_raw(
     reads config.snapshot_path. A source the source-health gate finds unusable hands over to the next one.
     `feed` replaces the feed of every tiled source, or of the sources a mapping names (tests); `now` fixes the wall
     clock (default: now). Raises SourceHealthError, SourceUnavailableError or SnapshotFormatError, with a one-line
-    message, before anything is written. The slot's raw partition is staged then swapped in with
-    storage.replace_tree, so it holds the old or the new file, never a mix, and other slots are untouched. The
-    figures it records are the ExtractionStats fields (etl.extract.stats).
+    message, before anything is written. The capture lands as `raw/flights/<partitions>/<run_id>.csv` (one atomic
+    write; `run_id` defaults to a new one), beside the slot's earlier captures and never over them: the slot's raw
+    is the file its published run names. The figures it records are the ExtractionStats fields (etl.extract.stats).
     """
     started = time.perf_counter()
     config.validate()
@@ -112,7 +113,7 @@ def extract_to_raw(
     capture_time = freshness.capture_time or clock_now  # no dated row at all: the clock is all there is
 
     try:
-        raw_path = _land_flights(storage, root, slot, rows)
+        raw_path = _land_flights(storage, raw_flights_file(root, slot, run_id or new_run_id(slot, clock_now)), rows)
         density_file = _write_density(name, config, storage, rows, capture_time)
 
         day = slot.partition_values["tech_day"]
@@ -255,16 +256,7 @@ def _write_density(
         return ""
 
 
-def _land_flights(storage: Storage, root: str, slot: Any, rows: list[dict[str, str]]) -> str:
-    """Write the slot's one raw file into a staging folder, then swap the whole partition in."""
-    final_file = raw_flights_file(root, slot)
-    final_dir = raw_flights_dir(root, slot)
-    # Under raw/flights but '_'-prefixed: Spark and Hive-style readers skip it, and it shares the filesystem
-    # with the partition so the local swap is a rename.
-    staging = join(root, "raw/flights", f"_staging-{uuid.uuid4().hex}")
-    try:
-        storage.write_bytes(join(staging, final_file.rsplit("/", 1)[1]), raw_csv(rows))
-        storage.replace_tree(staging, final_dir)
-    finally:
-        storage.delete_tree(staging)
-    return final_file
+def _land_flights(storage: Storage, path: str, rows: list[dict[str, str]]) -> str:
+    """Write the run's capture in one atomic write (a rename locally, one PUT on S3) under its own name."""
+    storage.write_bytes(path, raw_csv(rows))
+    return path
