@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig, QualitySettings
+from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
 from etl.quality import QualityReport
@@ -166,20 +166,22 @@ class _TerminalProgress:
         print(f"\r\x1b[Kbackfill: {text}", end=end, flush=True)
 
 
-def _quality_settings(args: argparse.Namespace) -> QualitySettings:
-    """The backfill's gate: the `quality` section of --config (defaults without one), --allow-degraded over it."""
+def _backfill_settings(args: argparse.Namespace) -> JobConfig:
+    """The backfill's gate and lake: the `quality` and `lake` sections of --config (defaults without one),
+    --allow-degraded over the gate."""
     values: dict[str, Any] = {"data_root": args.data_root, "run_slot": args.first}
     if args.config:
         values = {**_read_config_file(args.config), **values}
     if args.allow_degraded:
         quality = values.get("quality", {})
         values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
-    return JobConfig.from_dict(values).quality
+    return JobConfig.from_dict(values)
 
 
 def _backfill(args: argparse.Namespace) -> int:
     from etl.backfill import BackfillConfig, backfill
 
+    settings = _backfill_settings(args)
     config = BackfillConfig.parse(
         args.data_root,
         args.first,
@@ -187,7 +189,8 @@ def _backfill(args: argparse.Namespace) -> int:
         from_raw=args.from_raw,
         layer=args.layer,
         spark_master=args.spark_master,
-        quality=_quality_settings(args),
+        quality=settings.quality,
+        lake=settings.lake,
     )
     report = backfill(config, progress=_TerminalProgress() if sys.stdout.isatty() else None)
     degraded = f" ({len(report.degraded)} degraded)" if report.degraded else ""

@@ -90,54 +90,6 @@ def raw_reference_dir(root: str, name: str, day: str) -> str:
     return join(root, "raw/reference", name, f"tech_day={day}")
 
 
-def table_root(root: str, layer: str, table: str) -> str:
-    """`<root>/<layer>/<table>`, e.g. silver/flights, gold/longest_live_flight."""
-    return join(root, layer, table)
-
-
-def table_partition(root: str, layer: str, table: str, slot: RunSlot) -> str:
-    """One slot's partition of a table: the folder holding its pointer (Athena's partition location)."""
-    return join(table_root(root, layer, table), slot.partition_path)
-
-
-# The pointer's file name: a Hive symlink manifest. Athena skips files whose names start with `_` or `.`.
-POINTER_NAME = "symlink.txt"
-RUN_DIR_PREFIX = "run_id="
-
-
-def table_pointer(root: str, layer: str, table: str, slot: RunSlot) -> str:
-    """`<layer>/<table>/<partitions>/symlink.txt`: the list of the data files readers see for the slot."""
-    return join(table_partition(root, layer, table, slot), POINTER_NAME)
-
-
-def table_data_slot(root: str, layer: str, table: str, slot: RunSlot) -> str:
-    """`<layer>/<table>/data/<partitions>`: every run's data files of the slot, one folder per run."""
-    return join(table_root(root, layer, table), "data", slot.partition_path)
-
-
-def table_data_dir(root: str, layer: str, table: str, slot: RunSlot, run_id: str) -> str:
-    """`<layer>/<table>/data/<partitions>/run_id=<run_id>`: one run's data files, written once, never changed."""
-    return join(table_data_slot(root, layer, table, slot), f"{RUN_DIR_PREFIX}{run_id}")
-
-
-def publish_journal(root: str, run_id: str) -> str:
-    """`_publish/pending/<run_id>.json`: a publication's intent, present while its pointers are being switched."""
-    return join(root, "_publish", "pending", f"{run_id}.json")
-
-
-def pending_journals_dir(root: str) -> str:
-    """The folder of unfinished publications."""
-    return join(root, "_publish", "pending")
-
-
-def backfill_scratch_dir(root: str, backfill_id: str) -> str:
-    """`_publish/backfill/<backfill_id>`: a backfill's gold of every slot, before each slot is staged and published.
-
-    Under `_publish/`, the job's own prefix, which the cluster's role may write (as `raw/`, `silver/`, ...).
-    """
-    return join(root, "_publish", "backfill", backfill_id)
-
-
 def manifest_path(root: str, run_id: str) -> str:
     """`runs/<run_id>.json`."""
     return join(root, "runs", f"{run_id}.json")

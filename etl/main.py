@@ -102,7 +102,12 @@ def _backfill(job: JobConfig, args: argparse.Namespace) -> int:
 
     try:
         config = BackfillConfig.parse(
-            job.data_root, args.backfill_from, args.backfill_to, from_raw=args.from_raw, quality=job.quality
+            job.data_root,
+            args.backfill_from,
+            args.backfill_to,
+            from_raw=args.from_raw,
+            quality=job.quality,
+            lake=job.lake,
         )
     except (ConfigError, RunSlotError) as exc:
         _error(f"backfill: {exc}")

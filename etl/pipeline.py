@@ -68,9 +68,17 @@ def build_spark(config: JobConfig) -> SparkSession:
 
 
 def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
-    """The `lake` catalog set on the session (a running one too: catalogs load on first use), tables ensured."""
-    for key, value in catalog_settings(config.lake.catalog, config.warehouse).items():
+    """The `lake` catalog set on the session (a running one too: catalogs load on first use), tables ensured.
+
+    A session that already used the catalog with another warehouse (one process running several data roots, as
+    the tests do) drops its loaded catalogs, so the next use loads this one.
+    """
+    settings = catalog_settings(config.lake.catalog, config.warehouse)
+    changed = any(spark.conf.get(key, None) != value for key, value in settings.items())
+    for key, value in settings.items():
         spark.conf.set(key, value)
+    if changed:
+        spark._jsparkSession.sessionState().catalogManager().reset()
     lake = Lake(spark, config.lake.database)
     lake.ensure_tables()
     return lake
@@ -179,11 +187,11 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
 
     with timed(timings, "publish"):
         if frames:
-            done = {"n": 0}
+            committed_tables: list[str] = []
 
-            def committed(_table: str) -> None:
-                done["n"] += 1
-                ctx.progress("publish", done["n"], len(frames))
+            def committed(table: str) -> None:
+                committed_tables.append(table)
+                ctx.progress("publish", len(committed_tables), len(frames))
 
             snapshots = ctx.lake.publish_tables(frames, run_ids, on_commit=committed)
             for slot in passing:
@@ -232,7 +240,7 @@ def _measure(ctx: Context, silver: DataFrame, works: list[SlotWork]) -> None:
     for row in measured.collect():
         work = by_slot[RunSlot.parse(row[SLOT_KEY])]
         work.manifest.counts["silver"] = int(row["silver"])
-        if work.raw_path is None and row["newest"] is not None:
+        if work.manifest.capture_time is None and row["newest"] is not None:
             work.manifest.capture_time = row["newest"].replace(tzinfo=timezone.utc)
     coverage = mapping_coverage_counts_by_slot(silver, ctx.refs, [str(w.slot) for w in works])
     sources = airline_country_sources_by_slot(silver, ctx.refs)

@@ -140,6 +140,7 @@ class Lake:
     def java_table(self, table: str) -> Any:
         """Iceberg's own Table object (through the JVM), freshly loaded."""
         jvm = self.spark.sparkContext._jvm
+        assert jvm is not None, "the Spark session is stopped"
         try:
             jtable = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
                 self.spark._jsparkSession, self.ident(table)
@@ -289,20 +290,21 @@ class Lake:
         """Delete files no snapshot references and older than `older_than_hours` (Iceberg's own Spark action)."""
         now = now or datetime.now(timezone.utc)
         cutoff = int((now - timedelta(hours=older_than_hours)).timestamp() * 1000)
-        actions = self.spark.sparkContext._jvm.org.apache.iceberg.spark.actions.SparkActions.get(
-            self.spark._jsparkSession
-        )
+        actions = self._actions()
         removed = {}
         for name in LAKE_TABLES:
             result = actions.deleteOrphanFiles(self.java_table(name)).olderThan(cutoff).execute()
             removed[name] = sum(1 for _ in result.orphanFileLocations())
         return removed
 
+    def _actions(self) -> Any:
+        jvm = self.spark.sparkContext._jvm
+        assert jvm is not None, "the Spark session is stopped"
+        return jvm.org.apache.iceberg.spark.actions.SparkActions.get(self.spark._jsparkSession)
+
     def compact(self) -> dict[str, int]:
         """Rewrite small data files into fewer (Iceberg's rewriteDataFiles action); table -> files rewritten."""
-        actions = self.spark.sparkContext._jvm.org.apache.iceberg.spark.actions.SparkActions.get(
-            self.spark._jsparkSession
-        )
+        actions = self._actions()
         return {
             name: int(actions.rewriteDataFiles(self.java_table(name)).execute().rewrittenDataFilesCount())
             for name in LAKE_TABLES

@@ -85,14 +85,12 @@ def read_arrow(
     lake: LakeSettings | None = None,
 ) -> pa.Table:
     """The rows of the manifest's slot in `table`, at the snapshot the manifest names (partition columns included)."""
-    from pyiceberg.expressions import And, EqualTo
-
     snapshot = (manifest.get("snapshots") or {}).get(table)
     slot = RunSlot.parse(manifest["run_slot"])
     if snapshot is None:
         raise TableNotPublishedError(f"{table}: run {manifest['run_id']} of slot {slot} names no snapshot of it")
     values = slot.partition_values
-    row_filter = And(EqualTo("tech_day", values["tech_day"]), EqualTo("tech_hour", values["tech_hour"]))
+    row_filter = f"tech_day == '{values['tech_day']}' and tech_hour == '{values['tech_hour']}'"
     selected = tuple(columns) if columns else ("*",)
     try:
         return (

@@ -13,6 +13,7 @@ from moto import mock_aws
 from pyspark.sql import SparkSession
 
 from etl.config import JobConfig
+from etl.lake import runtime_jar
 from etl.layout import RunSlot
 from etl.spark_session import BASE_SETTINGS, session_builder
 
@@ -43,7 +44,8 @@ def spark() -> Iterator[SparkSession]:
     """One small local Spark session for the whole test run."""
     # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions.
     settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
-    session = session_builder("flight-kpis-tests", "local[2]", settings).getOrCreate()
+    builder = session_builder("flight-kpis-tests", "local[2]", settings).config("spark.jars", runtime_jar())
+    session = builder.getOrCreate()
     yield session
     session.stop()
 
