@@ -157,7 +157,8 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
             ctx.progress("clean", done, len(recleaned))
         kept = {w.slot: int(w.previous["snapshots"][SILVER.name]) for w in works if w.raw_path is None and w.previous}
         if kept:
-            published = ctx.lake.read_at(SILVER.name, kept)
+            owners = {w.slot: w.previous["run_id"] for w in works if w.previous}
+            published = ctx.lake.read_at(SILVER.name, kept, owners)
             silver_parts.append(published.select(*SILVER.data_columns, _slot_of_partitions().alias(SLOT_KEY)))
             _count_published_quarantine(ctx, works)
         silver = reduce(DataFrame.unionByName, silver_parts).persist(StorageLevel.MEMORY_AND_DISK)
@@ -223,7 +224,9 @@ def _count_published_quarantine(ctx: Context, works: list[SlotWork]) -> None:
             work.manifest.counts["quarantine"] = 0
     if not kept:
         return
-    rows = ctx.lake.read_at(QUARANTINE.name, kept).groupBy(_slot_of_partitions().alias(SLOT_KEY)).count().collect()
+    owners = {w.slot: w.previous["run_id"] for w in works if w.previous}
+    published = ctx.lake.read_at(QUARANTINE.name, kept, owners)
+    rows = published.groupBy(_slot_of_partitions().alias(SLOT_KEY)).count().collect()
     by_slot = {w.slot: w for w in works}
     for row in rows:
         by_slot[RunSlot.parse(row[SLOT_KEY])].manifest.counts["quarantine"] = int(row["count"])

@@ -244,15 +244,29 @@ class Lake:
         snaps = self.snapshots(table)
         return snaps[0].committed_ms if snaps else None
 
-    def read_at(self, table: str, snapshots: Mapping[RunSlot, int]) -> DataFrame:
-        """The rows of each slot at the snapshot given for it (time travel), one read per distinct snapshot."""
+    def read_at(
+        self, table: str, snapshots: Mapping[RunSlot, int], run_ids: Mapping[RunSlot, str] | None = None
+    ) -> DataFrame:
+        """The rows of each slot at the snapshot given for it (time travel), one read per distinct snapshot.
+
+        A snapshot expired by retention is read as the slot's current rows of the slot's run (`run_ids`).
+        """
+        jtable = self.java_table(table)
         by_snapshot: dict[int, list[RunSlot]] = {}
+        expired: list[RunSlot] = []
         for slot, snapshot in snapshots.items():
-            by_snapshot.setdefault(snapshot, []).append(slot)
+            if jtable.snapshot(int(snapshot)) is None and run_ids is not None:
+                expired.append(slot)
+            else:
+                by_snapshot.setdefault(snapshot, []).append(slot)
         frames = [
             self.spark.read.option("snapshot-id", str(snapshot)).table(self.ident(table)).where(slot_filter(slots))
             for snapshot, slots in sorted(by_snapshot.items())
         ]
+        if expired and run_ids is not None:
+            current = self.spark.read.table(self.ident(table)).where(slot_filter(expired))
+            wanted = F.col(RUN_ID).isin([run_ids[s] for s in expired])
+            frames.append(current.where(wanted))
         if not frames:
             raise LakeError(f"{table}: no snapshot to read")
         return reduce(DataFrame.unionByName, frames)
@@ -429,6 +443,6 @@ def _restore(lake: Lake, table: str, slot: RunSlot, good: dict[str, Any] | None)
         empty = lake.spark.createDataFrame([], LAKE_TABLES[table].ddl_columns())
         lake.commit(table, empty, [slot], {str(slot): (good or {}).get("run_id", "")}, None)
         return "nothing"
-    rows = lake.read_at(table, {slot: int(snapshot)})
+    rows = lake.read_at(table, {slot: int(snapshot)}, {slot: good["run_id"]})  # type: ignore[index]
     lake.commit(table, rows, [slot], {str(slot): good["run_id"]}, None)  # type: ignore[index]
     return str(good["run_id"])  # type: ignore[index]

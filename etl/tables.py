@@ -93,11 +93,12 @@ def read_arrow(
     row_filter = f"tech_day == '{values['tech_day']}' and tech_hour == '{values['tech_hour']}'"
     selected = tuple(columns) if columns else ("*",)
     try:
-        return (
-            load_table(data_root, table, lake)
-            .scan(row_filter=row_filter, snapshot_id=int(snapshot), selected_fields=selected)
-            .to_arrow()
-        )
+        loaded = load_table(data_root, table, lake)
+        if loaded.snapshot_by_id(int(snapshot)) is not None:
+            return loaded.scan(row_filter=row_filter, snapshot_id=int(snapshot), selected_fields=selected).to_arrow()
+        # The snapshot was expired (retention): the table's rows of the slot still carry the run's id if it is current.
+        row_filter += f" and {RUN_ID} == '{manifest['run_id']}'"
+        return loaded.scan(row_filter=row_filter, selected_fields=selected).to_arrow()
     except JobError:
         raise
     except Exception as exc:  # a damaged or deleted metadata or data file

@@ -52,7 +52,9 @@ def test_counts_add_up_and_every_table_is_published_as_iceberg(lake) -> None:
     warehouse = root / "warehouse" / "flight_kpis"
     for table in LAKE_TABLES:
         assert (warehouse / table / "metadata" / "version-hint.text").is_file(), table
-    assert list((warehouse / "silver_flights" / "data").glob("tech_year=2026/tech_month=2026-11/tech_day=*/tech_hour=14"))
+    assert list(
+        (warehouse / "silver_flights" / "data").glob("tech_year=2026/tech_month=2026-11/tech_day=*/tech_hour=14")
+    )
 
 
 def test_the_capture_lands_under_the_run_id_and_the_manifest_names_it(lake) -> None:
@@ -63,7 +65,7 @@ def test_the_capture_lands_under_the_run_id_and_the_manifest_names_it(lake) -> N
 
 
 def test_manifest_on_disk_is_the_returned_one_and_the_runs_table_has_it(lake) -> None:
-    root, manifest, other = lake
+    root, manifest, _ = lake
     on_disk = json.loads((root / "runs" / f"{manifest['run_id']}.json").read_text())
     assert on_disk == manifest
     assert set(on_disk["timings_s"]) >= {"extract", "clean", "kpis", "publish", "total"}
