@@ -8,9 +8,7 @@ from datetime import datetime, timezone
 
 # ASCII digits only (re.ASCII: `\d` would also take Devanagari or Arabic-Indic digits); `$` would let a final
 # newline through, `\Z` does not.
-_SLOT_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?\Z", re.ASCII
-)
+_SLOT_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?\Z", re.ASCII)
 # Years a slot may name: four-digit partition values (`tech_year=0001` would not round-trip through strftime) and
 # the position times clean accepts, [1970, 2100).
 MIN_YEAR, MAX_YEAR = 1970, 2099
