@@ -97,6 +97,16 @@ class QualitySettings:
     coverage_floors: dict[str, float] = field(default_factory=dict)
     check_kpi_inputs: bool = True  # fail when a column a KPI needs is absent from the capture
     allow_degraded: bool = False  # publish a failing slot anyway, with status `degraded`
+    # Volume (etl.quality.check_volume), against the live flights of earlier successful runs (their manifests). A
+    # re-run of a slot with a successful run needs this share of that run's live flights: a partial capture never
+    # replaces a whole one by default (1 row against 1,500 is 0.07 %).
+    min_share_of_published: float = 0.5
+    # A slot without one needs this share of the median of the last volume_history_runs successful runs (any slot):
+    # world traffic swings about 2:1 between its daily low and high, so a quarter of the median is a broken capture,
+    # not a quiet hour. Judged only once volume_min_history runs are there to take a median of. 0 turns a check off.
+    min_share_of_median: float = 0.25
+    volume_history_runs: int = 12  # a day of two-hourly runs
+    volume_min_history: int = 3
 
     def floors(self) -> dict[str, float]:
         """Every mapping's floor: the defaults, overridden by coverage_floors."""
@@ -122,6 +132,10 @@ class QualitySettings:
             (_is_share(self.max_quarantine_share), "max_quarantine_share must be in [0, 1]"),
             (isinstance(self.check_kpi_inputs, bool), "check_kpi_inputs must be true or false"),
             (isinstance(self.allow_degraded, bool), "allow_degraded must be true or false"),
+            (_is_share(self.min_share_of_published), "min_share_of_published must be in [0, 1]"),
+            (_is_share(self.min_share_of_median), "min_share_of_median must be in [0, 1]"),
+            (1 <= self.volume_history_runs <= 1000, "volume_history_runs must be between 1 and 1000"),
+            (1 <= self.volume_min_history <= self.volume_history_runs, "volume_min_history: 1 <= it <= runs"),
         ]
         checks += [(_is_share(v), f"coverage floor {k} must be in [0, 1]") for k, v in self.coverage_floors.items()]
         for ok, message in checks:
