@@ -50,6 +50,11 @@ class ExtractSettings:
     # request of this capture starts, than for 5xx and network errors.
     blocked_backoff_base_s: float = 5.0
     blocked_backoff_max_s: float = 60.0
+    # The circuit breaker (etl/extract/tiling.py): this many refusals in a row (403, 429, a Cloudflare challenge, a
+    # non-JSON page where JSON was expected, 401) and the source is unusable for the run at once, no further
+    # request sent. With the defaults (4 at once, 2 per second, a first blocked backoff of 2.5-5 s) a blocked web
+    # feed is given up within about 10 s and 5 + 3 requests, and the next source of the failover list serves.
+    max_refusals_in_a_row: int = 5
     # The tile plan (etl/extract/plan.py): tiles hold plan_fill of the cap on the previous capture's density, grown
     # by plan_growth (traffic moves and grows between slots); a prior older than plan_max_age_h hours is not used.
     plan_fill: float = 0.8
@@ -74,6 +79,7 @@ class ExtractSettings:
             (0 <= self.max_stale_share <= 1, "max_stale_share must be in [0, 1]"),
             (self.max_requests_per_s >= 0, "max_requests_per_s must be >= 0 (0: no ceiling)"),
             (0 <= self.blocked_backoff_base_s <= self.blocked_backoff_max_s, "blocked backoff: 0 <= base <= max"),
+            (1 <= self.max_refusals_in_a_row <= 100, "max_refusals_in_a_row must be between 1 and 100"),
             (0 < self.plan_fill <= 1, "plan_fill must be in (0, 1]"),
             (0 <= self.plan_growth <= 1, "plan_growth must be in [0, 1]"),
             (0 <= self.plan_max_age_h <= 168, "plan_max_age_h must be between 0 and 168"),
