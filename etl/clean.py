@@ -2,11 +2,15 @@
 
 Rules, applied in this order; a row gets the reason of the first rule it breaks:
 - every value is trimmed; empty strings and `N/A` (any case) become null (`na_normalised` counts rows with N/A);
+- `truncated_row`: a line of a replayed CSV capture with fewer fields than its header (cut mid-line, or fields
+  lost): its raw `tile` says `truncated_row: line N has K of M fields` (etl.sources.snapshot), and the values it
+  has cannot be trusted (a cut `480` reads `48`);
 - `missing_id`: no flight id;
 - `missing_coordinates`: no latitude or no longitude;
 - `bad_coordinates`: latitude / longitude not a finite number or outside [-90, 90] / [-180, 180];
 - `bad_number`: heading, altitude, ground speed or vertical speed present but not a finite number in the int
   range, or on_ground other than 0/1/true/false;
+- `negative_speed`: a ground speed below zero (a speed over the ground has no sign; vertical speed has one);
 - `bad_timestamp`: position time present but none of: epoch seconds, epoch milliseconds (a number of seconds
   past 2100 read as milliseconds), ISO-8601 text (`2024-04-18 17:17:22`, `2024-04-18T17:17:22Z`, with an
   optional fraction and offset; without an offset it is UTC, the session's zone), in each case in [1970, 2100);
@@ -43,11 +47,14 @@ from etl.columns import (
 )
 from etl.errors import SnapshotFormatError
 
+TRUNCATED_ROW = "truncated_row"  # also the start of the raw `tile` etl.sources.snapshot gives such a row
 QUARANTINE_RULES: tuple[str, ...] = (
+    TRUNCATED_ROW,
     "missing_id",
     "missing_coordinates",
     "bad_coordinates",
     "bad_number",
+    "negative_speed",
     "bad_timestamp",
     "duplicate_id",
 )
@@ -248,11 +255,14 @@ def with_rule_reason(typed: DataFrame) -> DataFrame:
         bad_number = bad_number | F.col(CLEAN_UNPARSED[raw_name])
     coordinates_ok = _finite(lat) & _finite(lon) & lat.between(-90.0, 90.0) & lon.between(-180.0, 180.0)
     missing_coordinates = F.col(CLEAN_NORMALISED["latitude"]).isNull() | F.col(CLEAN_NORMALISED["longitude"]).isNull()
+    truncated = F.coalesce(F.col(CLEAN_TYPED["tile"]).startswith(f"{TRUNCATED_ROW}:"), F.lit(False))
     reason = (
-        F.when(F.col(CLEAN_FLIGHT_ID).isNull(), "missing_id")
+        F.when(truncated, TRUNCATED_ROW)
+        .when(F.col(CLEAN_FLIGHT_ID).isNull(), "missing_id")
         .when(missing_coordinates, "missing_coordinates")
         .when(~coordinates_ok, "bad_coordinates")
         .when(bad_number, "bad_number")
+        .when(F.col(CLEAN_TYPED["ground_speed_kt"]) < 0, "negative_speed")
         .when(F.col(CLEAN_UNPARSED["time"]) | F.col(CLEAN_UNPARSED["requested_at"]), "bad_timestamp")
     )
     kind = track_type(F.col(CLEAN_TYPED["aircraft_code"]))

@@ -2,25 +2,39 @@
 
 `backfill` exits 0 when every slot found in the range was published, 1 when any slot failed (each named on stderr,
 the others published) or nothing could be done, 2 on bad arguments.
+
+Every error is one `error:` line on stderr: 2 for bad arguments, a bad config, run slot or data root (nothing
+written); 1 for a run that failed (a named job error, a full disk, a Spark failure, anything unforeseen: the line
+names the stage and the JSON log that holds the full trace); 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig
+from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig, check_data_root
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
 from etl.quality import QualityReport
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one `error:` line (the usage is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +90,7 @@ def _add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
+    parser = _Parser(prog="python -m etl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     extract = commands.add_parser("extract", help="fetch a world snapshot into raw/ only")
     _add_job_arguments(extract)
@@ -126,9 +140,11 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         values.pop("source", None)
     if sources:
         source = sources[0]
+    # An empty --run-slot is a mistake to refuse, not "the current hour".
+    slot = args.run_slot if args.run_slot is not None else values.get("run_slot", str(RunSlot.now()))
     overrides = {
         "data_root": args.data_root,
-        "run_slot": args.run_slot or values.get("run_slot") or str(RunSlot.now()),
+        "run_slot": slot,
         "source": source or values.get("source") or (None if values.get("sources") else "demo"),
         "sources": sources,
         "fr24api_url": args.fr24api_url,
@@ -141,7 +157,9 @@ def job_config(args: argparse.Namespace) -> JobConfig:
     if getattr(args, "allow_degraded", None):
         quality = values.get("quality", {})
         values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
-    return JobConfig.from_dict(values)
+    config = JobConfig.from_dict(values)
+    check_data_root(config.data_root)
+    return config
 
 
 def _write_report(data_root: str, slot: RunSlot | None, out: str | None = None) -> str:
@@ -181,6 +199,7 @@ def _backfill_settings(args: argparse.Namespace) -> JobConfig:
 def _backfill(args: argparse.Namespace) -> int:
     from etl.backfill import BackfillConfig, backfill
 
+    check_data_root(args.data_root)
     settings = _backfill_settings(args)
     config = BackfillConfig.parse(
         args.data_root,
@@ -205,9 +224,84 @@ def _backfill(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else 0
 
 
+def summarize(exc: BaseException) -> str:
+    """One line for an unforeseen failure: a full disk said as such, a Spark (Java) error by its own first line."""
+    text = str(exc)
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in text:
+        where = f" writing {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
+        return f"disk full (No space left on device){where}"
+    lines = [line.strip().removeprefix(": ").strip() for line in text.splitlines() if line.strip()]
+    # Py4JJavaError: "An error occurred while calling o123.save.", then ": org.apache...Exception: <message>".
+    lines = [line for line in lines if not line.startswith("An error occurred while calling")] or [""]
+    first = " ".join(lines[0].split())
+    if len(first) > 300:
+        first = first[:297] + "..."
+    if type(exc).__name__ == "Py4JJavaError" or first.startswith(("org.apache.", "java.")):
+        return f"Spark failed: {first}"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _failure_line(exc: BaseException, stage: str | None, log_path: str | None) -> str:
+    where = f"the {stage} stage failed" if stage else "the command failed"
+    trace = f"; full trace in {log_path}" if log_path else ""
+    return f"error: {where}: {summarize(exc)}{trace}"
+
+
+def _trace_file(data_root: str, command: str, exc: BaseException) -> str | None:
+    """The full trace of a command without a run log (extract, backfill, show, report), as one JSON log line."""
+    from etl.console import JsonLinesFile
+    from etl.log import JsonLinesFormatter, get_logger, use_handlers
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    file = JsonLinesFile(JsonLinesFormatter(), f"{command}-{stamp}")
+    previous = list(get_logger().handlers)
+    use_handlers(file)
+    try:
+        get_logger().error("command_failed", exc_info=exc, extra={"fields": {"command": command}})
+    finally:
+        use_handlers(*previous)
+    try:
+        return file.write(data_root)
+    except Exception:  # nowhere left to write: the error line is all there is
+        return None
+
+
+def _run(args: argparse.Namespace, failure: dict[str, Any]) -> None:
+    """`etl run`: the stage lines or JSON log, the slot's run, its answers and report; `failure` says where it broke."""
+    from etl.console import RunOutput, quiet_spark
+    from etl.pipeline import build_spark, run
+    from etl.show import render_slot
+
+    config = job_config(args)
+    out = RunOutput(json=_json_output(args), name=f"run-{config.run_slot}")
+    try:
+        try:
+            with quiet_spark():
+                spark = build_spark(config)
+        except Exception as exc:
+            failure["stage"] = out.failed(exc, "spark_start")
+            raise
+        manifest = run(config, spark=spark)
+        out.summary(manifest, config.data_root)
+        if args.show:
+            text = partial(render_slot, config.data_root, config.run_slot)  # read only for the screen
+            out.answers(text, config.data_root, config.run_slot)
+        if args.report:
+            out.report(_write_report(config.data_root, config.run_slot))
+    except Exception as exc:
+        if "stage" not in failure:
+            failure["stage"] = out.failed(exc)
+        failure["unforeseen"] = not isinstance(exc, JobError)
+        raise
+    finally:
+        # After an unforeseen failure the error line names the log; a named job error leaves it printed as usual.
+        failure["log"] = out.close(config.data_root, quiet=failure.get("unforeseen", False))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    failure: dict[str, Any] = {}  # where a run broke: {stage, log}
     try:
         if args.command == "extract":
             from etl.extract import extract_to_raw
@@ -225,33 +319,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"reference data: {landing.airports_path}, {landing.airlines_path}")
             print(json.dumps(landing.stats.to_dict(), indent=2, default=str))
         elif args.command == "run":
-            from etl.console import RunOutput, quiet_spark
-            from etl.pipeline import build_spark, run
-            from etl.show import render_slot
-
-            config = job_config(args)
-            out = RunOutput(json=_json_output(args))
-            try:
-                with quiet_spark():
-                    spark = build_spark(config)
-                manifest = run(config, spark=spark)
-                out.summary(manifest, config.data_root)
-                if args.show:
-                    text = partial(render_slot, config.data_root, config.run_slot)  # read only for the screen
-                    out.answers(text, config.data_root, config.run_slot)
-                if args.report:
-                    out.report(_write_report(config.data_root, config.run_slot))
-            finally:
-                out.close(config.data_root)
+            _run(args, failure)
         elif args.command == "backfill":
             return _backfill(args)
         elif args.command == "show":
             from etl.show import render_slot
 
-            slot = RunSlot.parse(args.run_slot) if args.run_slot else None
+            check_data_root(args.data_root, write=False)
+            slot = RunSlot.parse(args.run_slot) if args.run_slot is not None else None
             print(render_slot(args.data_root, slot, args.as_of))
         elif args.command == "report":
-            slot = RunSlot.parse(args.run_slot) if args.run_slot else None
+            check_data_root(args.data_root, write=False)
+            slot = RunSlot.parse(args.run_slot) if args.run_slot is not None else None
             path = _write_report(args.data_root, slot, args.out)
             print(f"dashboard written: {path}")
     except (ConfigError, RunSlotError) as exc:
@@ -263,5 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(report, QualityReport):
             print("quality checks (value vs threshold); nothing was published:", file=sys.stderr)
             print("\n".join(report.lines()), file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a full disk, a Spark failure, a damaged table: one line, the trace in a log file
+        log = failure["log"] if "log" in failure else _trace_file(args.data_root, args.command, exc)
+        print(_failure_line(exc, failure.get("stage"), log), file=sys.stderr)
         return EXIT_FAILED
     return 0

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+import types
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from etl.layout import RunSlot
 
@@ -47,6 +50,11 @@ class ExtractSettings:
     # request of this capture starts, than for 5xx and network errors.
     blocked_backoff_base_s: float = 5.0
     blocked_backoff_max_s: float = 60.0
+    # The circuit breaker (etl/extract/tiling.py): this many refusals in a row (403, 429, a Cloudflare challenge, a
+    # non-JSON page where JSON was expected, 401) and the source is unusable for the run at once, no further
+    # request sent. With the defaults (4 at once, 2 per second, a first blocked backoff of 2.5-5 s) a blocked web
+    # feed is given up within about 10 s and 5 + 3 requests, and the next source of the failover list serves.
+    max_refusals_in_a_row: int = 5
     # The tile plan (etl/extract/plan.py): tiles hold plan_fill of the cap on the previous capture's density, grown
     # by plan_growth (traffic moves and grows between slots); a prior older than plan_max_age_h hours is not used.
     plan_fill: float = 0.8
@@ -58,6 +66,7 @@ class ExtractSettings:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value."""
+        check_types(self, "extract")
         checks = [
             (self.tile_cap >= 1, "tile_cap must be >= 1"),
             (0 < self.min_tile_deg <= 90, "min_tile_deg must be in (0, 90]"),
@@ -70,6 +79,7 @@ class ExtractSettings:
             (0 <= self.max_stale_share <= 1, "max_stale_share must be in [0, 1]"),
             (self.max_requests_per_s >= 0, "max_requests_per_s must be >= 0 (0: no ceiling)"),
             (0 <= self.blocked_backoff_base_s <= self.blocked_backoff_max_s, "blocked backoff: 0 <= base <= max"),
+            (1 <= self.max_refusals_in_a_row <= 100, "max_refusals_in_a_row must be between 1 and 100"),
             (0 < self.plan_fill <= 1, "plan_fill must be in (0, 1]"),
             (0 <= self.plan_growth <= 1, "plan_growth must be in [0, 1]"),
             (0 <= self.plan_max_age_h <= 168, "plan_max_age_h must be between 0 and 168"),
@@ -93,6 +103,16 @@ class QualitySettings:
     coverage_floors: dict[str, float] = field(default_factory=dict)
     check_kpi_inputs: bool = True  # fail when a column a KPI needs is absent from the capture
     allow_degraded: bool = False  # publish a failing slot anyway, with status `degraded`
+    # Volume (etl.quality.check_volume), against the live flights of earlier successful runs (their manifests). A
+    # re-run of a slot with a successful run needs this share of that run's live flights: a partial capture never
+    # replaces a whole one by default (1 row against 1,500 is 0.07 %).
+    min_share_of_published: float = 0.5
+    # A slot without one needs this share of the median of the last volume_history_runs successful runs (any slot):
+    # world traffic swings about 2:1 between its daily low and high, so a quarter of the median is a broken capture,
+    # not a quiet hour. Judged only once volume_min_history runs are there to take a median of. 0 turns a check off.
+    min_share_of_median: float = 0.25
+    volume_history_runs: int = 12  # a day of two-hourly runs
+    volume_min_history: int = 3
 
     def floors(self) -> dict[str, float]:
         """Every mapping's floor: the defaults, overridden by coverage_floors."""
@@ -106,6 +126,7 @@ class QualitySettings:
 
         if not isinstance(self.coverage_floors, dict):
             raise ConfigError("quality: coverage_floors must be an object of mapping -> floor")
+        check_types(self, "quality")
         unknown = sorted(set(self.coverage_floors) - set(DEFAULT_COVERAGE_FLOORS))
         if unknown:
             raise ConfigError(
@@ -117,6 +138,10 @@ class QualitySettings:
             (_is_share(self.max_quarantine_share), "max_quarantine_share must be in [0, 1]"),
             (isinstance(self.check_kpi_inputs, bool), "check_kpi_inputs must be true or false"),
             (isinstance(self.allow_degraded, bool), "allow_degraded must be true or false"),
+            (_is_share(self.min_share_of_published), "min_share_of_published must be in [0, 1]"),
+            (_is_share(self.min_share_of_median), "min_share_of_median must be in [0, 1]"),
+            (1 <= self.volume_history_runs <= 1000, "volume_history_runs must be between 1 and 1000"),
+            (1 <= self.volume_min_history <= self.volume_history_runs, "volume_min_history: 1 <= it <= runs"),
         ]
         checks += [(_is_share(v), f"coverage floor {k} must be in [0, 1]") for k, v in self.coverage_floors.items()]
         for ok, message in checks:
@@ -132,10 +157,85 @@ def _is_share(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
+def _describe(hint: Any) -> str:
+    """What a field's type asks for, in the config's own (JSON) words."""
+    if hint is type(None):
+        return "null"
+    if get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_describe(h) for h in get_args(hint))
+    if get_origin(hint) is tuple:
+        return "a list of " + _describe(get_args(hint)[0]).removeprefix("a ").removeprefix("an ") + "s"
+    if get_origin(hint) is dict:
+        return "an object of " + _describe(get_args(hint)[1]).removeprefix("a ").removeprefix("an ") + "s"
+    if is_dataclass(hint):
+        return "a run slot YYYY-MM-DDTHH" if hint is RunSlot else "an object"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(hint, str(hint))
+
+
+def _is_of(value: Any, hint: Any) -> bool:
+    """True when a value is of a field's type: bool is not a number, a number must be finite, an int is a float."""
+    if hint is type(None):
+        return value is None
+    if get_origin(hint) in (Union, types.UnionType):
+        return any(_is_of(value, h) for h in get_args(hint))
+    if get_origin(hint) is tuple:
+        return isinstance(value, tuple) and all(_is_of(v, get_args(hint)[0]) for v in value)
+    if get_origin(hint) is dict:
+        key, item = get_args(hint)
+        return isinstance(value, dict) and all(_is_of(k, key) and _is_of(v, item) for k, v in value.items())
+    if hint is int:
+        return _is_int(value)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, hint)
+
+
+def check_types(settings: Any, section: str = "") -> None:
+    """Raise ConfigError naming the first field whose value is not of its declared type (`extract.tile_cap`)."""
+    hints = get_type_hints(type(settings))
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        if not _is_of(value, hints[item.name]):
+            name = f"{section}.{item.name}" if section else item.name
+            shown = json.dumps(list(value) if isinstance(value, tuple) else value, default=str)
+            raise ConfigError(f"{name} must be {_describe(hints[item.name])}, not {shown}")
+
+
+def check_data_root(data_root: str, *, write: bool = True) -> None:
+    """Refuse a local data root that is a file, under a file, or (`write`) a folder this process cannot write.
+
+    An s3:// URI is left to the first request. A folder that does not exist yet is fine when its nearest existing
+    parent is a writable folder: the run creates it.
+    """
+    if data_root.startswith("s3://"):
+        return
+    path = Path(data_root)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"is under {existing}, which is a file"
+        raise ConfigError(f"data root {data_root} {where}, not a folder")
+    if not write or existing is None:
+        return
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
+        what = "is" if existing == path else f"would be created under {existing}, which is"
+        raise ConfigError(f"data root {data_root} {what} not writable by this user")
+
+
+def _can_create_in(folder: Path) -> bool:
+    """True when a file can be created in the folder (os.access says yes to root even on a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            return True
+    except OSError:
+        return False
+
+
 def _settings(cls: Any, section: str, values: Any) -> Any:
     """A settings dataclass from a JSON object, refusing unknown keys with a one-line error."""
     if not isinstance(values, dict):
-        return values
+        raise ConfigError(f"{section} must be an object of settings, not {json.dumps(values, default=str)}")
     known = {f.name for f in fields(cls)}
     bad = sorted(set(values) - known)
     if bad:
@@ -156,6 +256,8 @@ class LakeSettings:
     warehouse: str | None = None  # None: <data_root>/warehouse
 
     def validate(self) -> None:
+        """Raise ConfigError naming the first bad value."""
+        check_types(self, "lake")
         if self.catalog not in LAKE_CATALOGS:
             raise ConfigError(f"lake.catalog {self.catalog!r} is not one of {', '.join(LAKE_CATALOGS)}")
         if not isinstance(self.database, str) or not re.fullmatch(r"[a-z0-9_]{1,255}", self.database):
@@ -205,6 +307,7 @@ class JobConfig:
 
     def validate(self) -> JobConfig:
         """Raise ConfigError naming the first bad value; return self."""
+        check_types(self)
         if not self.data_root:
             raise ConfigError("data_root is empty: give a local folder or an s3:// URI")
         self._validate_sources()

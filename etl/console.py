@@ -97,27 +97,46 @@ class JsonLinesFile(logging.Handler):
     Not under runs/: the Athena `runs` table reads every object there as a manifest.
     """
 
-    def __init__(self, formatter: logging.Formatter) -> None:
+    def __init__(self, formatter: logging.Formatter, name: str | None = None) -> None:
         super().__init__(level=logging.INFO)
         self.setFormatter(formatter)
         self.lines: list[str] = []
         self.run_id: str | None = None
+        self.name = name  # the file's name when no run id was bound (a command that failed before its run began)
+        self.stage: str | None = None  # the last stage started: the one a failure happened in
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Remember the line, and the run id it carries."""
+        """Remember the line, the run id it carries and the stage under way."""
         line = self.format(record)
         self.lines.append(line)
         self.run_id = self.run_id or getattr(record, "run_id", None) or _bound_run_id()
+        fields: dict[str, Any] = getattr(record, "fields", {})
+        if record.getMessage() == "stage_started" and fields.get("stage"):
+            self.stage = str(fields["stage"])
 
     def write(self, data_root: str) -> str | None:
-        """Write the lines through the data root's storage; return the path, or None before any run started."""
+        """Write the lines through the data root's storage; return the path, or None before any run started.
+
+        When the data root cannot take the file (the disk is full, the folder is read-only), it goes to the
+        system's temporary folder instead, so that the trace of the failure is still somewhere to read.
+        """
+        import tempfile
+
         from etl.layout import join
         from etl.storage import storage_for
 
-        if not self.run_id or not self.lines:
+        name = self.run_id or self.name
+        if not name or not self.lines:
             return None
-        path = join(data_root, "logs", f"{self.run_id}.jsonl")
-        storage_for(data_root).write_bytes(path, ("\n".join(self.lines) + "\n").encode("utf-8"))
+        data = ("\n".join(self.lines) + "\n").encode("utf-8")
+        path = join(data_root, "logs", f"{name}.jsonl")
+        try:
+            storage_for(data_root).write_bytes(path, data)
+        except Exception:
+            fallback = Path(tempfile.gettempdir()) / "flight-kpis-logs" / f"{name}.jsonl"
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+            fallback.write_bytes(data)
+            return str(fallback)
         return path
 
 
@@ -130,13 +149,13 @@ def _bound_run_id() -> str | None:
 class RunOutput:
     """The `run` command's output: stage lines and answers for a person, or JSON lines only (`json=True`)."""
 
-    def __init__(self, *, json: bool, console: Console | None = None) -> None:
+    def __init__(self, *, json: bool, console: Console | None = None, name: str | None = None) -> None:
         from etl.log import JsonLinesFormatter, get_logger, json_stream_handler, use_handlers
 
         self.previous = list(get_logger().handlers)
         self.json = json
         self.console = console or Console(highlight=False, soft_wrap=True)
-        self.file = JsonLinesFile(JsonLinesFormatter())
+        self.file = JsonLinesFile(JsonLinesFormatter(), name)
         self.display: StageDisplay | None = None
         if json:
             use_handlers(json_stream_handler(), self.file)
@@ -188,15 +207,29 @@ class RunOutput:
         else:
             self.console.print(f"dashboard written: {path}", markup=False)
 
-    def close(self, data_root: str) -> None:
-        """Stop the display, write the run's JSON log beside its manifest, give the job's events back."""
+    def failed(self, exc: BaseException, stage: str | None = None) -> str | None:
+        """Log the failure with its full trace (the JSON log's `command_failed`); return the stage it happened in."""
+        from etl.log import get_logger
+
+        self._stop_display()
+        stage = stage or self.file.stage
+        fields = {"stage": stage, "error": f"{type(exc).__name__}: {exc}"}
+        get_logger().error("command_failed", exc_info=exc, extra={"fields": fields})
+        return stage
+
+    def close(self, data_root: str, *, quiet: bool = False) -> str | None:
+        """Stop the display, write the run's JSON log beside its manifest, give the job's events back; its path.
+
+        `quiet`: the path is not printed (the command's error line names it).
+        """
         from etl.log import use_handlers
 
         self._stop_display()
         use_handlers(*self.previous)
         path = self.file.write(data_root)
-        if path and not self.json:
+        if path and not self.json and not quiet:
             self.console.print(f"log: {path}", markup=False)
+        return path
 
     def _stop_display(self) -> None:
         if self.display is not None:

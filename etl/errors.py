@@ -21,3 +21,14 @@ class SnapshotFormatError(JobError):
 
 class ReferenceDataError(JobError):
     """Reference data (airports, airlines, aircraft types) that cannot be loaded."""
+
+
+class SourceRefusedError(SourceHealthError):
+    """The source refused this client several answers in a row (blocked, challenged, unauthorized): unusable at once."""
+
+
+class AccessRefusedError(Exception):
+    """A source's answer saying this client may not have the data (401, a 403 of a plan): no retry will change it.
+
+    Raised by a feed for one request; the extractor's circuit breaker counts it with blocked answers.
+    """

@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-_SLOT_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?$")
+# ASCII digits only (re.ASCII: `\d` would also take Devanagari or Arabic-Indic digits); `$` would let a final
+# newline through, `\Z` does not.
+_SLOT_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?\Z", re.ASCII)
+# Years a slot may name: four-digit partition values (`tech_year=0001` would not round-trip through strftime) and
+# the position times clean accepts, [1970, 2100).
+MIN_YEAR, MAX_YEAR = 1970, 2099
 
 
 class RunSlotError(ValueError):
@@ -21,11 +26,16 @@ class RunSlot:
 
     @classmethod
     def parse(cls, text: str) -> RunSlot:
-        """Parse `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH:MM[:SS][Z]` (as EventBridge sends) and floor it to the hour."""
-        match = _SLOT_RE.match(text.strip())
+        """Parse `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH:MM[:SS][Z]` (as EventBridge sends) and floor it to the hour.
+
+        ASCII digits only, a UTC offset of zero only, years MIN_YEAR..MAX_YEAR; an empty text is refused.
+        """
+        match = _SLOT_RE.match(text.strip(" ")) if isinstance(text, str) else None
         if not match:
             raise RunSlotError(f"run slot {text!r} is not of the form YYYY-MM-DDTHH (UTC), e.g. 2026-11-22T14")
         year, month, day, hour = (int(g) for g in match.groups()[:4])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise RunSlotError(f"run slot {text!r} is not a real date and hour: year outside {MIN_YEAR}-{MAX_YEAR}")
         try:
             start = datetime(year, month, day, hour, tzinfo=timezone.utc)
         except ValueError as exc:

@@ -70,3 +70,26 @@ def bind_run_id(run_id: str | None) -> None:
 def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log one event with structured fields."""
     get_logger().log(level, event, extra={"fields": fields})
+
+
+class _ToJobLog(logging.Handler):
+    """Hands a library's records to the job's logger, so they land where the job's own events do."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.fields = {"logger": record.name, **getattr(record, "fields", {})}
+        get_logger().handle(record)
+
+
+def route_to_job_log(name: str, level: int = logging.INFO) -> None:
+    """Send a library's logger (e.g. `fr24sdk`) through the job's handlers only: JSON log, never bare stderr lines.
+
+    Without a handler of its own, Python's last-resort handler prints a library's warnings and errors on stderr
+    beside the command's one-line error. Records below `level` are dropped (an SDK may log request headers, a
+    token among them, at DEBUG).
+    """
+    logger = logging.getLogger(name)
+    if not any(isinstance(h, _ToJobLog) for h in logger.handlers):
+        logger.addHandler(_ToJobLog())
+    logger.propagate = False
+    if logger.getEffectiveLevel() < level:
+        logger.setLevel(level)

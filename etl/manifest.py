@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import uuid
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 
 from etl import __version__
 from etl.layout import RunSlot, join, manifest_path
+from etl.log import log_event
+from etl.quality import VolumeHistory
 from etl.storage import Storage
 
 SUCCEEDED = "succeeded"
@@ -110,11 +113,23 @@ class Manifest:
 
 
 def read_manifests(storage: Storage, data_root: str) -> list[dict[str, Any]]:
-    """Every run manifest under runs/, oldest first (run ids sort by slot, then start time)."""
+    """Every run manifest under runs/, oldest first (run ids sort by slot, then start time).
+
+    A file that is not a manifest (damaged, cut, not JSON) is skipped with a `manifest_unreadable` warning: one bad
+    record does not stop the runs and readers that look at the others.
+    """
     manifests = []
     for path in storage.list_files(join(data_root, "runs")):
         if path.endswith(".json"):
-            manifests.append(json.loads(storage.read_bytes(path)))
+            try:
+                manifest = json.loads(storage.read_bytes(path))
+            except (ValueError, UnicodeDecodeError) as exc:
+                log_event("manifest_unreadable", logging.WARNING, path=path, error=str(exc).splitlines()[0])
+                continue
+            if not isinstance(manifest, dict) or not all(k in manifest for k in ("run_id", "run_slot", "status")):
+                log_event("manifest_unreadable", logging.WARNING, path=path, error="not a run manifest")
+                continue
+            manifests.append(manifest)
     return sorted(manifests, key=lambda m: (m["run_slot"], m.get("started_at") or "", m["run_id"]))
 
 
@@ -129,3 +144,25 @@ def latest_manifest(
         if m["status"] in wanted and (slot is None or m["run_slot"] == str(slot))
     ]
     return candidates[-1] if candidates else None
+
+
+def _live_flights(manifest: dict[str, Any]) -> int | None:
+    counts = manifest.get("counts")
+    value = counts.get("live_flights") if isinstance(counts, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def volume_history(storage: Storage, data_root: str, slot: RunSlot, *, runs: int = 12) -> VolumeHistory:
+    """What the `volume` check compares a run of `slot` with: the live flights of earlier successful runs.
+
+    `published`: the slot's newest `succeeded` run (by start time); `recent`: the last `runs` succeeded runs of any
+    slot, oldest first. Degraded and failed runs are no reference; a manifest without counts.live_flights is skipped.
+    """
+    succeeded = sorted(
+        (m for m in read_manifests(storage, data_root) if m["status"] == SUCCEEDED and _live_flights(m) is not None),
+        key=lambda m: (m.get("started_at") or "", m["run_id"]),
+    )
+    same_slot = [m for m in succeeded if m["run_slot"] == str(slot)]
+    published = _live_flights(same_slot[-1]) if same_slot else None
+    recent = tuple(v for v in (_live_flights(m) for m in (succeeded[-runs:] if runs > 0 else [])) if v is not None)
+    return VolumeHistory(published=published, recent=recent)

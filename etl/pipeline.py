@@ -35,10 +35,10 @@ from etl.extract.feed import Feed
 from etl.lake import GOLD, QUARANTINE, RUNS, SILVER, catalog_settings, runtime_jar
 from etl.layout import RunSlot
 from etl.log import bind_run_id, log_event
-from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions
+from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions, volume_history
 from etl.metrics import publish_alert, publish_run_metrics
 from etl.publish import Lake, published_by_slot, repair, running, with_run_columns
-from etl.quality import QualityReport, evaluate, inputs_from_counts
+from etl.quality import QualityReport, evaluate, inputs_from_counts, with_volume
 from etl.reference import References
 from etl.spark_session import SPARK_SETTINGS, session_builder
 from etl.storage import Storage, storage_for
@@ -267,7 +267,8 @@ def _gate(ctx: Context, work: SlotWork) -> None:
         missing_columns=work.missing_columns if ctx.config.quality.check_kpi_inputs else [],
     )
     work.manifest.mapping_coverage = dict(inputs.mapping_coverage)
-    report = evaluate(inputs, ctx.config.quality)
+    history = volume_history(ctx.storage, ctx.config.data_root, work.slot, runs=ctx.config.quality.volume_history_runs)
+    report = with_volume(evaluate(inputs, ctx.config.quality), inputs.live_flights, history, ctx.config.quality)
     work.report = report
     work.manifest.quality = {**report.to_dict(), "allow_degraded": ctx.config.quality.allow_degraded}
     log_event("quality_gate", run_slot=str(work.slot), passed=report.passed, failed=report.failed_names)
@@ -459,8 +460,11 @@ def run(
             if work.error is not None:
                 raise DataQualityError(work.error.split(": ", 1)[1])
         except BaseException as exc:
+            from etl.extract.failover import failed_extraction
+
             manifest.status = FAILED
             manifest.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            manifest.extraction = manifest.extraction or failed_extraction(exc)
             manifest.timings_s["total"] = round(time.perf_counter() - total_started, 3)
             if ctx is not None:
                 finish(ctx, [work], metrics=True)

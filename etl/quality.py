@@ -9,11 +9,17 @@ a run over many slots can call it once per slot. Checks, each configurable in th
 - `coverage:<mapping>`: for each mapping of the manifest's `mapping_coverage`, the share of the live flights that
   carry the code it maps (e.g. an origin IATA code) which the reference resolves, at least its floor
   (`coverage_floors`); when no live flight carries the code there is nothing to judge and the check passes;
-- `inputs:<KPI>`: every capture column the KPI needs is present (a column the capture lacks is named).
+- `inputs:<KPI>`: every capture column the KPI needs is present (a column the capture lacks is named);
+- `volume` (`check_volume`, fed by `etl.manifest.volume_history`): the live flights against earlier successful
+  runs: a re-run of a slot that has one needs `min_share_of_published` (0.5) of its live flights; a slot without
+  one needs `min_share_of_median` (0.25) of the median of the last `volume_history_runs` (12) successful runs of
+  any slot, once there are `volume_min_history` (3) of them; with less history there is nothing to compare with
+  and the check passes. A 1-row capture never replaces a 1,500-row slot unless `allow_degraded` says so.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -199,6 +205,42 @@ def evaluate(inputs: QualityInputs, settings: QualitySettings) -> QualityReport:
         detail = "; ".join(f"{kpi} needs {c}: absent from the capture" for c in absent)
         checks.append(Check(f"inputs:{kpi}", float(len(absent)), 0.0, not absent, detail))
     return QualityReport(checks)
+
+
+@dataclass(frozen=True)
+class VolumeHistory:
+    """The live flights of earlier successful runs, read from their manifests (etl.manifest.volume_history)."""
+
+    published: int | None = None  # the slot's newest successful run's live flights; None: the slot has none
+    recent: tuple[int, ...] = ()  # the last successful runs of any slot, oldest first
+
+
+def check_volume(live_flights: int, history: VolumeHistory, settings: QualitySettings) -> Check:
+    """The `volume` check: this run's live flights against the slot's published run, else the recent median (pure)."""
+    reference: float
+    if history.published is not None:
+        reference, threshold, knob = history.published, settings.min_share_of_published, "min_share_of_published"
+        against = f"the {reference:g} of the slot's published run"
+    elif len(history.recent) >= settings.volume_min_history:
+        reference, threshold = statistics.median(history.recent), settings.min_share_of_median
+        knob = "min_share_of_median"
+        against = f"the median {reference:g} of the last {len(history.recent)} successful runs"
+    else:
+        earlier, needed = len(history.recent), settings.volume_min_history
+        detail = f"{earlier} earlier successful run(s), fewer than {needed}: nothing to compare with"
+        return Check("volume", None, None, True, detail)
+    if reference <= 0:
+        return Check("volume", None, threshold, True, f"{against} had no live flight: nothing to compare with")
+    share = live_flights / reference
+    detail = f"{live_flights} live flights, {share:.1%} of {against} (< {knob} {threshold:.0%})"
+    return Check("volume", round(share, 6), threshold, share >= threshold, detail)
+
+
+def with_volume(
+    report: QualityReport, live_flights: int, history: VolumeHistory, settings: QualitySettings
+) -> QualityReport:
+    """The report with the `volume` check added last."""
+    return QualityReport([*report.checks, check_volume(live_flights, history, settings)])
 
 
 # Which column of the live flights carries the code each mapping maps: the coverage denominator.

@@ -74,10 +74,25 @@ def run_with_failover(
         if len(attempts) > 1:
             log_event("source_failover", served=name, unusable=[a["source"] for a in attempts[:-1]])
         return Failover(name, result, attempts)
+    record = {"order": [a["source"] for a in attempts], "served": None, "attempts": attempts}
     if len(errors) == 1:
+        errors[0].extraction = {"sources": record, **getattr(errors[0], "figures", {})}  # type: ignore[attr-defined]
         raise errors[0]
     reasons = "; ".join(f"{a['source']}: {a['reason'].removesuffix('; nothing written')}" for a in attempts)
-    raise SourceHealthError(f"no {what} of {list(order)} was usable ({reasons}); nothing written")
+    error = SourceHealthError(f"no {what} of {list(order)} was usable ({reasons}); nothing written")
+    error.extraction = {"sources": record}  # type: ignore[attr-defined]
+    raise error
+
+
+def failed_extraction(exc: BaseException) -> dict[str, Any]:
+    """The extraction figures a failed capture still has, for the failed run's manifest (`extraction`).
+
+    `{"sources": {order, served: None, attempts: [{source, outcome, reason, tiles, requests, api_usage ...}]}}`,
+    plus, with a single source, that attempt's figures at the top (requests, api_usage with its errors by status),
+    as a served run's manifest has them; {} for an error raised before any source was tried.
+    """
+    extraction = getattr(exc, "extraction", None)
+    return dict(extraction) if isinstance(extraction, dict) else {}
 
 
 def source_metric_data(extraction: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,10 @@
-"""Whole-world capture: tile the globe, split tiles that hit the feed's cap, retry, de-duplicate by flight id."""
+"""Whole-world capture: tile the globe, split tiles that hit the feed's cap, retry, de-duplicate by flight id.
+
+A circuit breaker guards the source: `max_refusals_in_a_row` (5) answers in a row that refuse this client (blocked:
+403, 429, a Cloudflare challenge or a page where JSON was expected; unauthorized: 401, a 403 of the plan) and the
+capture stops at once, no further request sent, with SourceRefusedError: the source is unusable for this run and the
+failover tries the next one. Any other answer (flights, a 5xx, a timeout) ends the streak.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from typing import Any
 
 from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE
 from etl.config import ExtractSettings
+from etl.errors import AccessRefusedError, SourceRefusedError
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, Feed, TransientFeedError
 from etl.extract.plan import split_capped
 
@@ -121,6 +128,37 @@ class TiledExtractor:
         self._rng_lock = threading.Lock()
         self.limiter = RateLimiter(self.settings.max_requests_per_s, sleep, monotonic)
         self._blocked = 0
+        self._refusals = 0  # refusals in a row, over every tile (the circuit breaker's count)
+        self._last_refusal: BaseException | None = None
+        self._tripped = threading.Event()
+
+    def _wait(self, seconds: float) -> None:
+        """Back off; with the real clock, a tripped breaker wakes the wait at once."""
+        if self._sleep is time.sleep:
+            self._tripped.wait(seconds)
+        else:
+            self._sleep(seconds)
+
+    def _answered(self, refusal: BaseException | None) -> None:
+        """Count an answer for the breaker: a refusal lengthens the streak (and may trip it), anything else ends it."""
+        with self._rng_lock:
+            if refusal is None:
+                self._refusals = 0
+                return
+            self._refusals += 1
+            self._last_refusal = refusal
+            if self._refusals >= self.settings.max_refusals_in_a_row:
+                self._tripped.set()
+
+    def refused_error(self) -> SourceRefusedError:
+        """The breaker's verdict, in one line: the source's own words for an access refusal, else the streak."""
+        last = self._last_refusal
+        if isinstance(last, AccessRefusedError):
+            return SourceRefusedError(f"{last}; nothing written")
+        return SourceRefusedError(
+            f"source refused: {self._refusals} answers in a row were blocked or challenged (last: "
+            f"{type(last).__name__}: {str(last)[:200]}); unusable for this run, nothing written"
+        )
 
     def _backoff(self, attempt: int, *, blocked: bool = False) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^attempt)], so retries of many tiles do not align.
@@ -141,28 +179,38 @@ class TiledExtractor:
         """One tile with retries on TransientFeedError; never raises, a final failure is returned as the error."""
         outcome = TileOutcome(bounds)
         for attempt in range(self.settings.retries + 1):
-            outcome.attempts += 1
+            if self._tripped.is_set():
+                outcome.error = outcome.error or "not requested: the source refused too many answers in a row"
+                break
             self.limiter.acquire()
+            if self._tripped.is_set():  # tripped while this request waited for its turn
+                outcome.error = outcome.error or "not requested: the source refused too many answers in a row"
+                break
+            outcome.attempts += 1
             requested_at = iso_utc(self._clock())
             try:
                 outcome.flights = self.feed.fetch_flights(bounds)
                 outcome.requested_at = requested_at
                 outcome.error = None
+                self._answered(None)
                 return outcome
             except TransientFeedError as exc:
                 outcome.error = f"{type(exc).__name__}: {exc}"
                 blocked = isinstance(exc, BlockedFeedError)
-                if attempt < self.settings.retries:
+                self._answered(exc if blocked else None)
+                if attempt < self.settings.retries and not self._tripped.is_set():
                     delay = self._backoff(attempt, blocked=blocked)
                     if blocked:
                         with self._rng_lock:
                             self._blocked += 1
                         self.limiter.pause(delay)  # every thread slows down, not only this tile's
-                    self._sleep(delay)
+                    self._wait(delay)
             except Exception as exc:  # not worth retrying (bad answer, 4xx): the tile is a gap
                 outcome.error = f"{type(exc).__name__}: {exc}"
+                self._answered(exc if isinstance(exc, AccessRefusedError) else None)
                 break
-        log.warning("tile %s failed after %d attempt(s): %s", bounds.label, outcome.attempts, outcome.error)
+        if outcome.attempts:  # a tile the breaker kept from being requested is summed up by the capture's error
+            log.warning("tile %s failed after %d attempt(s): %s", bounds.label, outcome.attempts, outcome.error)
         return outcome
 
     def _split(self, outcome: TileOutcome) -> list[Bounds]:
@@ -184,7 +232,7 @@ class TiledExtractor:
                     del pending[future]
                     outcome = future.result()
                     outcomes.append(outcome)
-                    if outcome.error is None and len(outcome.flights) >= cap:
+                    if outcome.error is None and len(outcome.flights) >= cap and not self._tripped.is_set():
                         pieces = self._split(outcome)
                         if len(pieces) > 1:
                             splits += 1
@@ -201,7 +249,7 @@ class TiledExtractor:
             "tiles": len(outcomes),
             "split_tiles": splits,
             "requests": requests,
-            "retries": requests - len(outcomes),
+            "retries": sum(max(o.attempts - 1, 0) for o in outcomes),
             "blocked_answers": self._blocked,
             "rate_limit_wait_s": round(self.limiter.waited_s, 3),
             "max_requests_per_s": self.settings.max_requests_per_s,
@@ -215,6 +263,19 @@ class TiledExtractor:
             "concurrency": self.settings.concurrency,
             "fetch_wall_s": round(time.perf_counter() - started, 3),
         }
+        if self._tripped.is_set():
+            error = self.refused_error()
+            usage = getattr(self.feed, "usage", None)
+            asked = [o for o in outcomes if o.attempts]
+            figures = {
+                "tiles": len(asked),  # the tiles requested before the breaker tripped
+                "tiles_not_requested": len(outcomes) - len(asked),
+                "requests": requests,
+                "failed_tile_share": round(sum(o.error is not None for o in asked) / len(asked), 6) if asked else 0.0,
+                "flights_received": received,
+            }
+            error.figures = {**figures, **({"api_usage": usage()} if callable(usage) else {})}  # type: ignore[attr-defined]
+            raise error
         return Capture(rows, stats)
 
 

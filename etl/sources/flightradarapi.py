@@ -13,8 +13,15 @@ BLOCKED_STATUSES = (403, 429)  # the source (or Cloudflare in front of it) asks 
 
 
 def _failure_kind(exc: BaseException) -> str:
-    """'blocked' (403, 429, a Cloudflare challenge), 'transient' (network, 5xx, Cloudflare 520) or 'fatal'."""
+    """'blocked' (403, 429, a Cloudflare challenge), 'transient' (network, 5xx, Cloudflare 520) or 'fatal'.
+
+    A page answered where JSON was expected (FlightRadarAPI's "Expected JSON response") is what a Cloudflare
+    challenge ("Just a moment...") looks like to the client: blocked too, so the circuit breaker counts it.
+    """
     from FlightRadarAPI.errors import CloudflareError
+
+    if isinstance(exc, ValueError) and str(exc).startswith("Expected JSON response"):
+        return "blocked"
 
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)

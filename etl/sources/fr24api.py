@@ -28,8 +28,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from etl.config import FR24API_MAX_LIMIT, JobConfig
-from etl.errors import SourceUnavailableError
+from etl.errors import AccessRefusedError, SourceUnavailableError
 from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
+from etl.log import route_to_job_log
 
 # The on-ground rule, measured on the 19,520 labelled rows of the twelve real web-feed captures in
 # ../shared/samples/fr24 (FR24's own on_ground flag as the truth): it agrees on 19,494 rows (99.87 %), never calls
@@ -43,6 +44,24 @@ _SDK_LOGGER = "fr24sdk"
 
 class Fr24ApiError(Exception):
     """An answer of the official API that a retry will not change (400, 401, 402, 403, 404, a malformed body)."""
+
+
+class Fr24ApiRefusedError(Fr24ApiError, AccessRefusedError):
+    """401 or 403: the API refused the token (unknown, expired, or its plan does not cover the endpoint)."""
+
+
+class ApiToken(str):
+    """The token's text, and where it came from (`the secret NAME`, `the environment variable NAME`); never shown."""
+
+    where: str = "the API token"
+
+    def __new__(cls, value: str, where: str) -> ApiToken:
+        token = super().__new__(cls, value)
+        token.where = where
+        return token
+
+    def __repr__(self) -> str:
+        return f"ApiToken(<hidden>, from {self.where})"
 
 
 def on_ground_flag(alt: int | None, gspeed: int | None) -> str:
@@ -134,14 +153,13 @@ class Fr24ApiFeed:
         self._clients: list[Any] = []
         self._lock = threading.Lock()
         self._refused: str | None = None
+        self._token_where = getattr(token, "where", "the API token")  # named in a refusal, the value never
         self.requests = 0
         self.flights_returned = 0
         self.errors_by_status: dict[str, int] = {}
-        # The SDK logs every request's headers, the bearer token among them, at DEBUG: keep its logger above that
-        # whatever level the application's root logger is set to.
-        sdk_logger = logging.getLogger(_SDK_LOGGER)
-        if sdk_logger.getEffectiveLevel() < logging.INFO:
-            sdk_logger.setLevel(logging.INFO)
+        # The SDK's records go through the job's log (the run's JSON log), never as bare lines on stderr; it logs
+        # every request's headers, the bearer token among them, at DEBUG: its logger is kept at INFO or above.
+        route_to_job_log(_SDK_LOGGER, logging.INFO)
 
     def __repr__(self) -> str:  # never the token
         return f"Fr24ApiFeed(base_url={self.base_url!r}, limit={self.limit})"
@@ -169,8 +187,8 @@ class Fr24ApiFeed:
         from fr24sdk import ApiError, TransportError
         from fr24sdk.models.geographic import Boundary
 
-        if self._refused is not None:
-            raise Fr24ApiError(f"{self._refused} (an earlier request was refused; no further request sent)")
+        if self._refused is not None:  # the token is known bad: no further request is sent
+            raise Fr24ApiRefusedError(self._refused)
         boundary = Boundary(north=bounds.north, south=bounds.south, west=bounds.west, east=bounds.east)
         try:
             answer = self._client().live.flight_positions.get_full(bounds=boundary, limit=self.limit)
@@ -183,8 +201,11 @@ class Fr24ApiFeed:
             if status is not None and status >= 500:
                 raise TransientFeedError(message) from None
             if status in (401, 403):
-                message += " (is the API token valid and its plan active?)"
-                self._refused = message
+                detail = _detail(exc)
+                self._refused = f"the official API refused the token ({status}): check {self._token_where}" + (
+                    f" (the API says: {detail})" if detail else ""
+                )
+                raise Fr24ApiRefusedError(self._refused) from None
             raise Fr24ApiError(message) from None
         except TransportError as exc:
             self._count(status="network")
@@ -232,7 +253,7 @@ def fr24api_token(config: JobConfig, *, secrets_client: Any = None) -> str:
         token = os.environ.get(config.fr24api_token_env, "").strip()
         if not token:
             raise SourceUnavailableError(f"source fr24api: environment variable {config.fr24api_token_env} is empty")
-        return token
+        return ApiToken(token, f"the environment variable {config.fr24api_token_env}")
     if secrets_client is None:
         import boto3
 
@@ -250,4 +271,4 @@ def fr24api_token(config: JobConfig, *, secrets_client: Any = None) -> str:
     token = (answer.get("SecretString") or "").strip()
     if not token:
         raise SourceUnavailableError(f"source fr24api: the token secret {secret_id} is empty: {put}")
-    return token
+    return ApiToken(token, f"the secret {secret_id}")

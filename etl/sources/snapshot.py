@@ -1,10 +1,21 @@
-"""Snapshot replay: a recorded capture (CSV, JSON or Parquet) read as raw rows instead of the live feed."""
+"""Snapshot replay: a recorded capture (CSV, JSON or Parquet) read as raw rows instead of the live feed.
+
+A CSV line with fewer fields than the header (a file cut mid-line, a row that lost its last fields) is kept, not
+refused: its row is quarantined by clean with reason `truncated_row`, the rest of the capture is used, and nothing is
+lost. Its raw `tile` (the request a row came from, empty for a snapshot) says so: `truncated_row: line N has K of M
+fields`, and the quarantine keeps that text with the row as received. Why not refuse the file: the rows before a cut
+are sound, a malformed row is the clean stage's to quarantine (as a bad number or coordinate is), and the quality
+gate's quarantine share still fails a capture that is mostly damaged. A line with more fields than the header is
+refused with its line number: the separator or the quoting is wrong, so no row of the file can be trusted. A cut
+that falls inside the last field of a complete last line cannot be told from a file without a final newline.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,6 +24,7 @@ from typing import Any
 
 from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE, REQUIRED_FLIGHT_FIELDS
 from etl.errors import SnapshotFormatError
+from etl.log import log_event
 from etl.storage import LocalStorage, Storage
 
 FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
@@ -37,6 +49,10 @@ WIRE_INDEX: dict[str, int] = {
     "airline_icao": 18,
 }
 _NAME_TIME = re.compile(r"(\d{8})[_T-]?(\d{6})")
+# The raw `tile` of a CSV row that had fewer fields than the header; clean quarantines it as `truncated_row`
+# (etl.clean.TRUNCATED_ROW). The key a short record carries it under cannot be a CSV header name.
+TRUNCATED_ROW = "truncated_row"
+_TRUNCATED_KEY = "\x00truncated_row"
 
 # Other spellings of the FlightRadarAPI `Flight` attributes, as published captures name them (matched ignoring
 # case). From the official Flightradar24 API's flight positions (fr24sdk: fr24_id, hex, lat, lon, track, alt,
@@ -144,9 +160,12 @@ def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
     rows = []
     for record in records:
         row = {c: record.get(source_of[c], "") if c in source_of else "" for c in FLIGHT_FIELDS}
-        row[RAW_TILE] = ""
+        row[RAW_TILE] = record.get(_TRUNCATED_KEY, "")
         row[RAW_REQUESTED_AT] = captured_at
         rows.append(row)
+    truncated = [r[RAW_TILE] for r in rows if r[RAW_TILE]]
+    if truncated:
+        log_event("snapshot_truncated_rows", logging.WARNING, path=path, rows=len(truncated), first=truncated[0])
     return Snapshot(
         path=path,
         format=kind,
@@ -183,8 +202,10 @@ def _read_csv(data: bytes) -> tuple[list[dict[str, str]], set[str]]:
             raise SnapshotFormatError(
                 f"line {reader.line_num} has {len(values)} fields, the header {len(names)} ({delimiter!r} separated)"
             )
-        # A short line keeps what it has; its missing trailing fields read as empty, like missing values.
-        records.append(dict(zip(names, values + [""] * (len(names) - len(values)), strict=True)))
+        record = dict(zip(names, values + [""] * (len(names) - len(values)), strict=True))
+        if len(values) < len(names):  # cut or damaged: kept, to be quarantined as truncated_row (module docstring)
+            record[_TRUNCATED_KEY] = f"{TRUNCATED_ROW}: line {reader.line_num} has {len(values)} of {len(names)} fields"
+        records.append(record)
     return records, set(names)
 
 

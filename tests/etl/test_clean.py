@@ -56,6 +56,10 @@ ROWS = [
     raw(id="n1", altitude="high"),  # bad_number
     raw(id="n2", on_ground="maybe"),  # bad_number
     raw(id="t1", time="yesterday"),  # bad_timestamp
+    raw(id="s1", ground_speed="-12"),  # negative_speed
+    raw(id="s2", ground_speed="0", vertical_speed="-1500"),  # kept: standing still, descending
+    # truncated_row: a CSV line cut after its ground speed (480 read as 48), as the snapshot reader marks it
+    raw(id="c9", ground_speed="48", squawk="", aircraft_code="", tile="truncated_row: line 9 has 6 of 19 fields"),
     raw(id="g1", aircraft_code="GRND", on_ground="1"),  # kept, flagged ground_vehicle
     raw(id="u1", registration="N/A", origin_airport_iata=" n/a ", aircraft_code=""),  # kept, nulls, unknown track
     raw(id="e1", latitude="-90", longitude="180"),  # kept: the edges are in range
@@ -75,10 +79,12 @@ def result(spark: SparkSession):
 
 def test_rule_counts_and_nothing_lost(result):
     assert result.rule_counts == {
+        "truncated_row": 1,
         "missing_id": 2,
         "missing_coordinates": 1,
         "bad_coordinates": 4,
         "bad_number": 2,
+        "negative_speed": 1,
         "bad_timestamp": 1,
         "duplicate_id": 2,
         "non_aircraft_flagged": 1,
@@ -111,6 +117,8 @@ def test_quarantine_keeps_raw_text_and_reason(spark, result):
             ("n1", "10.5", "20.25", "AFR1", "bad_number"),
             ("n2", "10.5", "20.25", "AFR1", "bad_number"),
             ("t1", "10.5", "20.25", "AFR1", "bad_timestamp"),
+            ("s1", "10.5", "20.25", "AFR1", "negative_speed"),
+            ("c9", "10.5", "20.25", "AFR1", "truncated_row"),
             ("d1", "10.5", "20.25", "AFR1", "duplicate_id"),
             ("a1", "-95", "20.25", "AFR1", "bad_coordinates"),
         ],
@@ -142,6 +150,7 @@ def test_flags_nulls_and_dedup_choice(spark, result):
             ("u1", 10.5, 20.25, None, None, None, False, "AFR1", "unknown", True),
             ("e1", -90.0, 180.0, "F-HBNA", "CDG", "A320", False, "AFR1", "aircraft", True),
             ("d1", 10.5, 20.25, "F-HBNA", "CDG", "A320", False, "LATER", "aircraft", True),
+            ("s2", 10.5, 20.25, "F-HBNA", "CDG", "A320", False, "AFR1", "aircraft", True),
         ],
         "flight_id string, latitude double, longitude double, registration string, origin_iata string, "
         "aircraft_code string, on_ground boolean, callsign string, track_type string, is_aircraft boolean",
@@ -250,3 +259,22 @@ def test_position_time_formats(spark: SparkSession):
     assert silver == sorted((i, moment) for i, _, moment in TIME_TEXTS)
     quarantined = sorted(tuple(r) for r in cleaned.quarantine.select("id", "time", "reason").collect())
     assert quarantined == sorted((f"bad{n}", text, "bad_timestamp") for n, text in enumerate(BAD_TIME_TEXTS))
+
+
+def test_a_cut_capture_line_is_quarantined_as_truncated_row_through_raw(spark, tmp_path):
+    from etl.clean import TRUNCATED_ROW
+    from etl.extract.landing import raw_csv
+    from etl.sources import snapshot
+
+    assert snapshot.TRUNCATED_ROW == TRUNCATED_ROW  # the reader's mark is the rule clean looks for
+    header = "id,latitude,longitude,altitude,ground_speed,time,on_ground,callsign"
+    capture = tmp_path / "capture.csv"
+    capture.write_text(f"{header}\nk1,10.5,20.25,35000,480,1795356000,0,AFR1\nc1,11.5,21.25,36000,48")
+    raw_file = tmp_path / "raw.csv"
+    raw_file.write_bytes(raw_csv(snapshot.read_snapshot(str(capture)).rows))
+
+    result = clean_flights(read_raw_flights(spark, str(raw_file)))
+
+    assert [r.flight_id for r in result.silver.collect()] == ["k1"]
+    got = [(r.id, r.ground_speed, r.tile, r.reason) for r in result.quarantine.collect()]
+    assert got == [("c1", "48", "truncated_row: line 3 has 5 of 8 fields", "truncated_row")]

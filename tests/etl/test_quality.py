@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from etl.config import ConfigError, JobConfig, QualitySettings
-from etl.quality import DEFAULT_COVERAGE_FLOORS, Check, QualityInputs, QualityReport, evaluate
+from etl.quality import (
+    DEFAULT_COVERAGE_FLOORS,
+    Check,
+    QualityInputs,
+    QualityReport,
+    VolumeHistory,
+    check_volume,
+    evaluate,
+    with_volume,
+)
 
 ALL_MAPPINGS = list(DEFAULT_COVERAGE_FLOORS)
 
@@ -151,3 +160,65 @@ def test_alerts_topic_is_an_arn_or_a_name() -> None:
     assert JobConfig.from_dict({**base, "alerts_topic": "flight-kpis-alarms"}).alerts_topic == "flight-kpis-alarms"
     with pytest.raises(ConfigError, match="alerts_topic 'not a topic'"):
         JobConfig.from_dict({**base, "alerts_topic": "not a topic"})
+
+
+VOLUME = QualitySettings()  # min_share_of_published 0.5, min_share_of_median 0.25, volume_min_history 3
+
+
+@pytest.mark.parametrize(
+    ("live", "history", "expected"),
+    [
+        # A one-row capture re-running a 1,500-row slot.
+        (1, VolumeHistory(published=1500), ("volume", 0.000667, 0.5, False)),
+        (750, VolumeHistory(published=1500), ("volume", 0.5, 0.5, True)),
+        (749, VolumeHistory(published=1500, recent=(749, 749, 749)), ("volume", 0.499333, 0.5, False)),
+        # No run of the slot: the median of the recent runs (15,000 of 12,000 / 15,000 / 20,000 / 16,000 -> 15,500).
+        (3000, VolumeHistory(recent=(12000, 15000, 20000, 16000)), ("volume", 0.193548, 0.25, False)),
+        (3875, VolumeHistory(recent=(12000, 15000, 20000, 16000)), ("volume", 0.25, 0.25, True)),
+        # Too little history, or a reference without live flights: nothing to compare with.
+        (1, VolumeHistory(recent=(15000, 15000)), ("volume", None, None, True)),
+        (1, VolumeHistory(published=0), ("volume", None, 0.5, True)),
+    ],
+)
+def test_volume_against_the_published_run_or_the_recent_median(live, history, expected) -> None:
+    check = check_volume(live, history, VOLUME)
+    assert (check.name, check.value, check.threshold, check.passed) == expected
+
+
+def test_volume_failure_says_what_it_was_compared_with() -> None:
+    check = check_volume(1, VolumeHistory(published=1500), VOLUME)
+    assert check.detail == "1 live flights, 0.1% of the 1500 of the slot's published run (< min_share_of_published 50%)"
+    median = check_volume(3000, VolumeHistory(recent=(12000, 15000, 20000, 16000)), VOLUME)
+    assert median.detail == (
+        "3000 live flights, 19.4% of the median 15500 of the last 4 successful runs (< min_share_of_median 25%)"
+    )
+
+
+def test_volume_thresholds_come_from_the_quality_settings() -> None:
+    off = QualitySettings(min_share_of_published=0.0, min_share_of_median=0.0)
+    assert check_volume(1, VolumeHistory(published=1500), off).passed
+    strict = QualitySettings(volume_min_history=1, min_share_of_median=0.9)
+    assert not check_volume(80, VolumeHistory(recent=(100,)), strict).passed
+
+
+def test_volume_is_added_to_the_report_and_allow_degraded_is_the_pipeline_s_as_for_any_check() -> None:
+    report = with_volume(
+        QualityReport([Check("silver_rows", 1.0, 1.0, True)]), 1, VolumeHistory(published=1500), VOLUME
+    )
+    assert [c.name for c in report.checks] == ["silver_rows", "volume"]
+    assert not report.passed and report.failed_names == ["volume"]
+
+
+@pytest.mark.parametrize(
+    ("quality", "message"),
+    [
+        ({"min_share_of_published": 1.5}, "quality: min_share_of_published must be in"),
+        ({"min_share_of_median": -0.1}, "quality: min_share_of_median must be in"),
+        ({"volume_history_runs": 0}, "quality: volume_history_runs must be between 1 and 1000"),
+        ({"volume_min_history": 13}, "quality: volume_min_history"),
+        ({"volume_history_runs": "12"}, "quality.volume_history_runs must be an integer"),
+    ],
+)
+def test_volume_settings_are_validated(quality: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        JobConfig.from_dict({"data_root": "d", "run_slot": "2026-11-22T14", "quality": quality})

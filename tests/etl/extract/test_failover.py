@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -130,11 +132,15 @@ def test_token_from_secrets_manager_and_a_clear_error_while_it_is_empty(monkeypa
         )
         client.put_secret_value(SecretId="flight-kpis/fr24api-token", SecretString=f"{TOKEN}\n")
         assert fr24api_token(config) == TOKEN
+        assert fr24api_token(config).where == "the secret flight-kpis/fr24api-token"  # named when refused
 
 
 def test_token_from_the_environment(monkeypatch):
     monkeypatch.setenv("FR24_API_TOKEN", f"  {TOKEN} ")
     assert fr24api_token(JobConfig.from_dict(_values(source="fr24api"))) == TOKEN
+    assert fr24api_token(JobConfig.from_dict(_values(source="fr24api"))).where == (
+        "the environment variable FR24_API_TOKEN"
+    )
 
 
 def _config(root: Path, **changes) -> JobConfig:
@@ -266,3 +272,62 @@ def test_the_extractor_imports_no_source_module_by_itself_and_nothing_of_the_sim
     assert {name: found for name, found in reaching.items() if found} == {
         "landing.py": ["etl.sources", "etl.sources.snapshot"]
     }
+
+
+CHALLENGE_PAGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"
+BLOCKING = {
+    "cloudflare_403": (403, b"<html>blocked</html>", {"Content-Type": "text/html", "cf-mitigated": "challenge"}),
+    "challenge_page": (200, CHALLENGE_PAGE, {"Content-Type": "text/html"}),
+    "rate_limited": (429, b"<html>slow down</html>", {"Content-Type": "text/html"}),
+}
+
+
+@pytest.mark.parametrize("answer", sorted(BLOCKING))
+def test_a_blocked_web_feed_trips_the_breaker_and_fails_over_within_ten_requests(
+    tmp_path, monkeypatch, local_only, answer
+):
+    from etl.sources.flightradarapi import FlightRadarFeed
+    from tests.servers.feed_server import FEED_PATH, serve_feed
+
+    monkeypatch.setenv("FR24_API_TOKEN", TOKEN)
+    official = SimulatedFeed([flight("a1", 51.5, -0.1, time=T_NOW)])
+    # The defaults but the waiting: 4 requests at once, 4 retries each, 5 refusals in a row trip the breaker.
+    settings = replace(QUICK, retries=4, concurrency=4)
+    config = JobConfig(data_root=str(tmp_path), run_slot=SLOT, extract=settings, sources=("flightradarapi", "fr24api"))
+    with serve_feed(SimulatedFeed([]), fault=lambda bounds: BLOCKING[answer]) as server:
+        web = FlightRadarFeed(timeout_s=5, feed_url=server.base_url + FEED_PATH)
+        feeds = {"flightradarapi": web, "fr24api": official}
+        landing = extract_to_raw(config.validate(), LocalStorage(), feed=feeds, now=NOW)
+        requests = len(server.queries)
+
+    first, second = landing.stats.to_dict()["sources"]["attempts"]
+    assert first["outcome"] == "unusable" and first["error"] == "SourceRefusedError"
+    refused = re.fullmatch(
+        r"source refused: (\d+) answers in a row were blocked or challenged \(last: BlockedFeedError: .+\); "
+        r"unusable for this run, nothing written",
+        first["reason"],
+    )
+    assert refused and 5 <= int(refused[1]) <= 8  # 5 to trip it, and at most the 3 other requests under way
+    assert 5 <= requests <= 10 and first["requests"] == requests  # 72 tiles planned, at most 10 asked
+    assert second["outcome"] == "served" and landing.rows == 1
+
+
+def test_a_single_refused_source_leaves_its_figures_for_the_failed_run_s_manifest(tmp_path, local_only):
+    from etl.errors import SourceRefusedError
+    from etl.extract.failover import failed_extraction
+    from etl.sources.flightradarapi import FlightRadarFeed
+    from tests.servers.feed_server import FEED_PATH, serve_feed
+
+    config = JobConfig(data_root=str(tmp_path), run_slot=SLOT, extract=replace(QUICK, concurrency=1))
+    with serve_feed(SimulatedFeed([]), fault=lambda bounds: BLOCKING["cloudflare_403"]) as server:
+        web = FlightRadarFeed(timeout_s=5, feed_url=server.base_url + FEED_PATH)
+        with pytest.raises(SourceRefusedError) as raised:
+            extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed={"flightradarapi": web})
+    figures = failed_extraction(raised.value)
+    # One request at a time, two attempts a tile: tiles 1 and 2 twice, tile 3 once, then the breaker trips.
+    assert figures["requests"] == 5 == len(server.queries)
+    assert figures["tiles"] == 3 and figures["tiles_not_requested"] == 69 and figures["failed_tile_share"] == 1.0
+    (attempt,) = figures["sources"]["attempts"]
+    assert figures["sources"]["served"] is None and attempt["requests"] == 5 and attempt["source"] == "flightradarapi"
+    assert failed_extraction(ValueError("before any source")) == {}
+    assert not (tmp_path / "raw").exists()

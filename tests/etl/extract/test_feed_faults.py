@@ -21,6 +21,11 @@ CHALLENGE = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
 )
 EVERY_TILE_FAILED = r"source health: (\d+) of \1 tiles failed \(100% > max_failed_tile_share 50%\); nothing written"
+# The circuit breaker: 5 refusals in a row (a page where JSON was expected is what a challenge looks like).
+REFUSED = (
+    r"source refused: \d+ answers in a row were blocked or challenged \(last: BlockedFeedError: ValueError: "
+    r"Expected JSON response from .+\); unusable for this run, nothing written"
+)
 # fault -> (server settings, the one-line error the user reads)
 FAULTS = {
     "timeout": ({"delay_s": 1.5}, EVERY_TILE_FAILED),
@@ -30,7 +35,7 @@ FAULTS = {
     ),
     "cloudflare_challenge_html": (
         {"fault": lambda b: (200, CHALLENGE, {"Content-Type": "text/html"})},
-        EVERY_TILE_FAILED,
+        REFUSED,
     ),
     "empty_body": ({"fault": lambda b: (200, b"", {})}, EVERY_TILE_FAILED),
     "no_flights": (
@@ -67,11 +72,12 @@ def test_an_unusable_feed_fails_the_run_and_keeps_the_slot(spark, local_only, tm
     )
 
     assert code == 1
-    assert re.fullmatch(message, err.removeprefix("error: SourceHealthError: ")), err
+    assert re.fullmatch(message, re.sub(r"^error: Source(Health|Refused)Error: ", "", err)), err
     assert published(LocalStorage(), root) == dict.fromkeys(KEYS, "A")  # the good slot, untouched
     assert not Path(raw_flights_dir(root, SLOT)).exists()
     (manifest,) = [json.loads(p.read_text()) for p in Path(root, "runs").glob("*.json")]
-    assert manifest["status"] == "failed" and manifest["error"].startswith("SourceHealthError: source health: ")
+    assert manifest["status"] == "failed"
+    assert manifest["error"].startswith(("SourceHealthError: source health: ", "SourceRefusedError: source refused: "))
 
 
 def test_a_stale_feed_fails_the_run_and_keeps_the_slot(spark, local_only, tmp_path, capsys) -> None:

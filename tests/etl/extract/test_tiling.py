@@ -289,3 +289,57 @@ def test_a_block_on_one_tile_holds_back_the_other_tiles():
     assert [f["id"] for f in outcome_a.flights] == ["56"] and [f["id"] for f in other[1].flights] == ["57"]
     assert starts[a][0] == 0.0
     assert 2.0 <= starts[b][0] <= 4.0  # b waited out a's backoff, drawn in [2, 4] s
+
+
+class ScriptedFeed:
+    """Answers each request in turn from a script: an exception to raise, or flights to return."""
+
+    def __init__(self, script: list) -> None:
+        self.script = list(script)
+        self.requests = 0
+
+    def fetch_flights(self, bounds: Bounds) -> list[dict[str, str]]:
+        self.requests += 1
+        answer = self.script.pop(0) if self.script else []
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+ONE_AT_A_TIME = ExtractSettings(
+    concurrency=1, retries=0, max_requests_per_s=0, backoff_base_s=0, backoff_max_s=0, blocked_backoff_base_s=0,
+    blocked_backoff_max_s=0, max_refusals_in_a_row=3,
+)  # fmt: skip
+TILES = [Bounds(0, 10, i * 10, i * 10 + 10) for i in range(8)]
+
+
+def test_refusals_in_a_row_trip_the_breaker_and_no_further_request_is_sent():
+    from etl.errors import AccessRefusedError, SourceRefusedError
+
+    refusals = [BlockedFeedError("HTTP 403"), AccessRefusedError("HTTP 401"), BlockedFeedError("challenge page")]
+    feed = ScriptedFeed([[flight("a", 1, 1)], *refusals])
+    with pytest.raises(SourceRefusedError) as raised:
+        TiledExtractor(feed, ONE_AT_A_TIME, start_tiles=TILES, sleep=lambda s: None).run()
+    assert feed.requests == 4  # one answer, three refusals; the other four tiles never asked
+    assert str(raised.value) == (
+        "source refused: 3 answers in a row were blocked or challenged (last: BlockedFeedError: challenge page); "
+        "unusable for this run, nothing written"
+    )
+    assert raised.value.figures == {
+        "tiles": 4, "tiles_not_requested": 4, "requests": 4, "failed_tile_share": 0.75, "flights_received": 1
+    }  # fmt: skip
+
+
+def test_an_access_refusal_last_is_the_breaker_s_own_words():
+    from etl.errors import AccessRefusedError, SourceRefusedError
+
+    feed = ScriptedFeed([AccessRefusedError("the official API refused the token (401): check the secret S")] * 3)
+    with pytest.raises(SourceRefusedError, match=r"^the official API refused the token \(401\): check the secret S; "):
+        TiledExtractor(feed, ONE_AT_A_TIME, start_tiles=TILES, sleep=lambda s: None).run()
+
+
+def test_any_other_answer_ends_the_streak():
+    blocked = BlockedFeedError("403")
+    script = [blocked, blocked, TransientFeedError("503"), blocked, blocked, [flight("a", 1, 1)], blocked, blocked]
+    capture = TiledExtractor(ScriptedFeed(script), ONE_AT_A_TIME, start_tiles=TILES, sleep=lambda s: None).run()
+    assert capture.stats["requests"] == 8 and len(capture.stats["failed_tiles"]) == 7 and len(capture.rows) == 1

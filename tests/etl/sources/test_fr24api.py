@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 import logging
 from dataclasses import replace
 
 import pytest
 
 from etl.config import ExtractSettings
+from etl.errors import SourceRefusedError
 from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
 from etl.extract.tiling import extract_world
 from etl.simulate.world import World
-from etl.sources.fr24api import Fr24ApiFeed, epoch_text, on_ground_flag
+from etl.sources.fr24api import ApiToken, Fr24ApiFeed, epoch_text, on_ground_flag
 from tests.etl.extract.helpers import flight
 from tests.paths import SAMPLES
 from tests.servers.fr24api_server import LIVE_FULL_PATH, serve_fr24api
@@ -176,26 +179,69 @@ def test_rate_limits_and_server_errors_are_transient(world, status):
     assert feed.usage()["errors_by_status"] == {str(status): 1}
 
 
-@pytest.mark.parametrize("status", [402, 403])
-def test_payment_and_permission_answers_are_not_retried(world, status):
-    with serve_fr24api(world.flights, token=TOKEN, fail_with=lambda b: status) as server:
+def test_a_payment_answer_is_not_retried(world):
+    with serve_fr24api(world.flights, token=TOKEN, fail_with=lambda b: 402) as server:
         feed = Fr24ApiFeed(TOKEN, base_url=server.base_url)
         capture = extract_world(feed, NO_WAIT, start_tiles=[Bounds(0, 10, 0, 10)])
     assert capture.stats["requests"] == 1 == len(server.requests)
-    assert capture.stats["failed_tile_errors"]["0,10,0,10"].startswith(f"Fr24ApiError: HTTP {status}: simulated")
+    assert capture.stats["failed_tile_errors"]["0,10,0,10"].startswith("Fr24ApiError: HTTP 402: simulated")
 
 
-def test_a_wrong_token_fails_once_then_sends_nothing_more(world):
-    with serve_fr24api(world.flights, token=TOKEN) as server:
-        feed = Fr24ApiFeed("not-the-token", base_url=server.base_url)
-        capture = extract_world(feed, replace(NO_WAIT, concurrency=1))
-    assert len(server.requests) == 1 and not server.requests[0]["authorization_ok"]
-    assert capture.stats["failed_tile_share"] == 1.0 and capture.stats["tiles"] == 72
-    assert (
-        "HTTP 401: a valid bearer token is required (is the API token valid"
-        in capture.stats["failed_tile_errors"]["-90,-60,-180,-150"]
+def test_a_permission_answer_is_a_refused_token_named_by_its_variable(world):
+    token = ApiToken(TOKEN, "the environment variable FR24_API_TOKEN")
+    with serve_fr24api(world.flights, token=TOKEN, fail_with=lambda b: 403) as server:
+        feed = Fr24ApiFeed(token, base_url=server.base_url)
+        capture = extract_world(feed, NO_WAIT, start_tiles=[Bounds(0, 10, 0, 10)])
+    assert capture.stats["requests"] == 1 == len(server.requests)
+    assert capture.stats["failed_tile_errors"]["0,10,0,10"] == (
+        "Fr24ApiRefusedError: the official API refused the token (403): check the environment variable "
+        "FR24_API_TOKEN (the API says: simulated 403 for 10.0,0.0,0.0,10.0)"
     )
-    assert feed.usage()["errors_by_status"] == {"401": 1}
+
+
+def test_a_wrong_token_fails_once_then_the_breaker_declares_the_source_unusable(world):
+    token = ApiToken("not-the-token", "the secret flight-kpis/fr24-api-token")
+    with serve_fr24api(world.flights, token=TOKEN) as server:
+        feed = Fr24ApiFeed(token, base_url=server.base_url)
+        with pytest.raises(SourceRefusedError) as raised:
+            extract_world(feed, replace(NO_WAIT, concurrency=1))
+    assert len(server.requests) == 1 and not server.requests[0]["authorization_ok"]
+    assert str(raised.value) == (
+        "the official API refused the token (401): check the secret flight-kpis/fr24-api-token "
+        "(the API says: a valid bearer token is required); nothing written"
+    )
+    assert "not-the-token" not in repr(token) and "not-the-token" not in str(raised.value)
+    # what the failed run's manifest keeps: the attempt's figures, the API's usage among them
+    figures = raised.value.figures
+    assert figures["api_usage"] == {
+        "requests": 1,
+        "flights_returned": 0,
+        "errors_by_status": {"401": 1},
+        "limit": 30000,
+    }
+    assert figures["tiles"] == 5 and figures["failed_tile_share"] == 1.0
+
+
+def test_the_sdk_s_own_error_lines_go_to_the_job_log_not_stderr(world, capsys):
+    from etl.log import JsonLinesFormatter, get_logger, json_stream_handler, use_handlers
+
+    previous = list(get_logger().handlers)
+    with serve_fr24api(world.flights, token=TOKEN, fail_with=lambda b: 503) as server:  # the SDK logs 5xx as errors
+        feed = Fr24ApiFeed(TOKEN, base_url=server.base_url)
+        lines = io.StringIO()
+        handler = json_stream_handler(lines)
+        handler.setFormatter(JsonLinesFormatter())
+        use_handlers(handler)
+        try:
+            with pytest.raises(TransientFeedError):
+                feed.fetch_flights(Bounds(0, 10, 0, 10))
+        finally:
+            use_handlers(*previous)
+    assert capsys.readouterr().err == ""
+    records = [json.loads(line) for line in lines.getvalue().splitlines()]
+    errors = [r for r in records if r["level"] == "error"]
+    assert errors and all(r["logger"].startswith("fr24sdk") for r in errors)
+    assert TOKEN not in lines.getvalue()
 
 
 def test_answers_are_retried_through_the_adapter_until_the_tile_answers(world):

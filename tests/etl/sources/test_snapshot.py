@@ -154,6 +154,30 @@ def test_csv_line_with_too_many_fields_is_refused(tmp_path):
         read_snapshot(str(path))
 
 
+def test_csv_cut_mid_line_keeps_the_cut_row_marked_for_quarantine(tmp_path):
+    cut = LINE_2[: LINE_2.index(",480,") + 3]  # the ground speed 480 cut to 48, no final newline
+    path = tmp_path / "cut.csv"
+    path.write_text(f"{HEADER}\n{LINE_1}\n{cut}")
+    snap = read_snapshot(str(path))
+    assert [(r["id"], r["ground_speed"], r["tile"]) for r in snap.rows] == [
+        ("3a9f26a5", "0", ""),
+        ("3b0c1d2e", "48", "truncated_row: line 3 has 7 of 19 fields"),
+    ]
+    assert snap.rows[1]["airline_icao"] == "" and list(snap.rows[1]) == list(RAW_COLUMNS)
+
+
+def test_csv_rows_that_lost_fields_are_marked_each_with_its_line(tmp_path):
+    path = tmp_path / "damaged.csv"
+    path.write_text("id,latitude,longitude,ground_speed\n1,2,3,400\n2,5\n3,6,7,300\n4,8,9\n")
+    snap = read_snapshot(str(path))
+    assert [(r["id"], r["tile"]) for r in snap.rows] == [
+        ("1", ""),
+        ("2", "truncated_row: line 3 has 2 of 4 fields"),
+        ("3", ""),
+        ("4", "truncated_row: line 5 has 3 of 4 fields"),
+    ]
+
+
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples/fr24 is not present")
 def test_real_captures_read_through_read_snapshot():
     files = sorted(SAMPLES.glob("flights_*.csv"))
