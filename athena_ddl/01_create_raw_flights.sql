@@ -1,4 +1,4 @@
--- Raw flights as received from the feed: one CSV per slot, header row, RFC 4180 quoting, every field as text.
+-- Raw flights as received from the feed: one CSV per run (<slot partition>/<run_id>.csv), header row, RFC 4180 quoting, every field as text.
 CREATE EXTERNAL TABLE IF NOT EXISTS raw_flights (
   latitude                 string,
   longitude                string,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
+from infra.constructs.catalog import OPTIMIZER_LOG_GROUPS, WAREHOUSE_PREFIX
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX
 
 if TYPE_CHECKING:
@@ -85,9 +86,24 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
                 ),
             },
         )
+    database = stack.catalog.database_name
+    _acknowledge(
+        stack.catalog.optimizer_role,
+        {
+            f"AwsSolutions-IAM5[Resource::<{data_arn}.Arn>/{WAREHOUSE_PREFIX}*]": (
+                "Glue's optimizers rewrite, expire and delete the Iceberg tables' files under this one prefix"
+            ),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
+            f"{database}/*]": "The optimizers update the tables of this one Glue database only",
+            **{
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                f"{group}:*]": "The log streams Glue's optimizers write in their own log group"
+                for group in OPTIMIZER_LOG_GROUPS
+            },
+        },
+    )
     if stack.dashboard is not None:
         results_arn = stack.resolve(lake.results_bucket.bucket_arn)["Fn::GetAtt"][0]
-        database = stack.catalog.database_name
         _acknowledge(
             stack.dashboard,
             {
@@ -96,8 +112,9 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
                         "QuickSight reads, through Athena, the objects under this one prefix of the data bucket; "
                         "their names are partition values known only at run time"
                     )
-                    for p in ("silver/", "gold/", "runs/")
+                    for p in (WAREHOUSE_PREFIX,)
                 },
+                "AwsSolutions-IAM5[Resource::*]": "athena:ListWorkGroups has no resource type",
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
                 f"{database}/*]": ("QuickSight may read the definitions of this one Glue database's tables only"),
                 f"AwsSolutions-IAM5[Resource::<{results_arn}.Arn>/athena-results/*]": (

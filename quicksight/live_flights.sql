@@ -1,4 +1,4 @@
--- Live flights (airborne aircraft) of every slot, for the map; the dashboard keeps the latest slot.
+-- Live flights (airborne aircraft) of each slot of the window (the construct adds the last-7-days bound), for the map; the dashboard keeps the latest slot.
 SELECT
   flight_id,
   callsign,

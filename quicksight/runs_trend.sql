@@ -1,4 +1,4 @@
--- One row per published run (succeeded, or degraded: published although its quality gate failed), for the trend.
+-- One row per published run (succeeded, or degraded: published although its quality gate failed) of the window (the construct adds the last-7-days bound), for the trend.
 SELECT
   run_slot,
   run_id,

@@ -3,7 +3,9 @@
 Everything the dashboard shows is declared in quicksight/: `datasets.json` lists the data sets (a catalog table, or
 a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes and
 `{{title:<visual id>}}` where a visual's title goes (from etl/kpi_catalog.py, which `etl show` and the report read too).
-Column lists come from the athena_ddl/ files, so the data sets cannot drift from the tables.
+Column lists come from etl/lake.py (the Iceberg tables' one definition), so the data sets cannot drift from the tables.
+Every data set reads a bounded window of slots, the last WINDOW_DAYS days by `tech_day`, so no dashboard load scans
+the whole lake (the lake's tables are partitioned by the slot: Athena reads only the window's partitions).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from constructs import Construct
 from sqlglot import exp
 
 from etl.kpi_catalog import KPI_BY_TABLE, TITLES
-from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError, TableSpec, load_table_specs
+from etl.lake import LAKE_TABLES, LakeTable
+from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, WAREHOUSE_PREFIX, DdlError
 
 QUICKSIGHT_DIR = Path(__file__).resolve().parents[2] / "quicksight"
-# Glue/Hive column types as QuickSight input column types.
+# The lake's Spark SQL column types as QuickSight input column types.
 QUICKSIGHT_TYPES = {
     "string": "STRING",
     "int": "INTEGER",
@@ -35,7 +38,36 @@ QUICKSIGHT_TYPES = {
     "boolean": "BOOLEAN",
     "timestamp": "DATETIME",
 }
-READ_PREFIXES = ("silver/", "gold/", "runs/")  # what the dashboard's data sets read from the data bucket
+READ_PREFIXES = (WAREHOUSE_PREFIX,)  # what the dashboard's data sets read from the data bucket: the Iceberg tables
+# The window of slots every data set reads: its last WINDOW_DAYS days, by the `tech_day` partition column
+# ('YYYY-MM-DD' strings, so comparing them as text compares the days). Custom SQL carries it as a WHERE clause that
+# Athena prunes partitions with; a table data set as a filter step of its data preparation, which a direct query
+# sends to Athena the same way. The `is_latest_slot` calculations (dashboard.json) work within a data set, so they
+# see the window only.
+WINDOW_DAYS = 7
+WINDOW_COLUMN = "tech_day"
+WINDOW_SQL = f"{WINDOW_COLUMN} >= date_format(current_date - interval '{WINDOW_DAYS}' day, '%Y-%m-%d')"
+WINDOW_EXPRESSION = f"{{{WINDOW_COLUMN}}} >= formatDate(addDateTime(-{WINDOW_DAYS}, 'DD', now()), 'yyyy-MM-dd')"
+# AWS's managed policy AWSQuicksightAthenaAccess grants these catalog reads besides the query actions
+# (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSQuicksightAthenaAccess.html); here they are
+# scoped to the account's Glue catalog as Athena names it (a `datacatalog` resource, Athena's service authorization
+# reference) and to this database. athena:ListWorkGroups has no resource type.
+ATHENA_CATALOG = "AwsDataCatalog"
+ATHENA_CATALOG_ACTIONS = [
+    "athena:GetDataCatalog",
+    "athena:GetDatabase",
+    "athena:GetTableMetadata",
+    "athena:ListDatabases",
+    "athena:ListTableMetadata",
+]
+GLUE_READ_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetDatabases",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+]
 DATA_SOURCE_ACTIONS = [
     "quicksight:DescribeDataSource",
     "quicksight:DescribeDataSourcePermissions",
@@ -74,31 +106,36 @@ class DataSetSpec:
 
     id: str
     name: str
-    columns: tuple[tuple[str, str], ...]  # (name, hive type)
+    columns: tuple[tuple[str, str], ...]  # (name, Spark SQL type)
     table: str | None = None
     sql: str | None = None  # Athena SQL with unqualified table names
     geographic_roles: tuple[tuple[str, str], ...] = ()
 
 
-def _select_columns(sql: str, tables: dict[str, TableSpec], source: str) -> tuple[tuple[str, str], ...]:
-    """Name and type of each output column of a SELECT over one catalog table (columns or struct fields)."""
+def _type_name(data_type: exp.DataType) -> str:
+    return data_type.sql("spark").lower()
+
+
+def _select_columns(sql: str, tables: dict[str, LakeTable], source: str) -> tuple[tuple[str, str], ...]:
+    """Name and type of each output column of a SELECT over one lake table (columns or struct fields)."""
     select = sqlglot.parse_one(sql, read="athena")
     (table,) = [t.name for t in select.find_all(exp.Table)]
     if table not in tables:
-        raise DdlError(f"{source}: table {table} is not in athena_ddl/")
-    spec = tables[table]
-    types = dict(spec.columns + spec.partition_keys)
+        raise DdlError(f"{source}: table {table} is not a lake table (etl/lake.py)")
+    types = tables[table].columns
+    if WINDOW_COLUMN not in types:
+        raise DdlError(f"{source}: table {table} has no {WINDOW_COLUMN} column to bound the data set by")
     columns = []
     for item in select.expressions:
         node = item.this if isinstance(item, exp.Alias) else item
         if not isinstance(node, exp.Column):
             raise DdlError(f"{source}: select only columns or struct fields, not {node.sql('athena')}")
         if node.table:  # struct.field
-            struct = types.get(node.table, "")
-            match = re.search(rf"[<,]{node.name}:(\w+)", struct)
-            if not match:
+            struct = exp.DataType.build(types.get(node.table, "string"), dialect="spark")
+            fields = {f.name: f.args["kind"] for f in struct.expressions} if struct.is_type("struct") else {}
+            if node.name not in fields:
                 raise DdlError(f"{source}: {node.table}.{node.name} is not a field of {table}")
-            kind = match.group(1)
+            kind = _type_name(fields[node.name])
         elif node.name in types:
             kind = types[node.name]
         else:
@@ -117,16 +154,16 @@ def _data_set_name(entry: dict[str, Any], table: str) -> str:
 
 
 def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSpec]:
-    """The data sets of quicksight/datasets.json, with columns resolved against the DDL."""
-    tables = {spec.name: spec for spec in load_table_specs()}
+    """The data sets of quicksight/datasets.json, with columns resolved against the lake's tables (etl/lake.py)."""
+    tables = LAKE_TABLES
     specs = []
     for entry in json.loads((quicksight_dir / "datasets.json").read_text(encoding="utf-8"))["datasets"]:
         roles = tuple(sorted(entry.get("geographic_roles", {}).items()))
         if "table" in entry:
             table = tables.get(entry["table"])
             if table is None:
-                raise DdlError(f"data set {entry['id']}: table {entry['table']} is not in athena_ddl/")
-            columns = table.columns + table.partition_keys
+                raise DdlError(f"data set {entry['id']}: table {entry['table']} is not a lake table (etl/lake.py)")
+            columns = tuple(table.columns.items())
             name = _data_set_name(entry, table.name)
             specs.append(DataSetSpec(entry["id"], name, columns, table=table.name, geographic_roles=roles))
         else:
@@ -147,6 +184,14 @@ def qualify_tables(sql: str, database_name: str) -> str:
     for table in tree.find_all(exp.Table):
         table.set("db", exp.to_identifier(database_name))
     return tree.sql(dialect="athena")
+
+
+def bounded_sql(sql: str, database_name: str) -> str:
+    """A custom SQL data set as deployed: tables qualified by the database, rows limited to the window of slots."""
+    tree = sqlglot.parse_one(qualify_tables(sql, database_name), read="athena")
+    if not isinstance(tree, exp.Select):
+        raise DdlError(f"custom SQL must be one SELECT: {sql[:80]}")
+    return tree.where(WINDOW_SQL, dialect="athena").sql(dialect="athena")
 
 
 # A whole JSON string `{{<kind>:<key>}}` in dashboard.json: a data set ARN (`dataset`) or a visual title (`title`).
@@ -273,18 +318,10 @@ class Dashboard(Construct):
                 custom_sql=quicksight.CfnDataSet.CustomSqlProperty(
                     data_source_arn=self.data_source.attr_arn,
                     name=spec.id,
-                    sql_query=qualify_tables(spec.sql or "", database_name),
+                    sql_query=bounded_sql(spec.sql or "", database_name),
                     columns=columns,
                 )
             )
-        transforms = [
-            quicksight.CfnDataSet.TransformOperationProperty(
-                tag_column_operation=quicksight.CfnDataSet.TagColumnOperationProperty(
-                    column_name=column, tags=[quicksight.CfnDataSet.ColumnTagProperty(column_geographic_role=role)]
-                )
-            )
-            for column, role in spec.geographic_roles
-        ]
         data_set = quicksight.CfnDataSet(
             self,
             f"DataSet{''.join(p.capitalize() for p in spec.id.split('_'))}",
@@ -294,16 +331,8 @@ class Dashboard(Construct):
             # Direct query: every view asks Athena, so the dashboard shows the latest run with no SPICE refresh.
             import_mode="DIRECT_QUERY",
             physical_table_map={"physical": physical},
-            # Only the map's data set needs a logical table: it tags latitude and longitude for the geospatial visual.
-            logical_table_map={
-                "logical": quicksight.CfnDataSet.LogicalTableProperty(
-                    alias=spec.id,
-                    source=quicksight.CfnDataSet.LogicalTableSourceProperty(physical_table_id="physical"),
-                    data_transforms=transforms,
-                )
-            }
-            if transforms
-            else None,
+            data_prep_configuration=_data_prep(spec),
+            semantic_model_configuration=_semantic_model(spec),
             permissions=[
                 quicksight.CfnDataSet.ResourcePermissionProperty(principal=principal_arn, actions=DATA_SET_ACTIONS)
             ],
@@ -343,14 +372,18 @@ class Dashboard(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
+                sid="ReadCatalogThroughAthena",
+                actions=ATHENA_CATALOG_ACTIONS,
+                resources=[f"arn:{partition}:athena:{region}:{account}:datacatalog/{ATHENA_CATALOG}"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(sid="ListWorkGroups", actions=["athena:ListWorkGroups"], resources=["*"])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
                 sid="ReadCatalog",
-                actions=[
-                    "glue:GetDatabase",
-                    "glue:GetDatabases",
-                    "glue:GetTable",
-                    "glue:GetTables",
-                    "glue:GetPartitions",
-                ],
+                actions=GLUE_READ_ACTIONS,
                 resources=[
                     f"arn:{partition}:glue:{region}:{account}:catalog",
                     f"arn:{partition}:glue:{region}:{account}:database/{database_name}",
@@ -387,3 +420,67 @@ class Dashboard(Construct):
             )
         )
         return role
+
+
+# The data preparation of a data set (DataPrepConfiguration, which replaces the deprecated LogicalTableMap:
+# https://docs.aws.amazon.com/quicksight/latest/APIReference/API_DataPrepConfiguration.html): the physical table is
+# imported, a table data set keeps the window of slots, and the result is the data set's one destination table.
+SOURCE_ID, IMPORT_ID, WINDOW_ID, DESTINATION_ID = "source", "import", "window", "destination"
+
+
+def _data_prep(spec: DataSetSpec) -> quicksight.CfnDataSet.DataPrepConfigurationProperty:
+    ds = quicksight.CfnDataSet
+    steps = {
+        IMPORT_ID: ds.TransformStepProperty(
+            import_table_step=ds.ImportTableOperationProperty(
+                alias=spec.id[:64], source=ds.ImportTableOperationSourceProperty(source_table_id=SOURCE_ID)
+            )
+        )
+    }
+    last = IMPORT_ID
+    if spec.table:  # custom SQL carries the window in its WHERE clause (bounded_sql)
+        steps[WINDOW_ID] = ds.TransformStepProperty(
+            filters_step=ds.FiltersOperationProperty(
+                alias=f"last {WINDOW_DAYS} days",
+                source=ds.TransformOperationSourceProperty(transform_operation_id=IMPORT_ID),
+                filter_operations=[ds.FilterOperationProperty(condition_expression=WINDOW_EXPRESSION)],
+            )
+        )
+        last = WINDOW_ID
+    return ds.DataPrepConfigurationProperty(
+        source_table_map={SOURCE_ID: ds.SourceTableProperty(physical_table_id="physical")},
+        transform_step_map=steps,
+        destination_table_map={
+            DESTINATION_ID: ds.DestinationTableProperty(
+                alias=spec.id[:64], source=ds.DestinationTableSourceProperty(transform_operation_id=last)
+            )
+        },
+    )
+
+
+def _semantic_model(spec: DataSetSpec) -> quicksight.CfnDataSet.SemanticModelConfigurationProperty | None:
+    """The geographic roles of the map's coordinates, on the destination table (was a TagColumnOperation)."""
+    if not spec.geographic_roles:
+        return None
+    ds = quicksight.CfnDataSet
+    return ds.SemanticModelConfigurationProperty(
+        table_map={
+            "semantic": ds.SemanticTableProperty(
+                alias=spec.id[:64],
+                destination_table_id=DESTINATION_ID,
+                semantic_metadata=ds.TableSemanticMetadataProperty(
+                    column_metadata=[
+                        ds.SharedColumnSemanticMetadataProperty(
+                            column_names=[column],
+                            column_properties=[
+                                ds.ColumnSemanticPropertyProperty(
+                                    semantic_type=ds.ColumnSemanticTypeProperty(geographical_role=role)
+                                )
+                            ],
+                        )
+                        for column, role in spec.geographic_roles
+                    ]
+                ),
+            )
+        }
+    )

@@ -7,10 +7,10 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
@@ -19,20 +19,31 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_s3 as s3
 
-from infra.constructs.catalog import Catalog, DdlError, load_named_queries, load_table_specs
+from etl.columns import PARTITION_COLUMNS
+from etl.lake import LAKE_TABLES
+from infra.constructs.catalog import (
+    OPTIMIZER_TYPES,
+    Catalog,
+    DdlError,
+    iceberg_partition_spec,
+    iceberg_schema,
+    load_named_queries,
+)
 from infra.constructs.dashboard import (
+    ATHENA_CATALOG_ACTIONS,
     QUICKSIGHT_TYPES,
+    WINDOW_EXPRESSION,
     Dashboard,
+    bounded_sql,
     fill_data_set_arns,
     load_dashboard,
     load_data_set_specs,
     qualify_tables,
 )
-from tests.athena_ddl.duck import DUCK_TO_HIVE, create_views, rows
+from tests.athena_ddl.iceberg import append, create_tables, iceberg_session, rows, slot_values, to_spark
 
 PRINCIPAL = "arn:aws:quicksight:eu-west-1:123456789012:user/default/analyst"
 CUTOFF = 1_000_000_000
-TABLES = {spec.name: spec for spec in load_table_specs()}
 DATA_SETS = {spec.id: spec for spec in load_data_set_specs()}
 DEFINITION = load_dashboard()["definition"]
 
@@ -73,40 +84,99 @@ def of_type(template: assertions.Template, kind: str) -> dict[str, dict]:
     return template.find_resources(kind)
 
 
-def test_glue_tables_are_the_ddl_tables(templates):
+def _tables(template: assertions.Template) -> dict[str, dict]:
+    tables = {}
+    for resource in of_type(template, "AWS::Glue::Table").values():
+        props = resource["Properties"]
+        tables[props.get("Name") or props["TableInput"]["Name"]] = props
+    return tables
+
+
+def test_every_lake_table_is_an_iceberg_table_in_glue(templates):
     template = templates[False]
     template.has_resource_properties("AWS::Glue::Database", {"DatabaseInput": {"Name": "flight_kpis"}})
-    tables = {
-        r["Properties"]["TableInput"]["Name"]: r["Properties"] for r in of_type(template, "AWS::Glue::Table").values()
-    }
-    assert set(tables) == set(TABLES)
-    gold = tables["airline_most_live_flights"]
-    assert gold["DatabaseName"] == "flight_kpis"
-    descriptor = gold["TableInput"]["StorageDescriptor"]
-    assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == [
-        ("rank", "int"), ("airline_icao", "string"), ("airline_name", "string"), ("live_flights", "bigint")
+    tables = _tables(template)
+    assert set(tables) == {*LAKE_TABLES, "raw_flights"}
+    for name, table in LAKE_TABLES.items():
+        props = tables[name]
+        assert props["DatabaseName"] == "flight_kpis"
+        assert "TableInput" not in props  # Glue writes the Iceberg metadata and table_type=ICEBERG itself
+        iceberg = props["OpenTableFormatInput"]["IcebergInput"]
+        assert (iceberg["MetadataOperation"], iceberg["Version"]) == ("CREATE", "2")
+        table_input = iceberg["IcebergTableInput"]
+        location = json.dumps(table_input["Location"])
+        assert '"Ref": "Data' in location and f"/warehouse/flight_kpis.db/{name}" in location
+        assert [f["Name"] for f in table_input["Schema"]["Fields"]] == list(table.columns)
+        assert [(p["Name"], p["Transform"]) for p in table_input["PartitionSpec"]["Fields"]] == [
+            (c, "identity") for c in PARTITION_COLUMNS
+        ]
+        assert "projection.enabled" not in json.dumps(props)
+    gold = tables["airline_most_live_flights"]["OpenTableFormatInput"]["IcebergInput"]["IcebergTableInput"]
+    assert [(f["Id"], f["Name"], f["Type"], f["Required"]) for f in gold["Schema"]["Fields"]] == [
+        (1, "rank", "int", False), (2, "airline_icao", "string", False), (3, "airline_name", "string", False),
+        (4, "live_flights", "long", False), (5, "run_id", "string", False), (6, "tech_year", "string", False),
+        (7, "tech_month", "string", False), (8, "tech_day", "string", False), (9, "tech_hour", "string", False),
     ]  # fmt: skip
-    assert [c["Name"] for c in gold["TableInput"]["PartitionKeys"]] == [
-        "tech_year",
-        "tech_month",
-        "tech_day",
-        "tech_hour",
+    assert [(p["SourceId"], p["FieldId"]) for p in gold["PartitionSpec"]["Fields"]] == [
+        (6, 1000), (7, 1001), (8, 1002), (9, 1003)
+    ]  # fmt: skip
+    runs = tables["runs"]["OpenTableFormatInput"]["IcebergInput"]["IcebergTableInput"]
+    fields = {f["Name"]: f for f in runs["Schema"]["Fields"]}
+    # Nested types are Iceberg's JSON types, as the tests of tests/athena_ddl check Spark creates them.
+    schema = {f["name"]: f for f in iceberg_schema(LAKE_TABLES["runs"])}
+    assert json.loads(fields["counts"]["Type"]) == schema["counts"]["type"]
+    assert json.loads(fields["counts"]["Type"])["fields"][4]["type"]["type"] == "map"
+    assert [p["source-id"] for p in iceberg_partition_spec(LAKE_TABLES["runs"])] == [
+        p["SourceId"] for p in runs["PartitionSpec"]["Fields"]
     ]
-    assert (
-        descriptor["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-    )
-    # Read through the slot's symlink manifest (the pointer the job switches), never by listing the folder.
-    assert descriptor["InputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
-    # The bucket placeholder became a reference to the data bucket, in LOCATION and in the projection template.
+
+
+def test_raw_flights_stays_a_hive_csv_table_over_the_raw_prefix(templates):
+    raw = _tables(templates[False])["raw_flights"]["TableInput"]
+    descriptor = raw["StorageDescriptor"]
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+    assert descriptor["SerdeInfo"]["Parameters"] == {"separatorChar": ",", "quoteChar": '"'}
+    assert descriptor["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
     location = json.dumps(descriptor["Location"])
-    template_path = json.dumps(gold["TableInput"]["Parameters"]["storage.location.template"])
-    for text in (location, template_path):
-        assert "{{data_bucket}}" not in text and '"Ref": "Data' in text
-    assert "/gold/airline_most_live_flights/tech_year=${tech_year}/tech_month=${tech_month}" in template_path
-    assert gold["TableInput"]["Parameters"]["projection.tech_day.type"] == "date"
-    raw = tables["raw_flights"]["TableInput"]
+    assert "{{data_bucket}}" not in location and '"Ref": "Data' in location and "/raw/flights/" in location
     assert raw["Parameters"]["skip.header.line.count"] == "1"
-    assert raw["StorageDescriptor"]["SerdeInfo"]["Parameters"] == {"separatorChar": ",", "quoteChar": '"'}
+    assert [c["Name"] for c in raw["PartitionKeys"]] == list(PARTITION_COLUMNS)
+
+
+def test_each_iceberg_table_has_the_three_optimizers_with_their_role(templates):
+    template = templates[False]
+    optimizers = of_type(template, "AWS::Glue::TableOptimizer").values()
+    kinds: dict[str, set[str]] = {}
+    for optimizer in optimizers:
+        props = optimizer["Properties"]
+        kinds.setdefault(props["TableName"], set()).add(props["Type"])
+        config = props["TableOptimizerConfiguration"]
+        assert config["Enabled"] is True
+        assert config["RoleArn"]["Fn::GetAtt"][0].startswith("CatalogOptimizerRole")
+        if props["Type"] == "retention":
+            assert config["RetentionConfiguration"]["IcebergConfiguration"] == {
+                "SnapshotRetentionPeriodInDays": 3,
+                "NumberOfSnapshotsToRetain": 1,
+                "CleanExpiredFiles": True,
+            }
+        elif props["Type"] == "orphan_file_deletion":
+            assert config["OrphanFileDeletionConfiguration"]["IcebergConfiguration"] == {
+                "OrphanFileRetentionPeriodInDays": 3
+            }
+        else:
+            assert config["CompactionConfiguration"]["IcebergConfiguration"] == {"Strategy": "binpack"}
+    assert kinds == {name: set(OPTIMIZER_TYPES) for name in LAKE_TABLES}
+    (role,) = [r for k, r in of_type(template, "AWS::IAM::Role").items() if k.startswith("CatalogOptimizerRole")]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "glue.amazonaws.com"
+    }
+    (policy,) = [p for k, p in of_type(template, "AWS::IAM::Policy").items() if k.startswith("CatalogOptimizerRole")]
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["UpdateTables"]["Action"] == ["glue:GetTable", "glue:UpdateTable"]
+    assert "table/flight_kpis/*" in json.dumps(statements["UpdateTables"]["Resource"])
+    assert statements["RewriteWarehouse"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    assert "/warehouse/*" in json.dumps(statements["RewriteWarehouse"]["Resource"])
+    assert "/aws-glue/iceberg-retention/logs:*" in json.dumps(statements["WriteOptimizerLogs"]["Resource"])
 
 
 def test_workgroup_is_enforced_encrypted_and_bounded(templates):
@@ -203,13 +273,75 @@ def test_data_sets_cover_every_gold_table_live_flights_and_runs(templates):
                 '"flight_kpis".' in physical["CustomSql"]["SqlQuery"]
                 or "flight_kpis." in physical["CustomSql"]["SqlQuery"]
             )
-    assert set(relational) == {
-        t for t in TABLES if t not in ("raw_flights", "silver_flights", "quarantine_flights", "runs")
-    }
-    spec = TABLES["longest_live_flight"]
+    assert set(relational) == {t for t in LAKE_TABLES if t not in ("silver_flights", "quarantine_flights", "runs")}
     assert relational["longest_live_flight"] == [
-        (n, QUICKSIGHT_TYPES[k]) for n, k in spec.columns + spec.partition_keys
+        (n, QUICKSIGHT_TYPES[k]) for n, k in LAKE_TABLES["longest_live_flight"].columns.items()
     ]
+
+
+def test_every_data_set_reads_the_last_7_days_only_without_logical_table_map(templates):
+    data_sets = {
+        r["Properties"]["DataSetId"]: r["Properties"]
+        for r in of_type(templates[True], "AWS::QuickSight::DataSet").values()
+    }
+    assert len(data_sets) == 10
+    for data_set_id, props in data_sets.items():
+        assert "LogicalTableMap" not in props  # deprecated (cfn-lint W9009): DataPrepConfiguration replaces it
+        prep = props["DataPrepConfiguration"]
+        assert prep["SourceTableMap"] == {"source": {"PhysicalTableId": "physical"}}
+        (destination,) = prep["DestinationTableMap"].values()
+        physical = props["PhysicalTableMap"]["physical"]
+        if "RelationalTable" in physical:
+            window = prep["TransformStepMap"]["window"]["FiltersStep"]
+            assert window["FilterOperations"] == [
+                {"ConditionExpression": "{tech_day} >= formatDate(addDateTime(-7, 'DD', now()), 'yyyy-MM-dd')"}
+            ]
+            assert window["Source"] == {"TransformOperationId": "import"}
+            assert destination["Source"] == {"TransformOperationId": "window"}
+        else:  # custom SQL: the bound is in the query, where Athena prunes the partitions
+            assert physical["CustomSql"]["SqlQuery"].endswith(
+                "tech_day >= DATE_FORMAT(CURRENT_DATE - INTERVAL '7' DAY, '%Y-%m-%d')"
+            ), data_set_id
+            assert set(prep["TransformStepMap"]) == {"import"}
+    assert WINDOW_EXPRESSION.startswith("{tech_day} >= ")
+    roles = data_sets["flight-kpis-live-flights"]["SemanticModelConfiguration"]["TableMap"]["semantic"]
+    assert roles["DestinationTableId"] == "destination"
+    assert [
+        (m["ColumnNames"], m["ColumnProperties"][0]["SemanticType"]["GeographicalRole"])
+        for m in roles["SemanticMetadata"]["ColumnMetadata"]
+    ] == [(["latitude"], "LATITUDE"), (["longitude"], "LONGITUDE")]
+
+
+def test_quicksight_role_reads_the_catalog_as_the_managed_policy_does_scoped_to_this_database(templates):
+    template = templates[True]
+    (policy,) = [p for k, p in of_type(template, "AWS::IAM::Policy").items() if k.startswith("DashboardAthenaAccess")]
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    athena = statements["ReadCatalogThroughAthena"]
+    assert sorted(athena["Action"]) == sorted(
+        [
+            "athena:GetDataCatalog",
+            "athena:GetDatabase",
+            "athena:GetTableMetadata",
+            "athena:ListDatabases",
+            "athena:ListTableMetadata",
+        ]
+    )
+    assert athena["Action"] == ATHENA_CATALOG_ACTIONS
+    assert json.dumps(athena["Resource"]).endswith(':datacatalog/AwsDataCatalog"]]}')
+    assert statements["ListWorkGroups"]["Action"] == "athena:ListWorkGroups"
+    assert statements["ListWorkGroups"]["Resource"] == "*"  # the action has no resource type
+    glue = statements["ReadCatalog"]
+    assert sorted(glue["Action"]) == [
+        "glue:GetDatabase",
+        "glue:GetDatabases",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:GetTable",
+        "glue:GetTables",
+    ]
+    resources = json.dumps(glue["Resource"])
+    assert ":database/flight_kpis" in resources and ":table/flight_kpis/*" in resources
+    assert "/warehouse/*" in json.dumps(statements["ReadData"]["Resource"])
 
 
 def test_dashboard_definition_has_every_arn_filled(templates):
@@ -279,22 +411,49 @@ def test_custom_sql_is_qualified_with_the_database():
     )
 
 
-def test_custom_sql_data_sets_run_on_the_real_output(lake):
-    con = duckdb.connect()
-    create_views(con, list(TABLES.values()), lake.root)
+@pytest.fixture(scope="module")
+def window_lake(tmp_path_factory):
+    """Silver flights and runs of today and of 30 days ago in a local Iceberg catalog (database `window`)."""
+    spark = iceberg_session(str(tmp_path_factory.mktemp("warehouse")))
+    create_tables(spark, "window")
+    today, old = date.today().isoformat(), (date.today() - timedelta(days=30)).isoformat()
+    silver = LAKE_TABLES["silver_flights"].columns
+    flights = []
+    for flight_id, day, aircraft, on_ground in (
+        ("now-air", today, True, False),
+        ("now-ground", today, True, True),
+        ("now-balloon", today, False, False),
+        ("old-air", old, True, False),
+    ):
+        row = dict.fromkeys(silver)
+        row.update(flight_id=flight_id, is_aircraft=aircraft, on_ground=on_ground, latitude=48.9, longitude=2.4)
+        flights.append({**row, "run_id": "r", **slot_values(day, "14")})
+    append(spark, "window", "silver_flights", flights)
+    runs = LAKE_TABLES["runs"].columns
+    manifests = []
+    for run_id, day, status in (
+        ("now-ok", today, "succeeded"),
+        ("now-bad", today, "failed"),
+        ("old-ok", old, "succeeded"),
+    ):
+        row = dict.fromkeys(runs)
+        row.update(run_id=run_id, run_slot=f"{day}T14", status=status, **slot_values(day, "14"))
+        row["counts"] = {"raw": 9, "silver": 8, "quarantine": 1, "live_flights": 7, "gold": {}}
+        row["quality"] = {"passed": status == "succeeded", "allow_degraded": False, "failed": [], "checks": []}
+        manifests.append(row)
+    append(spark, "window", "runs", manifests)
+    return spark
+
+
+def test_custom_sql_data_sets_keep_the_window_and_their_declared_columns(window_lake):
     for data_set in (DATA_SETS["live_flights"], DATA_SETS["runs_trend"]):
-        sql = qualify_tables(data_set.sql, "main")  # DuckDB's default schema holds the views
-        described = con.execute(f"DESCRIBE {sql}").fetchall()
-        assert [(name, DUCK_TO_HIVE[kind]) for name, kind, *_ in described] == list(data_set.columns)
-    live = rows(con, DATA_SETS["live_flights"].sql)
-    for slot, manifest in zip(lake.slots, lake.manifests, strict=True):
-        values = slot.partition_values
-        in_slot = [r for r in live if (r["tech_day"], r["tech_hour"]) == (values["tech_day"], values["tech_hour"])]
-        assert len(in_slot) == manifest["counts"]["live_flights"]
-    runs = rows(con, DATA_SETS["runs_trend"].sql)
-    assert sorted((r["run_id"], r["live_flights"]) for r in runs) == sorted(
-        (m["run_id"], m["counts"]["live_flights"]) for m in lake.manifests
-    )
+        sql = to_spark(bounded_sql(data_set.sql, "flight_kpis"), "window")
+        described = window_lake.sql(sql).schema
+        assert [(f.name, f.dataType.simpleString()) for f in described.fields] == list(data_set.columns)
+    live = rows(window_lake, to_spark(bounded_sql(DATA_SETS["live_flights"].sql, "flight_kpis"), "window"))
+    assert [r["flight_id"] for r in live] == ["now-air"]  # airborne aircraft of the window only
+    runs = rows(window_lake, to_spark(bounded_sql(DATA_SETS["runs_trend"].sql, "flight_kpis"), "window"))
+    assert [(r["run_id"], r["live_flights"], r["quality_passed"]) for r in runs] == [("now-ok", 7, True)]
 
 
 def test_cfn_lint_accepts_the_quicksight_and_glue_resources(templates, tmp_path):
