@@ -107,7 +107,13 @@ def catalog_settings(catalog: str, warehouse: str) -> dict[str, str]:
     Catalogs are loaded on first use, so these may be set on a running session (the EMR step) as well as at start.
     """
     prefix = f"spark.sql.catalog.{CATALOG}"
-    settings = {prefix: "org.apache.iceberg.spark.SparkCatalog", f"{prefix}.warehouse": _hadoop_uri(warehouse)}
+    settings = {
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        f"{prefix}.warehouse": _hadoop_uri(warehouse),
+        # Every read sees the table's newest commit: a cached table could miss another process's commit (a repair,
+        # a concurrent run) and time travel to a snapshot it does not know.
+        f"{prefix}.cache-enabled": "false",
+    }
     if catalog == "glue":
         settings[f"{prefix}.type"] = "glue"
         settings[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"

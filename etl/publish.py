@@ -52,6 +52,7 @@ RUNS_PROPERTY = "flight-kpis.runs"  # JSON {slot: run_id} of the slots a commit 
 COMMIT_PROPERTY = "flight-kpis.commit"  # a commit's own id, to find its snapshot afterwards
 _PARTITION_RE = re.compile(r"/tech_day=(\d{4}-\d{2}-\d{2})/tech_hour=(\d{2})/")
 LIVE_RUN_HOURS = 3  # on S3: a run younger than this is taken as still going on
+COMMIT_THREADS = 4  # tables committed at once: each commit is mostly metadata round trips
 _RUN_START_FORMAT = "%Y%m%dT%H%M%SZ"  # the start time inside a run id (etl.manifest.new_run_id)
 
 
@@ -190,10 +191,10 @@ class Lake:
         try:
             writer.overwrite(slot_filter(slots))
         except Exception as exc:
-            text = _first_line(exc)
-            if "ValidationException" in text or "conflicting" in text.lower():
+            if "ValidationException" in str(exc):
                 raise PublicationConflict(
-                    f"{table}: another run wrote slot(s) {', '.join(map(str, slots))} meanwhile ({text})"
+                    f"{table}: another run wrote slot(s) {', '.join(map(str, slots))} meanwhile; this run publishes "
+                    "nothing of them"
                 ) from None
             raise
         for snap in reversed(list(self.java_table(table).snapshots())):
@@ -225,7 +226,7 @@ class Lake:
             return table, snapshot
 
         # Commits of different tables are independent: a few at once hide each commit's metadata round trips.
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with ThreadPoolExecutor(max_workers=COMMIT_THREADS) as pool:
             return dict(pool.map(one, list(frames)))
 
     def added_rows(self, table: str, snapshot_id: int) -> dict[str, int]:
