@@ -152,7 +152,7 @@ def _synthesized() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_each_title_appears_in_show_the_report_and_the_quicksight_definition(spark, lake, tmp_path):
-    shown = render_slot(spark, lake.root, lake.slots[-1]).splitlines()
+    shown = render_slot(lake.root, lake.slots[-1]).splitlines()
     for key in KPI_IDS:
         assert EXPECTED_TITLES[key] in shown, key  # a line of its own
 

@@ -69,10 +69,7 @@ def test_from_datetime_converts_to_utc() -> None:
 
 def test_raw_file_follows_the_nomenclature() -> None:
     slot = RunSlot.parse("2026-11-22T14")
-    assert layout.raw_flights_file("s3://bucket/", slot) == (
+    assert layout.raw_flights_file("s3://bucket/", slot, "20261122T14-20261122T140003Z-3f9a1c") == (
         "s3://bucket/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
-        "flights_20261122140000.csv"
-    )
-    assert layout.table_partition("/data", "gold", "longest_live_flight", slot) == (
-        "/data/gold/longest_live_flight/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
+        "20261122T14-20261122T140003Z-3f9a1c.csv"
     )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from etl.layout import RunSlot
 from infra.packaging import write_package_zip
+from tests.etl.lakes import runs_of
 from tests.paths import REPO
 
 SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
@@ -91,11 +93,10 @@ def test_step_runs_the_slot_from_the_zip_and_writes_every_gold_table(step_dir: P
     (manifest_file,) = (lake / "runs").glob("*.json")
     manifest = json.loads(manifest_file.read_text())
     for table in GOLD:
-        # The slot's pointer lists the Parquet files of this run's own folder.
-        listed = (lake / "gold" / table / partition / "symlink.txt").read_text().split()
-        run_folder = lake / "gold" / table / "data" / partition / f"run_id={manifest['run_id']}"
-        assert listed, f"gold table {table} lists no file for {partition}"
-        assert all(Path(f).parent == run_folder and f.endswith(".parquet") and Path(f).is_file() for f in listed)
+        # Each gold table is an Iceberg table whose slot holds this run's rows only.
+        assert list((lake / "warehouse/flight_kpis" / table / "data" / partition).glob("*.parquet")), table
+        assert runs_of(str(lake), table, RunSlot.parse("2026-11-22T14")) == {manifest["run_id"]}, table
+        assert table in manifest["snapshots"]
     assert manifest["run_slot"] == "2026-11-22T14"
     assert manifest["status"] == "succeeded"
     assert manifest["source"] == "demo"

@@ -21,9 +21,9 @@ from etl import pipeline
 from etl.cli import main
 from etl.columns import GOLD_TABLES
 from etl.config import JobConfig, QualitySettings
-from etl.layout import RunSlot, table_partition
+from etl.layout import RunSlot
 from etl.show import render_slot
-from etl.tables import read_table
+from tests.etl.lakes import current_rows, data_rows
 
 pytestmark = pytest.mark.slow
 
@@ -90,17 +90,14 @@ def _run(spark, root: Path, capture: str, slot: RunSlot = SLOT, **quality) -> di
 def _rank_1(spark, root: Path, slot: RunSlot = SLOT) -> dict[str, set[tuple]]:
     answers = {}
     for table in GOLD_TABLES:
-        df = read_table(spark, str(root), "gold", table, [slot]).where("rank = 1")
-        answers[table] = {tuple(r[k] for k in KEYS[table]) for r in df.collect()}
+        rows = [r for r in current_rows(str(root), table, slot) if r["rank"] == 1]
+        answers[table] = {tuple(r[k] for k in KEYS[table]) for r in rows}
     return answers
 
 
 def _every_row(spark, root: Path, slot: RunSlot) -> dict[str, list[tuple]]:
-    tables = {f"gold/{t}": ("gold", t) for t in GOLD_TABLES}
-    tables.update({"silver/flights": ("silver", "flights"), "quarantine/flights": ("quarantine", "flights")})
     return {
-        name: sorted(map(tuple, read_table(spark, str(root), *parts, [slot]).collect()), key=repr)
-        for name, parts in tables.items()
+        table: data_rows(str(root), table, slot) for table in (*GOLD_TABLES, "silver_flights", "quarantine_flights")
     }
 
 
@@ -165,7 +162,7 @@ def test_an_all_unusable_capture_fails_the_gate_and_keeps_the_good_run(spark, la
     }
     assert failed["counts"]["quarantine"] == 6 and failed["cleaning_rules"]["bad_timestamp"] == 6
     # `show` still reads the good run, the latest published one.
-    assert f"run {good['run_id']}: succeeded" in render_slot(spark, str(root), SLOT)
+    assert f"run {good['run_id']}: succeeded" in render_slot(str(root), SLOT)
 
 
 def test_unknown_spellings_fail_naming_the_columns_then_allow_degraded_publishes(spark, lake, tmp_path) -> None:
@@ -180,7 +177,7 @@ def test_unknown_spellings_fail_naming_the_columns_then_allow_degraded_publishes
         message
     )
     assert raised.value.report.failed_names == ["inputs:Q2", "inputs:Q3", "inputs:Q4", "inputs:Q6'", "inputs:Bonus"]
-    assert not Path(table_partition(str(root), "gold", "airline_most_live_flights", OTHER)).exists()
+    assert current_rows(str(root), "airline_most_live_flights", OTHER) == []
     refused = _manifests(root)[-1]
     assert refused["extraction"]["snapshot_ignored_columns"] == ["from", "to"]
 
@@ -192,7 +189,7 @@ def test_unknown_spellings_fail_naming_the_columns_then_allow_degraded_publishes
     answers = _rank_1(spark, root, OTHER)
     assert answers["airline_most_live_flights"] == {("AFR", 3)}  # what does not need airports still answers
     assert answers["longest_live_flight"] == set()
-    shown = render_slot(spark, str(root), OTHER)
+    shown = render_slot(str(root), OTHER)
     assert f"DEGRADED run {degraded['run_id']}: published although the quality gate failed" in shown
     assert "failed checks: inputs:Q2, inputs:Q3, inputs:Q4, inputs:Q6', inputs:Bonus" in shown
 
@@ -225,5 +222,5 @@ def test_a_parquet_timestamp_answers_all_eight_questions(spark, tmp_path) -> Non
     assert manifest["status"] == "succeeded"
     assert manifest["capture_time"] == "2024-04-18T17:17:22Z"
     assert _rank_1(spark, tmp_path) == EXPECTED_RANK_1
-    times = read_table(spark, str(tmp_path), "silver", "flights", [SLOT]).select("position_time")
-    assert {r[0] for r in times.collect()} == {CAPTURED.replace(tzinfo=None)}
+    times = current_rows(str(tmp_path), "silver_flights", SLOT, ["position_time"])
+    assert {r["position_time"] for r in times} == {CAPTURED.replace(tzinfo=None)}

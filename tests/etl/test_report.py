@@ -9,12 +9,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.errors import JobError
-from etl.layout import RunSlot, table_partition
+from etl.layout import RunSlot
 from etl.report import build_panels, read_gold, write_report
+from tests.etl.lakes import current_rows
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
@@ -51,11 +51,8 @@ def payload(path: Path) -> dict:
 
 
 def gold(root: str, table: str, slot: RunSlot) -> list[dict]:
-    """A gold table's rows straight from its Parquet partition, best rank first."""
-    files = (Path(table_partition(root, "gold", table, slot)) / "symlink.txt").read_text().split()
-    result = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=false) ORDER BY rank")
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    """A gold table's current rows straight from its Iceberg table, best rank first."""
+    return sorted(current_rows(root, table, slot), key=lambda r: r["rank"])
 
 
 def chromium(args: list[str], url: str, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -152,7 +149,7 @@ def test_missing_run_is_a_clear_error(tmp_path):
 
 
 def test_a_slot_without_gold_is_a_clear_error(lake):
-    with pytest.raises(JobError, match="gold/airline_most_live_flights has no published data for slot 2026-11-21T02"):
+    with pytest.raises(JobError, match="no published run for slot 2026-11-21T02"):
         read_gold(lake.root, RunSlot.parse("2026-11-21T02"))
 
 

@@ -19,6 +19,7 @@ from etl.storage import LocalStorage
 from tests.etl.extract.helpers import flight
 
 NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
+RUN = "20261122T14-20261122T140500Z-aaaaaa"  # the run whose capture lands
 T_NOW = int(NOW.timestamp())
 SLOT = RunSlot.parse("2026-11-22T14")
 # The 30-degree grid as the cold start keeps the tile facts below hand-countable (72 tiles); no request ceiling,
@@ -47,12 +48,9 @@ class FixedFeed(SimulatedFeed):
 
 def test_raw_file_path_header_and_values(tmp_path):
     feed = SimulatedFeed([flight("a1", 51.47, -0.45, time=T_NOW - 5, callsign="BAW1"), flight("a2", 1, 1)])
-    landing = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
+    landing = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW, run_id=RUN)
     assert isinstance(landing, RawLanding)
-    expected = (
-        f"{tmp_path}/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
-        "flights_20261122140000.csv"
-    )
+    expected = f"{tmp_path}/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/{RUN}.csv"
     assert landing.raw_flights_path == expected
     text = Path(expected).read_bytes().decode("utf-8")
     assert text.split("\n")[0] == ",".join(RAW_COLUMNS) and "\r" not in text
@@ -65,7 +63,7 @@ def test_raw_file_path_header_and_values(tmp_path):
     assert landing.capture_time == datetime.fromtimestamp(T_NOW - 5, timezone.utc)  # the newest position: a1's
     # the partition's one raw file, no staging left behind; the density the next capture plans from under _plan
     assert sorted(p.name for p in (tmp_path / "raw/flights").iterdir()) == ["_plan", "tech_year=2026"]
-    assert [p.name for p in Path(expected).parent.iterdir()] == ["flights_20261122140000.csv"]
+    assert [p.name for p in Path(expected).parent.iterdir()] == [f"{RUN}.csv"]
     density = tmp_path / "raw/flights/_plan/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
     assert landing.stats.density_file == f"{density}/density.json"
     # 0.5-degree cells: a1 at (51.47, -0.45) is row (51.47 + 90) // 0.5 = 282, col (180 - 0.45) // 0.5 = 359;
@@ -209,19 +207,21 @@ def test_landing_on_s3_replaces_the_slot_and_leaves_no_staging(monkeypatch):
         client.create_bucket(Bucket="lake")
         storage = S3Storage(client)
         config = JobConfig(data_root="s3://lake/data", run_slot=SLOT, extract=QUICK).validate()
-        extract_to_raw(config, storage, feed=SimulatedFeed([flight("s1", 1, 1)]), now=NOW)
-        landing = extract_to_raw(config, storage, feed=SimulatedFeed([flight("s2", 2, 2)]), now=NOW)
+        first = extract_to_raw(config, storage, feed=SimulatedFeed([flight("s1", 1, 1)]), now=NOW, run_id="r1")
+        landing = extract_to_raw(config, storage, feed=SimulatedFeed([flight("s2", 2, 2)]), now=NOW, run_id="r2")
         assert landing.raw_flights_path == (
-            "s3://lake/data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
-            "flights_20261122140000.csv"
+            "s3://lake/data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/r2.csv"
         )
+        # The first capture is kept: each run lands under its own name, never over another's.
+        first_body = storage.read_bytes(first.raw_flights_path).decode("utf-8")
+        assert [r["id"] for r in csv.DictReader(io.StringIO(first_body))] == ["s1"]
         body = storage.read_bytes(landing.raw_flights_path).decode("utf-8")
         assert [r["id"] for r in csv.DictReader(io.StringIO(body))] == ["s2"]
         keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="lake")["Contents"])
         assert keys == [
             "data/raw/flights/_plan/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/density.json",
-            "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/"
-            "flights_20261122140000.csv",
+            "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/r1.csv",
+            "data/raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/r2.csv",
             "data/raw/reference/airlines/tech_day=2026-11-22/airlines.csv",
             "data/raw/reference/airports/tech_day=2026-11-22/airports.csv",
         ]
