@@ -5,10 +5,9 @@ Run: `python benchmarks/backfill.py [--slots 100] [--slot-rows 20000] [--sample 
 Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.simulate.world`, one seed each) of
 `--slot-rows` flights, written as raw CSV files; world i % worlds lands in slot i of `--slots` two-hourly slots from
 2026-11-01T00, by a file copy rather than by simulating 100 worlds. Each day gets its reference snapshot (the
-`airportsdata` airports, as an offline snapshot run lands it). Silver: `etl backfill --from-raw` over the first
-`--worlds` slots cleans each world once, and each other slot gets its own copy of its world's silver and
-quarantine files, under a run folder of its own, with a pointer listing them (as a run of that slot would leave
-them: the backfill reads every slot's own files, 100 x 20,000 rows).
+`airportsdata` airports, as an offline snapshot run lands it). Silver: `etl backfill --from-raw` over every slot
+cleans each slot's capture and publishes the slot (as a run of that slot would leave it: the backfill then reads
+every slot's own silver, 100 x 20,000 rows, at the snapshots their manifests name).
 Then, each in its own process (`python -m etl ...`, local[*], the job's own Spark settings), timed end to end:
 1. `backfill` over every slot: the gold tables recomputed from silver, in one job, each slot published with its
    manifest;
@@ -35,10 +34,9 @@ from pathlib import Path
 
 from etl.columns import RAW_COLUMNS
 from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
-from etl.layout import RunSlot, raw_flights_file, table_data_dir, table_pointer
+from etl.layout import RunSlot, raw_flights_file
 from etl.simulate.world import iter_flights
 from etl.storage import LocalStorage
-from etl.tables import current_files, pointer_text
 
 FIRST_SLOT = RunSlot.parse("2026-11-01T00")
 
@@ -72,7 +70,7 @@ def prepare(root: Path, captures: Path, all_slots: list[RunSlot], rows: int, wor
             # The same world as slot number % worlds; its positions are then older than the slot, which a capture
             # replay allows (staleness is judged against the capture's own newest position).
             shutil.copyfile(captures / f"flights_{all_slots[number % worlds].compact}.csv", capture)
-        target = Path(raw_flights_file(str(root), slot))
+        target = Path(raw_flights_file(str(root), slot, f"{slot.start:%Y%m%dT%H}-prepared"))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(capture, target)
     for day in sorted({slot.partition_values["tech_day"] for slot in all_slots}):
@@ -80,23 +78,8 @@ def prepare(root: Path, captures: Path, all_slots: list[RunSlot], rows: int, wor
             storage, str(root), "airports", day, [("airportsdata", airportsdata_airports)], RAW_AIRPORT_COLUMNS
         )
         land_reference(storage, str(root), "airlines", day, [("none", list)], RAW_AIRLINE_COLUMNS)
-    span = ["--data-root", str(root), "--from", str(all_slots[0]), "--to", str(all_slots[worlds - 1])]
-    timed(["backfill", *span, "--from-raw"])
-    for number, slot in enumerate(all_slots[worlds:], start=worlds):
-        for layer in ("silver", "quarantine"):
-            copy_published(storage, str(root), layer, all_slots[number % worlds], slot)
+    timed(["backfill", "--data-root", str(root), "--from", str(all_slots[0]), "--to", str(all_slots[-1]), "--from-raw"])
     return time.perf_counter() - started
-
-
-def copy_published(storage: LocalStorage, root: str, layer: str, source: RunSlot, target: RunSlot) -> None:
-    """Publish a copy of `source`'s files of `<layer>/flights` as `target`'s, in a run folder of its own."""
-    files = current_files(storage, root, layer, "flights", source) or []
-    folder = Path(table_data_dir(root, layer, "flights", target, f"{target.compact}-copy-of-{source.compact}"))
-    folder.mkdir(parents=True)
-    copies = [shutil.copy2(f, folder / Path(f).name) for f in files]
-    pointer = Path(table_pointer(root, layer, "flights", target))
-    pointer.parent.mkdir(parents=True, exist_ok=True)
-    pointer.write_bytes(pointer_text(str(c) for c in copies))
 
 
 def timed(command: list[str]) -> float:

@@ -20,9 +20,9 @@ STAGE_LABELS = {
     "extract": "extract   world snapshot -> raw",
     "spark_start": "spark     start",
     "clean": "clean     raw -> silver + quarantine",
-    "kpis": "kpis      silver -> gold",
     "quality": "quality   gate",
-    "publish": "publish   staged -> final partitions",
+    "kpis": "kpis      silver -> gold",
+    "publish": "publish   one Iceberg commit a table",
 }
 
 
