@@ -58,3 +58,17 @@ def publish_rows(spark: Any, root: str, slot: RunSlot, frames: dict[str, Any], *
         setattr(manifest, key, value)
     manifest.write(LocalStorage(), root)
     return manifest.to_dict()
+
+
+def a_published_slot(spark: Any, root: str, slot: RunSlot) -> dict:
+    """A slot published with one silver row (run by hand, not by the job): a good slot for fault tests to keep."""
+    from datetime import datetime
+
+    from etl.columns import SILVER_FLIGHTS_SCHEMA
+
+    values = {name: None for name in SILVER_FLIGHTS_SCHEMA}
+    values.update(flight_id="good1", latitude=48.0, longitude=2.0, position_time=datetime(2026, 11, 22, 13, 59))
+    values.update(on_ground=False, is_aircraft=True, track_type="aircraft")
+    schema = ", ".join(f"`{n}` {t}" for n, t in SILVER_FLIGHTS_SCHEMA.items())
+    silver = spark.createDataFrame([tuple(values[n] for n in SILVER_FLIGHTS_SCHEMA)], schema)
+    return publish_rows(spark, root, slot, {"silver_flights": silver})

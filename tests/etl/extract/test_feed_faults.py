@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from etl import cli
-from etl.layout import raw_flights_dir
+from etl.layout import RunSlot, raw_flights_dir
 from etl.simulate.world import World
 from etl.sources.simulated import SimulatedFeed
-from etl.storage import LocalStorage
-from tests.etl.publishing import KEYS, RUN_A, SLOT, published, staged
+from tests.etl.lakes import a_published_slot, runs_of
 from tests.servers.feed_server import flightradarapi_pointed_at, serve_feed
 
 CHALLENGE = (
@@ -26,6 +25,7 @@ REFUSED = (
     r"source refused: \d+ answers in a row were blocked or challenged \(last: BlockedFeedError: ValueError: "
     r"Expected JSON response from .+\); unusable for this run, nothing written"
 )
+GOOD: dict[str, str] = {}  # data root -> the good run published there
 # fault -> (server settings, the one-line error the user reads)
 FAULTS = {
     "timeout": ({"delay_s": 1.5}, EVERY_TILE_FAILED),
@@ -46,10 +46,14 @@ FAULTS = {
 }
 
 
-def run_live(tmp_path: Path, world: World, capsys, **server) -> tuple[int, str, str]:
-    """`etl run --live` for SLOT on a lake holding run A; returns (exit code, the error line, data root)."""
+SLOT = RunSlot.parse("2026-11-22T14")
+
+
+def run_live(spark, tmp_path: Path, world: World, capsys, **server) -> tuple[int, str, str]:
+    """`etl run --live` for SLOT on a lake holding a good run of it; returns (exit code, the error line, data root)."""
     root = str(tmp_path / "lake")
-    staged(LocalStorage(), root, RUN_A).commit()
+    good = a_published_slot(spark, root, SLOT)
+    GOOD[root] = good["run_id"]
     config = tmp_path / "job.json"
     # Fast failures: a short timeout, one retry, no backoff sleep.
     settings = {
@@ -68,21 +72,23 @@ def run_live(tmp_path: Path, world: World, capsys, **server) -> tuple[int, str, 
 def test_an_unusable_feed_fails_the_run_and_keeps_the_slot(spark, local_only, tmp_path, capsys, fault) -> None:
     server, message = FAULTS[fault]
     code, err, root = run_live(
-        tmp_path, World.generate(300, seed=5, capture_time=datetime.now(timezone.utc)), capsys, **server
+        spark, tmp_path, World.generate(300, seed=5, capture_time=datetime.now(timezone.utc)), capsys, **server
     )
 
     assert code == 1
     assert re.fullmatch(message, re.sub(r"^error: Source(Health|Refused)Error: ", "", err)), err
-    assert published(LocalStorage(), root) == dict.fromkeys(KEYS, "A")  # the good slot, untouched
+    assert runs_of(root, "silver_flights", SLOT) == {GOOD[root]}  # the good slot, untouched
     assert not Path(raw_flights_dir(root, SLOT)).exists()
-    (manifest,) = [json.loads(p.read_text()) for p in Path(root, "runs").glob("*.json")]
+    (manifest,) = [
+        m for m in (json.loads(p.read_text()) for p in Path(root, "runs").glob("*.json")) if m["source"] != "test"
+    ]
     assert manifest["status"] == "failed"
     assert manifest["error"].startswith(("SourceHealthError: source health: ", "SourceRefusedError: source refused: "))
 
 
 def test_a_stale_feed_fails_the_run_and_keeps_the_slot(spark, local_only, tmp_path, capsys) -> None:
     three_hours_ago = datetime.now(timezone.utc) - timedelta(hours=3)
-    code, err, root = run_live(tmp_path, World.generate(300, seed=5, capture_time=three_hours_ago), capsys)
+    code, err, root = run_live(spark, tmp_path, World.generate(300, seed=5, capture_time=three_hours_ago), capsys)
 
     assert code == 1
     assert re.fullmatch(
@@ -90,5 +96,5 @@ def test_a_stale_feed_fails_the_run_and_keeps_the_slot(spark, local_only, tmp_pa
         r"\(> stale_after_s 1800s\): the feed is stale; nothing written",
         err,
     ), err
-    assert published(LocalStorage(), root) == dict.fromkeys(KEYS, "A")
+    assert runs_of(root, "silver_flights", SLOT) == {GOOD[root]}
     assert not Path(raw_flights_dir(root, SLOT)).exists()
