@@ -32,7 +32,7 @@ def test_malformed_config_file_stops_before_any_write(tmp_path: Path, capsys) ->
 
 def test_show_without_any_run_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert main(["show", "--data-root", str(tmp_path)]) == 1
-    assert "run `python -m etl run` first" in capsys.readouterr().err
+    assert "no published run for any slot" in capsys.readouterr().err
 
 
 @pytest.mark.slow

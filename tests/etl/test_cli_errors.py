@@ -193,7 +193,6 @@ def test_a_damaged_table_read_by_show_is_one_line_with_the_trace_in_a_log(tmp_pa
         raise ValueError("Parquet magic bytes not found in footer")
 
     monkeypatch.setattr("etl.show.render_slot", damaged)
-    monkeypatch.setattr(cli, "_reader_spark", lambda: None)
     assert cli.main(["show", "--data-root", str(tmp_path), "--run-slot", SLOT]) == 1
     line = error_line(capsys)
     (log,) = (tmp_path / "logs").glob("show-*.jsonl")

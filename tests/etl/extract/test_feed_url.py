@@ -26,7 +26,7 @@ def _extract(capsys, url: str, lake: Path, slot: RunSlot, config: Path) -> dict:
 
 
 def _ids(lake: Path, slot: RunSlot) -> set[str]:
-    (path,) = Path(raw_flights_dir(str(lake), slot)).glob("flights_*.csv")
+    (path,) = Path(raw_flights_dir(str(lake), slot)).glob("*.csv")
     with path.open(newline="", encoding="utf-8") as handle:
         return {row["id"] for row in csv.DictReader(handle)}
 

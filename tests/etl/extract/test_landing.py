@@ -83,15 +83,17 @@ def test_stats_for_the_manifest(tmp_path):
     assert stats["airports"]["source"] == "airportsdata" and stats["airlines"]["source"] == "simulator"
 
 
-def test_rerun_replaces_the_slot_and_leaves_other_slots_alone(tmp_path):
+def test_a_rerun_lands_beside_the_earlier_capture_and_leaves_other_slots_alone(tmp_path):
     other = RunSlot.parse("2026-11-22T12")
     first = extract_to_raw(_config(tmp_path), LocalStorage(), feed=SimulatedFeed([flight("old", 1, 1)]), now=NOW)
     kept = extract_to_raw(_config(tmp_path, other), LocalStorage(), feed=SimulatedFeed([flight("x", 2, 2)]), now=NOW)
     kept_bytes = Path(kept.raw_flights_path).read_bytes()
     feed = SimulatedFeed([flight("new1", 1, 1), flight("new2", 3, 3)])
     again = extract_to_raw(_config(tmp_path), LocalStorage(), feed=feed, now=NOW)
-    assert again.raw_flights_path == first.raw_flights_path
+    assert again.raw_flights_path != first.raw_flights_path
+    assert Path(again.raw_flights_path).parent == Path(first.raw_flights_path).parent  # the same slot
     assert [r["id"] for r in _read(again.raw_flights_path)] == ["new1", "new2"]
+    assert [r["id"] for r in _read(first.raw_flights_path)] == ["old"]  # never overwritten
     assert Path(kept.raw_flights_path).read_bytes() == kept_bytes
 
 
