@@ -184,10 +184,9 @@ class Lake:
             df.writeTo(self.ident(table))
             .option(f"snapshot-property.{RUNS_PROPERTY}", json.dumps(dict(runs), sort_keys=True))
             .option(f"snapshot-property.{COMMIT_PROPERTY}", commit_id)
-            .option("isolation-level", "serializable")
         )
-        if base is not None:
-            writer = writer.option("validate-from-snapshot-id", str(base))
+        if base is not None:  # without a base (a repair, a new table) the overwrite is not validated
+            writer = writer.option("isolation-level", "serializable").option("validate-from-snapshot-id", str(base))
         try:
             writer.overwrite(slot_filter(slots))
         except Exception as exc:
