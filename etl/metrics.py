@@ -8,6 +8,8 @@ Metrics (namespace: the job config's metrics_namespace; no dimension unless said
   tiles fetched) for tiled extractions (demo and live; a snapshot replay has no tiles);
 - `RunDuration` (Seconds).
 The builders are pure (the manifest in, dicts out); the publishers take an optional client so moto can intercept.
+Metrics that cannot be published fail the run loudly (MetricsNotPublishedError) unless the run failed already: a
+run that went well without its `SuccessfulRuns` would otherwise look, to the `NoSuccessfulRun` alarm, like no run.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from etl.errors import JobError
 from etl.log import log_event
 from etl.manifest import DEGRADED, FAILED, SUCCEEDED
 
 STATUS_METRICS: dict[str, str] = {SUCCEEDED: "SuccessfulRuns", DEGRADED: "DegradedRuns", FAILED: "FailedRuns"}
 MAPPING_DIMENSION = "Mapping"
 _BATCH = 20  # PutMetricData's historical per-call limit; every CloudWatch endpoint accepts it
+
+
+class MetricsNotPublishedError(JobError):
+    """The run's metrics did not reach CloudWatch: the message says why and what the alarms will show."""
 
 
 def _metric(name: str, value: float, unit: str, **dimensions: str) -> dict[str, Any]:
@@ -59,7 +66,11 @@ def run_metrics(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def publish_run_metrics(manifest: dict[str, Any], namespace: str | None, client: Any = None) -> list[dict[str, Any]]:
-    """Put the run's metrics into the namespace (nothing when it is None); log, never raise, on an AWS error."""
+    """Put the run's metrics into the namespace (nothing when it is None); return what was put.
+
+    On an AWS error: the `metrics_not_published` error event, then MetricsNotPublishedError, unless the run failed
+    (its own error is what the run ends with; the FailedRuns alarm then misses it, the step failure event does not).
+    """
     if not namespace:
         return []
     data = run_metrics(manifest)
@@ -70,11 +81,32 @@ def publish_run_metrics(manifest: dict[str, Any], namespace: str | None, client:
             client = boto3.client("cloudwatch")
         for start in range(0, len(data), _BATCH):
             client.put_metric_data(Namespace=namespace, MetricData=data[start : start + _BATCH])
-        log_event("metrics_published", namespace=namespace, metrics=len(data))
-    except Exception as exc:  # the run's outcome stands; a missing SuccessfulRuns makes the silence alarm fire
-        log_event("metrics_not_published", logging.ERROR, namespace=namespace, error=str(exc))
-        return []
+    except Exception as exc:
+        reason = _aws_reason(exc)
+        status = manifest.get("status")
+        log_event(
+            "metrics_not_published",
+            logging.ERROR,
+            namespace=namespace,
+            run_status=status,
+            error_type=type(exc).__name__,
+            error=reason,
+        )
+        if status == FAILED:
+            return []
+        raise MetricsNotPublishedError(
+            f"the run {status}, but its metrics were not published to CloudWatch namespace {namespace}: {reason} "
+            "(without them the NoSuccessfulRun alarm fires)"
+        ) from exc
+    log_event("metrics_published", namespace=namespace, metrics=len(data))
     return data
+
+
+def _aws_reason(exc: Exception) -> str:
+    """One line saying why an AWS call failed, with what to do when it is known."""
+    if type(exc).__name__ == "NoRegionError":  # botocore does not read the region from instance metadata
+        return "no AWS region: set AWS_REGION (on EMR the cluster configuration exports it)"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def alert_text(manifest: dict[str, Any]) -> tuple[str, str] | None:

@@ -305,8 +305,8 @@ def write_manifest(storage: Storage, config: JobConfig, manifest: Manifest, *, m
         log_event("manifest_not_written", logging.ERROR, error=str(exc))
     if metrics:
         record = manifest.to_dict()
+        publish_alert(record, config.alerts_topic)  # first: metrics that cannot be published raise
         publish_run_metrics(record, config.metrics_namespace)
-        publish_alert(record, config.alerts_topic)
 
 
 def runs_row(record: dict[str, Any]) -> dict[str, Any]:

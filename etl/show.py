@@ -59,7 +59,9 @@ def render_slot(data_root: str, slot: RunSlot | None = None, as_of: str | None =
     manifest = published_manifest(data_root, slot, as_of)
     if manifest is None:
         where = f"slot {slot}" if slot else "any slot"
-        raise TableNotPublishedError(f"no published run for {where} under {data_root}/runs: run `python -m etl run` first")
+        raise TableNotPublishedError(
+            f"no published run for {where} under {data_root}/runs: run `python -m etl run` first"
+        )
     shown_slot = RunSlot.parse(manifest["run_slot"])
     out = [f"Flight KPIs for run slot {shown_slot} (UTC)", *status_lines(manifest), ""]
     for kpi in KPIS:

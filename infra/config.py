@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lambda_trigger.config import cluster_shape_problems
@@ -50,6 +51,9 @@ class PipelineConfig:
     job_source: str = "live"  # live: the FlightRadar24 feed; demo: the simulated world (no internet needed)
     job_sources: tuple[str, ...] = ()  # failover order (e.g. flightradarapi,fr24api); when given, replaces job_source
     metrics_namespace: str = "FlightKpis"  # where the job publishes SuccessfulRuns
+    # mapping -> floor (0..1) over the job's defaults (etl/quality.py), e.g. `-c coverage_floors=airline_name=0.7`:
+    # the deployed job config's quality gate and the coverage alarms both read it
+    coverage_floors: dict[str, float] = field(default_factory=dict)
     log_retention_days: int = 30  # trigger Lambda log retention
     project: str = "flight-kpis"  # resource name prefix and `project` tag
 
@@ -112,6 +116,18 @@ class PipelineConfig:
         for ok, message in checks:
             if not ok:
                 raise InfraConfigError(message)
+        self.quality_settings()  # the floors, checked by the job's own rules
+
+    def quality_settings(self) -> Any:
+        """The job config's `quality` section (etl.config.QualitySettings) with this deployment's coverage floors."""
+        from etl.config import ConfigError, QualitySettings
+
+        settings = QualitySettings(coverage_floors=dict(self.coverage_floors))
+        try:
+            settings.validate()
+        except ConfigError as exc:
+            raise InfraConfigError(f"coverage_floors: {exc}") from None
+        return settings
 
     @property
     def source_order(self) -> tuple[str, ...]:
@@ -125,7 +141,7 @@ class PipelineConfig:
 
     def _release_ok(self) -> bool:
         match = _RELEASE_RE.match(self.emr_release)
-        return bool(match) and int(match.group(1)) >= 7
+        return match is not None and int(match.group(1)) >= 7
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> PipelineConfig:
@@ -155,6 +171,8 @@ _LOG_RETENTIONS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 
 def _coerce(name: str, raw: Any, annotation: Any) -> Any:
     text = str(annotation)
+    if text.startswith("dict"):
+        return _floors(name, raw)
     if text.startswith("tuple"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(item).strip() for item in items if str(item).strip())
@@ -168,3 +186,26 @@ def _coerce(name: str, raw: Any, annotation: Any) -> Any:
         except ValueError:
             raise InfraConfigError(f"{name} must be a whole number, got {raw!r}") from None
     return str(raw).strip()
+
+
+def _floors(name: str, raw: Any) -> dict[str, float]:
+    """A JSON object (cdk.json), its text, or `mapping=floor,...` (the command line) -> {mapping: floor}."""
+    if isinstance(raw, str) and raw.strip().startswith("{"):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise InfraConfigError(f"{name} is not a JSON object: {raw!r}") from None
+    if isinstance(raw, str):
+        pairs = [part.split("=", 1) for part in raw.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise InfraConfigError(f"{name} must be mapping=floor pairs, e.g. airline_name=0.7, got {raw!r}")
+        raw = {key.strip(): value.strip() for key, value in pairs}
+    if not isinstance(raw, dict):
+        raise InfraConfigError(f"{name} must be an object of mapping -> floor, got {raw!r}")
+    floors = {}
+    for key, value in raw.items():
+        try:
+            floors[str(key)] = float(value)
+        except (TypeError, ValueError):
+            raise InfraConfigError(f"{name}: floor {key}={value!r} is not a number") from None
+    return floors

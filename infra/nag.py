@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
-from infra.constructs.catalog import OPTIMIZER_LOG_GROUPS, WAREHOUSE_PREFIX
+from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, OPTIMIZER_LOG_GROUPS, WAREHOUSE_PREFIX
+from infra.constructs.dashboard import READ_PREFIXES
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX
 
 if TYPE_CHECKING:
@@ -58,16 +59,12 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
             ),
         },
     )
-    function = stack.trigger.function
     _acknowledge(
-        function,
+        stack.trigger,  # the function and its own role (no managed policy: its logs grant names its log group)
         {
-            f"AwsSolutions-IAM4[{MANAGED}AWSLambdaBasicExecutionRole]": (
-                "Grants only CloudWatch Logs writes for the function's own logs"
-            ),
             "AwsSolutions-IAM5[Resource::*]": (
-                "elasticmapreduce:RunJobFlow and ListClusters support no resource-level permissions; "
-                "iam:PassRole is limited to the two EMR roles of this stack"
+                "elasticmapreduce:RunJobFlow (only with the EMR managed-policy request tag) and ListClusters support "
+                "no resource-level permissions; iam:PassRole is limited to the two EMR roles of this stack"
             ),
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticmapreduce:<AWS::Region>:<AWS::AccountId>"
             ":cluster/*]": (
@@ -112,12 +109,12 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
                         "QuickSight reads, through Athena, the objects under this one prefix of the data bucket; "
                         "their names are partition values known only at run time"
                     )
-                    for p in (WAREHOUSE_PREFIX,)
+                    for p in READ_PREFIXES
                 },
                 "AwsSolutions-IAM5[Resource::*]": "athena:ListWorkGroups has no resource type",
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
                 f"{database}/*]": ("QuickSight may read the definitions of this one Glue database's tables only"),
-                f"AwsSolutions-IAM5[Resource::<{results_arn}.Arn>/athena-results/*]": (
+                f"AwsSolutions-IAM5[Resource::<{results_arn}.Arn>/{ATHENA_RESULTS_PREFIX}*]": (
                     "Athena writes each query's result under a generated name below this one prefix of the results "
                     "bucket"
                 ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,14 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from etl.lake import LAKE_TABLES
 from infra.config import PipelineConfig
 from infra.constructs.alarms import Alarms, topic_name
 from infra.constructs.catalog import Catalog
 from infra.constructs.code_delivery import CodeDelivery
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, DataLake
-from infra.constructs.emr_profile import EmrProfile
+from infra.constructs.emr_profile import EMR_MANAGED_TAG, EmrProfile
 from infra.constructs.source_token import SourceToken
 from infra.constructs.trigger import Trigger
 from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, check_wheelhouse
@@ -35,6 +37,11 @@ DISK_KEY_ACTIONS = (
     "kms:GenerateDataKeyWithoutPlaintext",
     "kms:DescribeKey",
 )
+# What Iceberg's GlueCatalog calls for the job: load a table (GetTable), commit a snapshot (UpdateTable, with Glue's
+# optimistic version check), create a table the catalog lacks (GetDatabase for its location, CreateTable). The job
+# never lists (GetTables) nor drops (DeleteTable) a table. (Apache Iceberg, "AWS Integrations": Glue Catalog;
+# iceberg-aws GlueTableOperations.)
+ICEBERG_GLUE_ACTIONS = ("glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable")
 
 
 class FlightKpisStack(Stack):
@@ -92,6 +99,7 @@ class FlightKpisStack(Stack):
             metrics_namespace=config.metrics_namespace,
             function=trigger.function,
             dead_letter_queue=trigger.dead_letter_queue,
+            coverage_floors=config.quality_settings().floors(),  # the same floors as the job config's quality gate
         )
         # The job tells the topic why a run failed or was degraded (etl/metrics.py): publish, and the topic's key.
         # Written out rather than topic.grant_publish, which also grants the key's `kms:GenerateDataKey*` wildcard.
@@ -155,6 +163,18 @@ class FlightKpisStack(Stack):
                 resources=[data.arn_for_objects(f"{p}*") for p in DATA_PREFIXES],
             )
         )
+        glue = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="IcebergGlueCatalog",
+                actions=list(ICEBERG_GLUE_ACTIONS),
+                resources=[
+                    f"{glue}:catalog",
+                    f"{glue}:database/{config.database_name}",
+                    *(f"{glue}:table/{config.database_name}/{table}" for table in LAKE_TABLES),
+                ],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="BucketLocation",
@@ -208,10 +228,20 @@ class FlightKpisStack(Stack):
         function = trigger.function
         function.add_to_role_policy(
             iam.PolicyStatement(
-                sid="StartAndFindClusters",
-                # RunJobFlow and ListClusters have no resource-level scoping; DescribeCluster and AddTags on the
-                # cluster ARN pattern of this account and region.
-                actions=["elasticmapreduce:RunJobFlow", "elasticmapreduce:ListClusters"],
+                sid="StartTaggedClusters",
+                # RunJobFlow has no resource-level scoping; only requests carrying the tag AmazonEMRServicePolicy_v2
+                # needs (as AmazonEMRFullAccessPolicy_v2 does).
+                actions=["elasticmapreduce:RunJobFlow"],
+                resources=["*"],
+                conditions={"StringEquals": {f"aws:RequestTag/{EMR_MANAGED_TAG[0]}": EMR_MANAGED_TAG[1]}},
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindClusters",
+                # ListClusters has no resource-level scoping; DescribeCluster and AddTags on the cluster ARN pattern
+                # of this account and region.
+                actions=["elasticmapreduce:ListClusters"],
                 resources=["*"],
             )
         )
@@ -222,11 +252,31 @@ class FlightKpisStack(Stack):
                 resources=[f"arn:{Aws.PARTITION}:elasticmapreduce:{Aws.REGION}:{Aws.ACCOUNT_ID}:cluster/*"],
             )
         )
+        # Each role only to the service that takes it (EMR Management Guide, "Using cluster and EMR Notebooks tags
+        # with IAM policies for access control": PassRoleForEMR, PassRoleForEC2).
+        for sid, role, service in (
+            ("PassEmrServiceRole", profile.service_role, "elasticmapreduce.amazonaws.com*"),
+            ("PassEmrInstanceRole", profile.instance_role, "ec2.amazonaws.com*"),
+        ):
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringLike": {"iam:PassedToService": service}},
+                )
+            )
+        # EMR creates its clean-up service-linked role on the first cluster if the caller may (EMR Management
+        # Guide, "Using service-linked roles for Amazon EMR for cleanup"); that role only, for EMR only.
         function.add_to_role_policy(
             iam.PolicyStatement(
-                sid="PassEmrRoles",
-                actions=["iam:PassRole"],
-                resources=[profile.service_role.role_arn, profile.instance_role.role_arn],
+                sid="CreateEmrCleanupRole",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/elasticmapreduce.amazonaws.com"
+                    "/AWSServiceRoleForEMRCleanup"
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": "elasticmapreduce.amazonaws.com"}},
             )
         )
 
@@ -246,6 +296,11 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path
         values["sources"] = list(config.job_sources)
     if config.fr24api_token_secret_name:  # the job reads the token from there; the value never passes through here
         values["fr24api_token_secret"] = config.fr24api_token_secret_name
+    # The Iceberg tables in the Glue database of the stack. No warehouse: the bucket's name is only known at deploy,
+    # and the job's default, `<data_root>/warehouse`, is `s3://<data bucket>/warehouse` with the step's --data-root.
+    values["lake"] = {"catalog": "glue", "database": config.database_name}
+    # The quality gate, whose coverage floors the alarms also read (Alarms(coverage_floors=...)).
+    values["quality"] = asdict(config.quality_settings())
     job_config.write_text(json.dumps(values, sort_keys=True))
     main_script = build_dir / "main.py"
     shutil.copyfile(REPO_ROOT / "etl" / "main.py", main_script)
@@ -286,6 +341,7 @@ def _trigger_environment(
         "bootstrap_uri": code.bootstrap_uri,
         "requirements_uri": code.requirements_uri,
         "wheels_uri": code.wheels_uri,
+        "region": Aws.REGION,  # exported to the job by the cluster configuration
     }
     if profile.service_access_security_group is not None:
         settings["service_access_security_group"] = profile.service_access_security_group.attr_group_id

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from lambda_trigger.run_slot import MalformedEventError
+from lambda_trigger.run_slot import MalformedEventError, slot_text
 
 # A slot as the job's CLI takes it (`2026-11-01T00`), or a time in that hour (`2026-11-01T00:00:00Z`): floored.
-_SLOT_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?$")
+# ASCII digits only: `\d` would also take other scripts' digits, which int() reads as numbers.
+_SLOT_RE = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})(?::([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?)?(Z|[+-]00:?00)?$"
+)
 MAX_DAYS = 366  # one cluster per range: a longer span is most likely a typo (2062 for 2026), not a backfill
 OPTIONS = ("from", "to", "from_raw")
 
@@ -66,7 +69,7 @@ def backfill_range_from_event(event: Any) -> BackfillRange:
     if missing:
         raise MalformedBackfillError(f"backfill has no {' and no '.join(repr(k) for k in missing)} slot")
     first, last = _slot(body["from"], "from"), _slot(body["to"], "to")
-    span = f"{first:%Y-%m-%dT%H}", f"{last:%Y-%m-%dT%H}"
+    span = slot_text(first), slot_text(last)
     if first > last:
         raise MalformedBackfillError(f"backfill range is empty: from {span[0]} is after to {span[1]}")
     if last - first > timedelta(days=MAX_DAYS):

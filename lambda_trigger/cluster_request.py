@@ -11,6 +11,13 @@ from lambda_trigger.config import TriggerConfig
 PYTHON = "/usr/bin/python3.11"  # FlightRadarAPI needs Python >= 3.10; emr-7 ships 3.9 as default and 3.11 beside it
 SLOT_TAG = "run-slot"
 PROJECT_TAG = "project"
+# AmazonEMRServicePolicy_v2 creates instances, fleets, volumes and launch templates only for requests carrying this
+# tag; EMR propagates it to what it creates (EMR Management Guide, "Service role for Amazon EMR (EMR role)": pass
+# the tag when provisioning the cluster).
+EMR_MANAGED_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
+# Iceberg as the release ships it (EMR Release Guide, "Use an Iceberg cluster with Spark"); the job sets its `lake`
+# catalog itself at run time from its config (etl/lake.py catalog_settings), so no catalog setting is made here.
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 EBS_GIB = 64  # Graviton general-purpose types are EBS-only; room for Spark shuffle and logs
 SPOT_TIMEOUT_MINUTES = 10  # then a fleet is filled on demand rather than waiting on Spot
 SPOT = {
@@ -95,6 +102,27 @@ def instance_fleets(config: TriggerConfig) -> list[dict[str, Any]]:
     return fleets
 
 
+def configurations(config: TriggerConfig) -> list[dict[str, Any]]:
+    """The cluster's configuration classifications: the job's Python and region, and Iceberg."""
+    # botocore does not read the region from instance metadata: the job's CloudWatch, SNS and Secrets Manager
+    # clients take it from these variables, in the driver (spark-env) and in YARN's containers (yarn-env).
+    region = {"AWS_REGION": config.region, "AWS_DEFAULT_REGION": config.region}
+    return [
+        {
+            "Classification": "spark-env",
+            "Configurations": [{"Classification": "export", "Properties": {"PYSPARK_PYTHON": PYTHON, **region}}],
+            "Properties": {},
+        },
+        {
+            "Classification": "yarn-env",
+            "Configurations": [{"Classification": "export", "Properties": {**region}}],
+            "Properties": {},
+        },
+        {"Classification": "spark-defaults", "Properties": {"spark.sql.extensions": ICEBERG_EXTENSIONS}},
+        {"Classification": "iceberg-defaults", "Properties": {"iceberg.enabled": "true"}},
+    ]
+
+
 def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str, Any]:
     """The complete `RunJobFlow` request for one run slot (no I/O)."""
     instances: dict[str, Any] = {
@@ -128,13 +156,7 @@ def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str
                 },
             }
         ],
-        "Configurations": [
-            {
-                "Classification": "spark-env",
-                "Configurations": [{"Classification": "export", "Properties": {"PYSPARK_PYTHON": PYTHON}}],
-                "Properties": {},
-            }
-        ],
+        "Configurations": configurations(config),
         "Steps": [
             {
                 "Name": f"{config.project} {run_slot}",
@@ -145,6 +167,7 @@ def build_run_job_flow_request(config: TriggerConfig, run_slot: str) -> dict[str
         "Tags": [
             {"Key": PROJECT_TAG, "Value": config.project},
             {"Key": SLOT_TAG, "Value": run_slot},
+            {**EMR_MANAGED_TAG},
         ],
     }
 
@@ -174,5 +197,9 @@ def build_backfill_request(config: TriggerConfig, backfill: BackfillRange) -> di
     request["Name"] = backfill_cluster_name(config, backfill)
     request["Steps"][0]["Name"] = f"{config.project} backfill {label}"
     request["Steps"][0]["HadoopJarStep"]["Args"] = backfill_step_args(config, backfill)
-    request["Tags"] = [{"Key": PROJECT_TAG, "Value": config.project}, {"Key": RANGE_TAG, "Value": backfill.tag}]
+    request["Tags"] = [
+        {"Key": PROJECT_TAG, "Value": config.project},
+        {"Key": RANGE_TAG, "Value": backfill.tag},
+        {**EMR_MANAGED_TAG},
+    ]
     return request

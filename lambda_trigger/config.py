@@ -14,6 +14,7 @@ IDLE_TIMEOUT_S = (60, 604_800)  # EMR's AutoTerminationPolicy accepts 1 minute t
 # Graviton (arm64) families carry a `g` after the generation number: m7g, r6gd, c7gn ... The cluster's wheels are
 # built for aarch64 (requirements/cluster.txt), so another architecture could not even bootstrap.
 _GRAVITON_RE = re.compile(r"^[a-z]+\d+g[a-z]*\.(\d*x?large|medium|metal)$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")  # us-east-1, eu-central-2, us-gov-west-1, cn-north-1
 
 # Environment variable -> TriggerConfig field: the one place the names are written. The stack sets them through
 # `environment_for` (infra/stack.py), which the Lambda package cannot import back, so infra imports them from here.
@@ -41,6 +42,7 @@ ENV_VARS = {
     "BOOTSTRAP_REQUIREMENTS_URI": "requirements_uri",
     "EMR_BACKFILL_CORE_CAPACITY": "backfill_core_capacity",
     "BOOTSTRAP_WHEELS_URI": "wheels_uri",
+    "JOB_REGION": "region",
 }
 _VAR = {name: var for var, name in ENV_VARS.items()}  # field -> environment variable
 OPTIONAL = {_VAR["service_access_security_group"]}  # set only for private subnets
@@ -110,6 +112,7 @@ class TriggerConfig:
     requirements_uri: str
     backfill_core_capacity: int  # core instances of a backfill cluster (one for a whole range of slots)
     wheels_uri: str  # a zip of the wheels of requirements_uri: the bootstrap installs from it, never from PyPI
+    region: str  # the stack's region: the cluster exports it to the job, whose AWS clients need it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
@@ -133,6 +136,8 @@ class TriggerConfig:
             except ValueError:
                 raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
         values["backfill_core_capacity"] = _bounded(environ, _VAR["backfill_core_capacity"], 1, CORE_CAPACITY_MAX)
+        if not _REGION_RE.match(str(values["region"])):
+            raise TriggerConfigError(f"environment variable {_VAR['region']}={values['region']!r} is not an AWS region")
         config = cls(**values)  # type: ignore[arg-type]
         problems = cluster_shape_problems(
             primary_instance_types=config.primary_instance_types,

@@ -7,9 +7,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 # EventBridge sends `2026-11-22T14:00:00Z`; a hand-made event may add seconds' fractions or a +00:00 offset.
+# ASCII digits only: `\d` would also take other scripts' digits (Devanagari, Arabic-Indic ...), which int() reads.
 _TIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$"
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
+    r"(?:(Z)|([+-])([0-9]{2}):?([0-9]{2}))?$"
 )
+MAX_OFFSET_HOURS = 23  # ISO 8601 offsets are below a day: hours 00-23, minutes 00-59
 
 
 class MalformedEventError(ValueError):
@@ -35,6 +38,22 @@ def run_slot_from_event(event: Any) -> str:
     except ValueError as exc:
         raise MalformedEventError(f"event 'time' {text!r} is not a real time: {exc}") from None
     if match.group(8):  # an explicit offset: bring the moment back to UTC
-        offset = timedelta(hours=int(match.group(9)), minutes=int(match.group(10)))
-        moment = moment - offset if match.group(8) == "+" else moment + offset
-    return moment.strftime("%Y-%m-%dT%H")
+        hours, minutes = int(match.group(9)), int(match.group(10))
+        if hours > MAX_OFFSET_HOURS or minutes > 59:
+            raise MalformedEventError(
+                f"event 'time' {text!r} has offset {match.group(8)}{match.group(9)}:{match.group(10)}, "
+                "not a UTC offset (hours 00-23, minutes 00-59)"
+            )
+        offset = timedelta(hours=hours, minutes=minutes)
+        try:
+            moment = moment - offset if match.group(8) == "+" else moment + offset
+        except OverflowError:
+            raise MalformedEventError(
+                f"event 'time' {text!r} is out of range: in UTC it falls outside years 1-9999"
+            ) from None
+    return slot_text(moment)
+
+
+def slot_text(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH`, the year on four digits (strftime's %Y drops the zeros of years below 1000 on glibc)."""
+    return f"{moment.year:04d}-{moment:%m-%dT%H}"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from collections.abc import Mapping
+from typing import Any
+
+import jsii
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -16,7 +19,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from etl.metrics import MAPPING_DIMENSION, STATUS_METRICS
-from etl.quality import DEFAULT_COVERAGE_FLOORS
 
 SUCCESS_METRIC = STATUS_METRICS["succeeded"]  # published by the job (etl/metrics.py), like every metric below
 SILENCE_HOURS = 4  # two missed two-hourly runs
@@ -29,6 +31,23 @@ LIVE_FLIGHTS_STD_DEVS = 3
 def topic_name(project: str) -> str:
     """The alarm topic's fixed name: the job finds its ARN from it (the job config is written before deploy)."""
     return f"{project}-alarms"
+
+
+def alarm_name(project: str, name: str) -> str:
+    """`<project>-<name>`: every alarm of the stack, so that one ARN pattern names them all in the policies."""
+    return f"{project}-{name}"
+
+
+@jsii.implements(events.IRuleTarget)
+class _TopicTarget:
+    """The topic as a rule target, without the unconditioned `events.amazonaws.com` grant of CDK's SnsTopic target:
+    the topic policy grants EventBridge, for these rules only."""
+
+    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
+        self.topic, self.message = topic, message
+
+    def bind(self, _rule: Any, _id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self.topic.topic_arn, input=self.message)
 
 
 class Alarms(Construct):
@@ -44,8 +63,10 @@ class Alarms(Construct):
         metrics_namespace: str,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
+        coverage_floors: Mapping[str, float],
     ) -> None:
         super().__init__(scope, construct_id)
+        self.project = project
         self.key = kms.Key(
             self,
             "TopicKey",
@@ -53,9 +74,6 @@ class Alarms(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # The publishers are AWS services: they need the key to encrypt what they send to the topic.
-        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
-            self.key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -78,7 +96,7 @@ class Alarms(Construct):
             ),
         )
         self.cluster_failed_rule.add_target(
-            targets.SnsTopic(
+            _TopicTarget(
                 self.topic,
                 message=events.RuleTargetInput.from_text(
                     f"{project}: EMR cluster {events.EventField.from_path('$.detail.name')} "
@@ -99,7 +117,7 @@ class Alarms(Construct):
             ),
         )
         self.step_failed_rule.add_target(
-            targets.SnsTopic(
+            _TopicTarget(
                 self.topic,
                 message=events.RuleTargetInput.from_text(
                     f"{project}: step {events.EventField.from_path('$.detail.name')} on cluster "
@@ -113,6 +131,7 @@ class Alarms(Construct):
         self.trigger_errors = cloudwatch.Alarm(
             self,
             "TriggerErrors",
+            alarm_name=alarm_name(project, "trigger-errors"),
             alarm_description=f"{project}: the trigger Lambda failed (no cluster was started for a slot)",
             metric=function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
             threshold=1,
@@ -123,6 +142,7 @@ class Alarms(Construct):
         self.no_successful_run = cloudwatch.Alarm(
             self,
             "NoSuccessfulRun",
+            alarm_name=alarm_name(project, "no-successful-run"),
             alarm_description=f"{project}: no successful run in {SILENCE_HOURS} hours",
             metric=cloudwatch.Metric(
                 namespace=metrics_namespace,
@@ -140,6 +160,7 @@ class Alarms(Construct):
         self.dead_letters = cloudwatch.Alarm(
             self,
             "DeadLetters",
+            alarm_name=alarm_name(project, "dead-letters"),
             alarm_description=f"{project}: a schedule event could not be delivered or processed (see the DLQ)",
             metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
@@ -163,6 +184,7 @@ class Alarms(Construct):
         self.live_flights_low = cloudwatch.AnomalyDetectionAlarm(
             self,
             "LiveFlightsLow",
+            alarm_name=alarm_name(project, "live-flights-low"),
             alarm_description=f"{project}: live flights far below their usual level for this time (anomaly band)",
             metric=cloudwatch.Metric(
                 namespace=metrics_namespace, metric_name="LiveFlights", statistic="Minimum", period=Duration.hours(2)
@@ -172,11 +194,12 @@ class Alarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no run at all: NoSuccessfulRun says so
         )
-        # The job's default floors: a deployment that changes them in the job config changes them here too.
+        # The floors of the deployed job config's `quality` section (infra/stack.py writes both from one value).
         self.coverage_below_floor = {
             mapping: cloudwatch.Alarm(
                 self,
                 f"Coverage{''.join(part.title() for part in mapping.split('_'))}",
+                alarm_name=alarm_name(project, f"coverage-{mapping.replace('_', '-')}"),
                 alarm_description=f"{project}: {mapping} coverage below its floor {floor:.0%}",
                 metric=cloudwatch.Metric(
                     namespace=metrics_namespace,
@@ -190,7 +213,7 @@ class Alarms(Construct):
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            for mapping, floor in DEFAULT_COVERAGE_FLOORS.items()
+            for mapping, floor in coverage_floors.items()
             if floor > 0
         }
         for alarm in (
@@ -204,11 +227,70 @@ class Alarms(Construct):
         ):
             alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
             alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        self._allow_publishers([self.cluster_failed_rule, self.step_failed_rule])
+
+    def _allow_publishers(self, rules: list[events.Rule]) -> None:
+        """The topic policy and the key policy: CloudWatch for this stack's alarms, EventBridge for its rules.
+
+        Without a statement for cloudwatch.amazonaws.com the alarms could not publish: the topic policy replaces
+        SNS's default one. Both services are held to this account and to these alarms and rules (aws:SourceAccount,
+        aws:SourceArn), as the SNS Developer Guide advises against the confused deputy ("Amazon SNS access control
+        case examples"; "Managing Amazon SNS encryption keys and costs", compatibility with AWS services). The key
+        names the topic's ARN from its fixed name: referring to the topic itself would make a cycle.
+        """
+        account = {"aws:SourceAccount": Aws.ACCOUNT_ID}
+        alarms = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{alarm_name(self.project, '*')}"
+        topic_arn = f"arn:{Aws.PARTITION}:sns:{Aws.REGION}:{Aws.ACCOUNT_ID}:{topic_name(self.project)}"
+        cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        events_service = iam.ServicePrincipal("events.amazonaws.com")
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": account, "ArnLike": {"aws:SourceArn": alarms}},
+            )
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeRulesPublish",
+                principals=[events_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": account, "ArnEquals": {"aws:SourceArn": [r.rule_arn for r in rules]}},
+            )
+        )
+        # SNS encrypts what a service publishes with the topic's key on the service's behalf.
+        key_actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        this_topic = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsEncrypt",
+                principals=[cloudwatch_service],
+                actions=key_actions,
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {**account, **this_topic}, "ArnLike": {"aws:SourceArn": alarms}},
+            )
+        )
+        # EventBridge: only the topic condition. The SNS Developer Guide says aws:SourceAccount and aws:SourceArn
+        # are not supported in a key policy for EventBridge-to-encrypted-topic delivery: with them, every EMR failure
+        # event would be dropped. The topic policy above holds EventBridge to this account and these rules.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeRulesEncrypt",
+                principals=[events_service],
+                actions=key_actions,
+                resources=["*"],
+                conditions={"StringEquals": this_topic},
+            )
+        )
 
     def _count_alarm(self, project: str, namespace: str, metric_name: str, what: str) -> cloudwatch.Alarm:
         return cloudwatch.Alarm(
             self,
             metric_name,
+            alarm_name=alarm_name(project, metric_name),
             alarm_description=f"{project}: {what}",
             metric=cloudwatch.Metric(
                 namespace=namespace, metric_name=metric_name, statistic="Sum", period=Duration.hours(1)

@@ -352,7 +352,11 @@ class Dashboard(Construct):
         role = iam.Role(
             self,
             "AthenaAccessRole",
-            assumed_by=iam.ServicePrincipal("quicksight.amazonaws.com"),
+            # Only QuickSight acting for this account may assume it (the confused-deputy guard of IAM's
+            # "The confused deputy problem": aws:SourceAccount on the service principal).
+            assumed_by=iam.ServicePrincipal("quicksight.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": account}}
+            ),
             description="QuickSight's access to the flight KPIs through Athena (read data, write query results)",
         )
         role.add_to_policy(

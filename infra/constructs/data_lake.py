@@ -1,4 +1,4 @@
-"""The buckets: data lake (raw, silver, quarantine, gold, runs), Athena results, and logs."""
+"""The buckets: data lake (raw captures, the Iceberg warehouse, run manifests), Athena results, and logs."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# Prefixes of the data bucket, as in DESIGN.md's layout, plus the job's `_publish/` (the journals of publications
-# under way, etl/load.py); the EMR instance role may write these only.
-DATA_PREFIXES = ("raw/", "silver/", "quarantine/", "gold/", "runs/", "_publish/")
+# Prefixes of the data bucket, as in DESIGN.md's layout: raw captures, the Iceberg tables' warehouse (data and
+# metadata files, etl/lake.py), the run manifests, and the job's `_publish/` scratch (etl/layout.py); the EMR
+# instance role may write these only.
+WAREHOUSE_PREFIX = "warehouse/"
+DATA_PREFIXES = ("raw/", WAREHOUSE_PREFIX, "runs/", "_publish/")
+NONCURRENT_VERSION_DAYS = 7  # README: an overwritten or deleted object's old version is kept a week
 EMR_LOG_PREFIX = "emr/"
 ACCESS_LOG_PREFIX = "s3-access/"
 
@@ -46,14 +49,19 @@ class DataLake(Construct):
             versioned=True,
             server_access_logs_bucket=self.logs_bucket,
             server_access_logs_prefix=f"{ACCESS_LOG_PREFIX}data/",
+            # Only raw/ expires. The warehouse's current files are never expired by lifecycle: Iceberg's snapshot
+            # expiry and orphan-file removal delete them when no snapshot needs them any more, and the rule below
+            # then removes their old versions after the week.
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-raw",
                     prefix="raw/",
                     expiration=Duration.days(raw_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
+                    noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
                 ),
-                s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=Duration.days(7)),
+                s3.LifecycleRule(
+                    id="expire-old-versions", noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS)
+                ),
                 s3.LifecycleRule(id="abort-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
         )

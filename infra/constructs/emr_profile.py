@@ -31,9 +31,14 @@ class EmrProfile(Construct):
         if vpc_id:
             self.vpc_id = vpc_id
             self.subnet_ids = list(subnet_ids)
-            private_subnets = True  # an existing VPC is expected to reach the internet through its own NAT
+            # An existing VPC is expected to reach the internet through its own NAT. Its subnets (and any group
+            # not made here) must carry EMR_MANAGED_TAG, which AmazonEMRServicePolicy_v2's CreateInTaggedNetwork
+            # requires; CloudFormation cannot tag them, docs/deploy.md says how.
+            private_subnets = True
         else:
-            # Public subnets only: no NAT gateway to pay for; an S3 gateway endpoint keeps S3 traffic off the internet.
+            # Public subnets only: no NAT gateway to pay for (about 33 USD a month each); an S3 gateway endpoint keeps
+            # S3 traffic off the internet. The nodes get public addresses but no inbound rule from outside the
+            # cluster's groups. The switch: `vpc_id` and `subnet_ids` of private subnets with a NAT (docs/deploy.md).
             vpc = ec2.Vpc(
                 self,
                 "Vpc",
@@ -120,7 +125,11 @@ class EmrProfile(Construct):
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description=f"{project}: EMR cluster nodes (the Spark job runs as this role)",
         )
-        self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.instance_role)
+        # The profile carries its role's name: EMR may refuse a profile named otherwise as an "invalid instance
+        # profile" (EMR Management Guide, "Service role for cluster EC2 instances (EC2 instance profile)").
+        self.instance_profile = iam.InstanceProfile(
+            self, "InstanceProfile", role=self.instance_role, instance_profile_name=self.instance_role.role_name
+        )
         self.service_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
@@ -149,7 +158,10 @@ class EmrProfile(Construct):
     def _security_configuration(self) -> emr.CfnSecurityConfiguration:
         configuration = {
             "EncryptionConfiguration": {
-                # In-transit encryption needs a certificate bundle to manage; traffic stays inside the VPC.
+                # Off: in-transit encryption needs a PEM certificate bundle in S3 to create, rotate and protect
+                # (EMR Management Guide, "Providing certificates for encrypting data in transit"); the nodes' traffic
+                # stays inside the cluster's security groups, and S3 and AWS API calls are TLS regardless.
+                # docs/deploy.md, "Encryption in transit", gives the switch.
                 "EnableInTransitEncryption": False,
                 "EnableAtRestEncryption": True,
                 "AtRestEncryptionConfiguration": {

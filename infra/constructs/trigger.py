@@ -7,6 +7,7 @@ from pathlib import Path
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -18,7 +19,7 @@ RETRIES = 2  # the duplicate-slot guard makes a retried delivery harmless
 
 
 class Trigger(Construct):
-    """One function, at most one instance at a time, fired by the schedule; lost events land in the DLQ."""
+    """One function fired by the schedule; lost events land in the DLQ."""
 
     def __init__(
         self,
@@ -41,6 +42,22 @@ class Trigger(Construct):
         self.log_group = logs.LogGroup(self, "Logs", removal_policy=RemovalPolicy.DESTROY)
         # The L2 takes an enum of named periods; the context gives days, which CloudFormation takes as is.
         self.log_group.node.default_child.retention_in_days = log_retention_days  # type: ignore[union-attr]
+        # Its own role rather than the AWSLambdaBasicExecutionRole managed policy (logs:CreateLogGroup,
+        # CreateLogStream and PutLogEvents on every log group): it writes only to its own log group, which the
+        # stack creates (Lambda Developer Guide, "Defining Lambda function permissions with an execution role").
+        self.role = iam.Role(
+            self,
+            "FunctionServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="The trigger: its own log group, and the EMR calls the stack grants",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],  # arn:...:log-group:<name>:*, its streams
+            )
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -51,7 +68,10 @@ class Trigger(Construct):
             handler=HANDLER,
             timeout=Duration.seconds(60),
             memory_size=256,
-            reserved_concurrent_executions=1,  # two overlapping invocations could race past the duplicate guard
+            role=self.role,
+            # No reserved concurrency: an account keeps at least 100 executions unreserved, so new accounts (often
+            # at a quota of 10) could not deploy it (Lambda Developer Guide, "Configuring reserved concurrency").
+            # One schedule event every two hours, and the duplicate-slot guard, keep a second cluster from starting.
             retry_attempts=RETRIES,
             max_event_age=Duration.hours(1),
             dead_letter_queue=self.dead_letter_queue,

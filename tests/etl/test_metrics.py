@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from etl.metrics import alert_text, publish_alert, publish_run_metrics, run_metrics, topic_arn
+from etl.log import json_stream_handler, use_handlers
+from etl.metrics import (
+    MetricsNotPublishedError,
+    alert_text,
+    publish_alert,
+    publish_run_metrics,
+    run_metrics,
+    topic_arn,
+)
 
 NAMESPACE = "FlightKpisTest"
 REGION = "eu-west-1"
@@ -97,14 +106,54 @@ def test_metrics_land_in_the_namespace(aws) -> None:
     ]
 
 
-def test_no_namespace_publishes_nothing_and_an_aws_error_does_not_raise(aws) -> None:
+class Broken:
+    """A CloudWatch client whose every call fails."""
+
+    def put_metric_data(self, **_kwargs):
+        raise RuntimeError("Throttling: Rate exceeded")
+
+
+@pytest.fixture
+def events():
+    """The job's log events of the test, as dicts."""
+    stream = io.StringIO()
+    use_handlers(json_stream_handler(stream))
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    use_handlers(json_stream_handler())
+
+
+def test_no_namespace_publishes_nothing(aws) -> None:
     assert publish_run_metrics(DEMO_MANIFEST, None) == []
 
-    class Broken:
-        def put_metric_data(self, **_kwargs):
-            raise RuntimeError("throttled")
 
-    assert publish_run_metrics(DEMO_MANIFEST, NAMESPACE, client=Broken()) == []
+def test_metrics_that_cannot_be_published_fail_a_good_run_loudly(aws, events) -> None:
+    with pytest.raises(MetricsNotPublishedError) as caught:
+        publish_run_metrics(DEMO_MANIFEST, NAMESPACE, client=Broken())
+
+    assert str(caught.value) == (
+        "the run succeeded, but its metrics were not published to CloudWatch namespace FlightKpisTest: "
+        "Throttling: Rate exceeded (without them the NoSuccessfulRun alarm fires)"
+    )
+    [event] = [e for e in events() if e["event"] == "metrics_not_published"]
+    assert event["level"] == "error"
+    assert (event["namespace"], event["run_status"], event["error_type"]) == (NAMESPACE, "succeeded", "RuntimeError")
+
+
+def test_a_failed_run_keeps_its_own_error_when_its_metrics_cannot_be_published(aws, events) -> None:
+    failed = {**DEMO_MANIFEST, "status": "failed"}
+
+    assert publish_run_metrics(failed, NAMESPACE, client=Broken()) == []
+    [event] = [e for e in events() if e["event"] == "metrics_not_published"]
+    assert (event["level"], event["run_status"], event["error"]) == ("error", "failed", "Throttling: Rate exceeded")
+
+
+def test_no_region_is_named_with_what_to_set(aws, monkeypatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")  # no profile region either
+
+    with pytest.raises(MetricsNotPublishedError, match=r": no AWS region: set AWS_REGION \(on EMR the cluster"):
+        publish_run_metrics({**DEMO_MANIFEST, "status": "degraded"}, NAMESPACE)
 
 
 def _queue_on_topic(name: str) -> tuple[str, str]:

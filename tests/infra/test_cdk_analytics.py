@@ -468,3 +468,15 @@ def test_cfn_lint_accepts_the_quicksight_and_glue_resources(templates, tmp_path)
     )
     findings = json.loads(done.stdout or "[]")
     assert [f for f in findings if f["Level"] in ("Error", "Warning")] == [], json.dumps(findings, indent=1)[:3000]
+
+
+def test_only_quicksight_acting_for_this_account_may_assume_its_role(templates) -> None:
+    roles = of_type(templates[True], "AWS::IAM::Role")
+    trusts = [
+        statement
+        for role in roles.values()
+        for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        if statement["Principal"].get("Service") == "quicksight.amazonaws.com"
+    ]
+    assert len(trusts) == 1
+    assert trusts[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -108,6 +108,38 @@ def test_bad_value_is_named(context: dict[str, object], message: str) -> None:
     assert str(caught.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "airline_name=0.6, route_distance=0",
+        '{"airline_name": 0.6, "route_distance": 0}',
+        {"airline_name": "0.6", "route_distance": 0},
+    ],
+)
+def test_coverage_floors_from_the_command_line_or_cdk_json(given: object) -> None:
+    config = PipelineConfig.from_context({"coverage_floors": given})
+
+    assert config.coverage_floors == {"airline_name": 0.6, "route_distance": 0.0}
+    floors = config.quality_settings().floors()
+    assert (floors["airline_name"], floors["route_distance"], floors["aircraft_model"]) == (0.6, 0.0, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("airline=0.6", "coverage_floors: quality: unknown coverage floor(s) airline; known: origin_airport,"),
+        ("airline_name=high", "coverage_floors: floor airline_name='high' is not a number"),
+        ("airline_name", "coverage_floors must be mapping=floor pairs, e.g. airline_name=0.7, got 'airline_name'"),
+        ({"airline_name": 1.5}, "coverage_floors: quality: coverage floor airline_name must be in [0, 1]"),
+        ("{airline_name: 1}", "coverage_floors is not a JSON object: '{airline_name: 1}'"),
+    ],
+)
+def test_bad_coverage_floors_are_named_at_synth(given: object, message: str) -> None:
+    with pytest.raises(InfraConfigError) as caught:
+        PipelineConfig.from_context({"coverage_floors": given})
+    assert str(caught.value).startswith(message)
+
+
 def test_backfill_core_capacity_defaults_to_four_and_is_bounded() -> None:
     assert PipelineConfig.from_context({}).backfill_core_capacity == 4
     assert PipelineConfig.from_context({"backfill_core_capacity": "16"}).backfill_core_capacity == 16
@@ -138,6 +170,7 @@ LAMBDA_ENV = {
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://a/requirements.txt",
     "BOOTSTRAP_WHEELS_URI": "s3://a/wheels.zip",
     "EMR_BACKFILL_CORE_CAPACITY": "4",
+    "JOB_REGION": "us-east-1",
 }
 
 

@@ -54,14 +54,18 @@ def test_schedule_invokes_the_trigger_with_retries_and_a_dead_letter_queue(templ
     assert "TriggerDeadLetterQueue" in dlq.as_string()
 
 
-def test_trigger_function_is_single_and_has_async_retries_and_dlq(template: Template) -> None:
+def test_trigger_function_has_async_retries_and_dlq_and_no_reserved_concurrency(
+    template: Template, synthesized: Synthesized
+) -> None:
+    # No reserved concurrency: Lambda keeps 100 executions unreserved, which an account at a quota of 10 cannot.
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    assert "ReservedConcurrentExecutions" not in function["Properties"]
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Runtime": "python3.14",
             "Handler": "lambda_trigger.handler.handler",
             "Architectures": ["arm64"],
-            "ReservedConcurrentExecutions": 1,
             "DeadLetterConfig": {
                 "TargetArn": {"Fn::GetAtt": [Match.string_like_regexp("TriggerDeadLetterQueue"), "Arn"]}
             },
@@ -87,7 +91,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
             "EMR_PRIMARY_INSTANCE_TYPES", "EMR_PRIMARY_MARKET", "EMR_CORE_INSTANCE_TYPES", "EMR_CORE_CAPACITY",
             "EMR_IDLE_TIMEOUT_SECONDS", "JOB_MAIN_URI", "JOB_CODE_URI", "JOB_CONFIG_URI", "JOB_DATA_ROOT",
             "BOOTSTRAP_SCRIPT_URI", "BOOTSTRAP_REQUIREMENTS_URI", "BOOTSTRAP_WHEELS_URI",
-            "EMR_BACKFILL_CORE_CAPACITY",
+            "EMR_BACKFILL_CORE_CAPACITY", "JOB_REGION",
         ]
     )  # fmt: skip
     assert env["PROJECT"] == "flight-kpis"
@@ -98,6 +102,7 @@ def test_trigger_environment_carries_every_location(synthesized: Synthesized) ->
     assert env["EMR_CORE_CAPACITY"] == "0"  # one node by default: no core fleet
     assert env["EMR_BACKFILL_CORE_CAPACITY"] == "4"
     assert env["EMR_IDLE_TIMEOUT_SECONDS"] == "1800"  # 30 minutes
+    assert env["JOB_REGION"] == {"Ref": "AWS::Region"}  # the stack's region, which the cluster exports to the job
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][0] == "s3://"
     assert env["JOB_DATA_ROOT"]["Fn::Join"][1][1]["Ref"].startswith("DataLakeData")
     assert "DataLakeLogs" in _text(env["EMR_LOG_URI"]) and "/emr/" in _text(env["EMR_LOG_URI"])
@@ -117,7 +122,7 @@ def test_trigger_environment_is_exactly_what_the_trigger_reads(synthesized: Synt
 
     (function,) = synthesized.resources("AWS::Lambda::Function").values()
     env = function["Properties"]["Environment"]["Variables"]
-    plain = {name: value if isinstance(value, str) else f"resolved-at-deploy-{name}" for name, value in env.items()}
+    plain = _plain(env)
     read: set[str] = set()
 
     class Recorded(dict):
@@ -138,16 +143,62 @@ def test_trigger_environment_is_exactly_what_the_trigger_reads(synthesized: Synt
     assert set(env) <= read
 
 
-def test_job_config_asset_has_no_data_root_and_the_chosen_source(synthesized: Synthesized) -> None:
+def _plain(env: dict[str, Any]) -> dict[str, str]:
+    """The function's environment with CloudFormation references standing in as text (a region for the region)."""
+    stand_in = {"JOB_REGION": "eu-west-3"}
+    return {
+        name: value if isinstance(value, str) else stand_in.get(name, f"resolved-at-deploy-{name}")
+        for name, value in env.items()
+    }
+
+
+def _job_config(synthesized: Synthesized) -> dict[str, Any]:
     (function,) = synthesized.resources("AWS::Lambda::Function").values()
     key = function["Properties"]["Environment"]["Variables"]["JOB_CONFIG_URI"]["Fn::Sub"].rsplit("/", 1)[1]
     (asset,) = synthesized.outdir.glob(f"asset.{key}")
+    return json.loads(asset.read_text())
 
-    assert json.loads(asset.read_text()) == {
+
+# The job's default floors (README "Quality gate"), written out.
+DEFAULT_FLOORS = {
+    "origin_airport": 0.9,
+    "destination_airport": 0.9,
+    "route_distance": 0.9,
+    "origin_continent": 0.9,
+    "destination_continent": 0.9,
+    "airline_name": 0.75,
+    "airline_country": 0.9,
+    "aircraft_manufacturer": 0.9,
+    "aircraft_model": 0.9,
+}
+
+
+def test_job_config_asset_has_no_data_root_the_chosen_source_the_glue_lake_and_the_quality_gate(
+    synthesized: Synthesized,
+) -> None:
+    values = _job_config(synthesized)
+
+    assert {k: v for k, v in values.items() if k != "quality"} == {
         "alerts_topic": "flight-kpis-alarms",
         "metrics_namespace": "FlightKpis",
         "source": "live",
+        "lake": {"catalog": "glue", "database": "flight_kpis"},
     }
+    assert values["quality"]["coverage_floors"] == {}  # the job's defaults
+    assert (values["quality"]["min_silver_rows"], values["quality"]["max_quarantine_share"]) == (1, 0.05)
+
+
+def test_job_config_reads_back_with_the_warehouse_in_the_data_bucket(synthesized: Synthesized) -> None:
+    from etl.config import JobConfig
+
+    (function,) = synthesized.resources("AWS::Lambda::Function").values()
+    data_root = function["Properties"]["Environment"]["Variables"]["JOB_DATA_ROOT"]
+    # The step passes --data-root s3://<data bucket>; the bucket's name stands in here.
+    assert data_root == {"Fn::Join": ["", ["s3://", {"Ref": data_root["Fn::Join"][1][1]["Ref"]}]]}
+    config = JobConfig.from_json(json.dumps(_job_config(synthesized)), run_slot="2026-11-22T14", data_root="s3://b")
+
+    assert (config.lake.catalog, config.lake.database, config.warehouse) == ("glue", "flight_kpis", "s3://b/warehouse")
+    assert config.quality.floors() == DEFAULT_FLOORS
 
 
 # --- storage ----------------------------------------------------------------------------------------------------
@@ -212,6 +263,18 @@ def test_raw_data_expires_after_three_days_and_the_data_bucket_is_versioned(temp
     )
 
 
+def test_data_bucket_lifecycle_expires_raw_only_and_keeps_old_versions_a_week(synthesized: Synthesized) -> None:
+    (data,) = [b for k, b in synthesized.resources("AWS::S3::Bucket").items() if k.startswith("DataLakeData")]
+    rules = {r["Id"]: r for r in data["Properties"]["LifecycleConfiguration"]["Rules"]}
+
+    # README: old versions are kept 7 days, raw's included.
+    assert rules["expire-raw"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
+    assert rules["expire-old-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
+    # Current objects expire under raw/ only: Iceberg's own snapshot expiry removes the warehouse's files.
+    expiring = [r.get("Prefix", "") for r in rules.values() if "ExpirationInDays" in r]
+    assert expiring == ["raw/"]
+
+
 # --- EMR profile ------------------------------------------------------------------------------------------------
 
 
@@ -230,13 +293,11 @@ def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(sy
         ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     )
     prefixes = sorted(r["Fn::Join"][1][1] for r in write["Resource"])
-    assert prefixes == sorted(["/raw/*", "/silver/*", "/quarantine/*", "/gold/*", "/runs/*", "/_publish/*"])
+    assert prefixes == sorted(["/raw/*", "/warehouse/*", "/runs/*", "/_publish/*"])
     assert all("DataLakeData" in _text(r) for r in write["Resource"])
 
     listing = statements["ListDataPrefixes"]
-    assert listing["Condition"] == {
-        "StringLike": {"s3:prefix": ["raw/*", "silver/*", "quarantine/*", "gold/*", "runs/*", "_publish/*"]}
-    }
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*", "warehouse/*", "runs/*", "_publish/*"]}}
     logs = statements["WriteEmrLogs"]
     assert logs["Action"] == "s3:PutObject" and logs["Resource"]["Fn::Join"][1][1] == "/emr/*"
     assert "DataLakeLogs" in _text(logs["Resource"])
@@ -247,6 +308,28 @@ def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(sy
     for statement in statements.values():
         assert all(not a.endswith("*") for a in _as_list(statement["Action"])), statement
         assert "DataLakeAthenaResults" not in _text(statement)
+
+
+def test_cluster_nodes_use_the_glue_catalog_for_this_database_and_its_tables_only(synthesized: Synthesized) -> None:
+    statements = {s.get("Sid"): s for s in _statements(synthesized, "EmrProfileInstanceRole")}
+    glue = statements["IcebergGlueCatalog"]
+
+    assert sorted(glue["Action"]) == ["glue:CreateTable", "glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
+    arns = [r["Fn::Join"][1] for r in glue["Resource"]]
+    prefix = ["arn:", {"Ref": "AWS::Partition"}, ":glue:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}]
+    assert all(a[:6] == prefix for a in arns)
+    tables = sorted(a[6] for a in arns)
+    assert tables[:2] == [":catalog", ":database/flight_kpis"]
+    # The lake's tables, written out (etl/lake.py): silver, quarantine, the 8 KPI tables, runs.
+    assert tables[2:] == sorted(
+        f":table/flight_kpis/{t}"
+        for t in [
+            "silver_flights", "quarantine_flights", "runs",
+            "airline_most_live_flights", "airline_most_regional_flights_by_continent", "longest_live_flight",
+            "average_route_distance_by_continent", "manufacturer_most_live_flights", "top_models_by_airline_country",
+            "most_used_model_by_continent", "airport_flow_imbalance",
+        ]
+    )  # fmt: skip
 
 
 def test_emr_roles_and_security_configuration(template: Template, synthesized: Synthesized) -> None:
@@ -299,16 +382,51 @@ def test_default_network_has_no_nat_gateway_and_an_s3_endpoint(synthesized: Synt
         assert {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"} in group["Properties"]["Tags"]
 
 
-def test_trigger_may_pass_only_the_two_emr_roles(synthesized: Synthesized) -> None:
+def test_trigger_may_pass_each_emr_role_only_to_its_service(synthesized: Synthesized) -> None:
     statements = {s.get("Sid"): s for s in _statements(synthesized, "TriggerFunctionServiceRole")}
 
-    passes = statements["PassEmrRoles"]
-    roles = sorted(re.sub(r"[0-9A-F]{8}$", "", r["Fn::GetAtt"][0]) for r in passes["Resource"])
-    assert roles == ["EmrProfileInstanceRole", "EmrProfileServiceRole"]
-    assert sorted(statements["StartAndFindClusters"]["Action"]) == [
-        "elasticmapreduce:ListClusters",
-        "elasticmapreduce:RunJobFlow",
-    ]
+    passes = {
+        re.sub(r"[0-9A-F]{8}$", "", s["Resource"]["Fn::GetAtt"][0]): s["Condition"]
+        for s in statements.values()
+        if s["Action"] == "iam:PassRole"
+    }
+    assert passes == {
+        "EmrProfileServiceRole": {"StringLike": {"iam:PassedToService": "elasticmapreduce.amazonaws.com*"}},
+        "EmrProfileInstanceRole": {"StringLike": {"iam:PassedToService": "ec2.amazonaws.com*"}},
+    }
+    start = statements["StartTaggedClusters"]
+    assert start["Action"] == "elasticmapreduce:RunJobFlow"
+    assert start["Condition"] == {"StringEquals": {"aws:RequestTag/for-use-with-amazon-emr-managed-policies": "true"}}
+    assert statements["FindClusters"]["Action"] == "elasticmapreduce:ListClusters"
+
+
+def test_trigger_may_create_only_the_emr_cleanup_service_linked_role(synthesized: Synthesized) -> None:
+    statements = {s.get("Sid"): s for s in _statements(synthesized, "TriggerFunctionServiceRole")}
+    create = statements["CreateEmrCleanupRole"]
+
+    assert create["Action"] == "iam:CreateServiceLinkedRole"
+    assert create["Condition"] == {"StringEquals": {"iam:AWSServiceName": "elasticmapreduce.amazonaws.com"}}
+    assert create["Resource"]["Fn::Join"][1][-1] == (
+        ":role/aws-service-role/elasticmapreduce.amazonaws.com/AWSServiceRoleForEMRCleanup"
+    )
+
+
+def test_trigger_role_writes_only_its_own_log_group_without_a_managed_policy(synthesized: Synthesized) -> None:
+    (role,) = [r for k, r in synthesized.resources("AWS::IAM::Role").items() if k.startswith("TriggerFunction")]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    statements = {s.get("Sid"): s for s in _statements(synthesized, "TriggerFunctionServiceRole")}
+    logs = statements["WriteOwnLogs"]
+
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"]["Fn::GetAtt"][0].startswith("TriggerLogs")
+
+
+def test_instance_profile_is_named_after_its_role(synthesized: Synthesized) -> None:
+    (profile,) = synthesized.resources("AWS::IAM::InstanceProfile").values()
+    (role,) = profile["Properties"]["Roles"]
+
+    assert role["Ref"].startswith("EmrProfileInstanceRole")
+    assert profile["Properties"]["InstanceProfileName"] == role  # Ref of a role is its name
 
 
 # --- loud failures ----------------------------------------------------------------------------------------------
@@ -440,25 +558,27 @@ def test_live_flights_far_below_usual_alarms_on_an_anomaly_band(template: Templa
     )
 
 
-def test_each_mapping_coverage_alarms_below_its_floor(template: Template) -> None:
-    alarms = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "MappingCoverage"}})
-    floors = {
-        a["Properties"]["Dimensions"][0]["Value"]: a["Properties"]["Threshold"]
-        for a in alarms.values()
-        if a["Properties"]["ComparisonOperator"] == "LessThanThreshold"
+def _coverage_floors(template: dict[str, Any]) -> dict[str, float]:
+    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    return {
+        a["Dimensions"][0]["Value"]: a["Threshold"]
+        for a in alarms
+        if a.get("MetricName") == "MappingCoverage" and a["ComparisonOperator"] == "LessThanThreshold"
     }
-    # The job's default floors (README "Quality gate").
-    assert floors == {
-        "origin_airport": 0.9,
-        "destination_airport": 0.9,
-        "route_distance": 0.9,
-        "origin_continent": 0.9,
-        "destination_continent": 0.9,
-        "airline_name": 0.75,
-        "airline_country": 0.9,
-        "aircraft_manufacturer": 0.9,
-        "aircraft_model": 0.9,
-    }
+
+
+def test_each_mapping_coverage_alarms_below_its_floor(synthesized: Synthesized) -> None:
+    assert _coverage_floors(synthesized.template) == DEFAULT_FLOORS  # the job's defaults (README "Quality gate")
+
+
+def test_a_deployment_s_floors_reach_both_the_job_config_and_the_alarms(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    floors = synthesize(tmp_path_factory.mktemp("cdk_out_floors"), coverage_floors="airline_name=0.6,route_distance=0")
+
+    assert _job_config(floors)["quality"]["coverage_floors"] == {"airline_name": 0.6, "route_distance": 0.0}
+    expected = {k: v for k, v in {**DEFAULT_FLOORS, "airline_name": 0.6}.items() if k != "route_distance"}
+    assert _coverage_floors(floors.template) == expected  # a floor of 0 disables the check and its alarm
 
 
 def test_the_cluster_may_publish_to_the_alarm_topic_and_use_its_key(synthesized: Synthesized) -> None:
@@ -510,8 +630,7 @@ def _request_from_synthesized_environment(synthesized: Synthesized) -> dict[str,
 
     (function,) = synthesized.resources("AWS::Lambda::Function").values()
     env = function["Properties"]["Environment"]["Variables"]
-    plain = {name: value if isinstance(value, str) else f"resolved-at-deploy-{name}" for name, value in env.items()}
-    return build_run_job_flow_request(TriggerConfig.from_env(plain), "2026-11-22T14")
+    return build_run_job_flow_request(TriggerConfig.from_env(_plain(env)), "2026-11-22T14")
 
 
 def test_default_deployment_runs_one_on_demand_node_without_core_fleet(synthesized: Synthesized) -> None:
@@ -543,3 +662,20 @@ def test_synth_without_the_cluster_wheels_stops_with_one_line(tmp_path: Any) -> 
     with pytest.raises(LockError) as caught:
         build_app(cdk.App(context=cdk_json_context()), build_dir=tmp_path / "b", cluster_lock=lock, wheels_dir=empty)
     assert str(caught.value) == "cluster wheels: no wheel of tinypkg==1.0; run `make wheels` to download them again"
+
+
+def test_the_deployed_trigger_asks_for_the_tagged_iceberg_cluster_in_the_stack_s_region(
+    synthesized: Synthesized,
+) -> None:
+    request = _request_from_synthesized_environment(synthesized)
+
+    assert {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"} in request["Tags"]
+    by_class = {c["Classification"]: c for c in request["Configurations"]}
+    assert by_class["iceberg-defaults"]["Properties"] == {"iceberg.enabled": "true"}
+    assert by_class["spark-defaults"]["Properties"] == {
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+    }
+    (spark_env,) = by_class["spark-env"]["Configurations"]
+    (yarn_env,) = by_class["yarn-env"]["Configurations"]
+    assert spark_env["Properties"]["AWS_REGION"] == yarn_env["Properties"]["AWS_DEFAULT_REGION"] == "eu-west-3"
+    assert "spark.sql.catalog.lake" not in str(request)  # the job sets its catalog from its config

@@ -31,6 +31,7 @@ FIELDS = {
     "bootstrap_uri": "s3://assets/bootstrap.sh",
     "requirements_uri": "s3://assets/requirements.txt",
     "wheels_uri": "s3://assets/wheels.zip",
+    "region": "ap-southeast-2",
 }
 
 
@@ -46,6 +47,7 @@ def test_environment_is_named_as_the_trigger_reads_it_and_reads_back_to_the_same
     assert (config.primary_market, config.core_capacity, config.idle_timeout_s) == ("spot", 2, 900)
     assert config.wheels_uri == "s3://assets/wheels.zip"
     assert config.service_access_security_group is None
+    assert (env["JOB_REGION"], config.region) == ("ap-southeast-2", "ap-southeast-2")
 
 
 def test_the_optional_service_access_group_is_carried_when_given() -> None:

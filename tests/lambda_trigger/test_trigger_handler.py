@@ -38,7 +38,9 @@ ENV = {
     "BOOTSTRAP_REQUIREMENTS_URI": "s3://assets/requirements.txt",
     "BOOTSTRAP_WHEELS_URI": "s3://assets/wheels.zip",
     "EMR_BACKFILL_CORE_CAPACITY": "6",
+    "JOB_REGION": "eu-west-3",
 }
+DEVANAGARI = str.maketrans("0123456789", "".join(chr(0x0966 + d) for d in range(10)))  # digits int() would read
 EVENT = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-22T14:00:00Z"}
 
 
@@ -61,8 +63,8 @@ SPOT_THEN_ON_DEMAND = {
     "OnDemandSpecification": {"AllocationStrategy": "lowest-price"},
 }
 
-# Written out by hand from issue 4 item 5 and issue 13 item 1: what the 14:00 slot's cluster must be asked for,
-# one on-demand node and no core fleet.
+# Written out by hand: what the 14:00 slot's cluster must be asked for, one on-demand node and no core fleet, the
+# tag AmazonEMRServicePolicy_v2 requires, the job's region, and the release's Iceberg with its SQL extensions.
 EXPECTED_REQUEST = {
     "Name": "flight-kpis-2026-11-22T14",
     "ReleaseLabel": "emr-7.13.0",
@@ -102,9 +104,33 @@ EXPECTED_REQUEST = {
     "Configurations": [
         {
             "Classification": "spark-env",
-            "Configurations": [{"Classification": "export", "Properties": {"PYSPARK_PYTHON": "/usr/bin/python3.11"}}],
+            "Configurations": [
+                {
+                    "Classification": "export",
+                    "Properties": {
+                        "PYSPARK_PYTHON": "/usr/bin/python3.11",
+                        "AWS_REGION": "eu-west-3",
+                        "AWS_DEFAULT_REGION": "eu-west-3",
+                    },
+                }
+            ],
             "Properties": {},
-        }
+        },
+        {
+            "Classification": "yarn-env",
+            "Configurations": [
+                {
+                    "Classification": "export",
+                    "Properties": {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3"},
+                }
+            ],
+            "Properties": {},
+        },
+        {
+            "Classification": "spark-defaults",
+            "Properties": {"spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"},
+        },
+        {"Classification": "iceberg-defaults", "Properties": {"iceberg.enabled": "true"}},
     ],
     "Steps": [
         {
@@ -129,7 +155,11 @@ EXPECTED_REQUEST = {
             },
         }
     ],
-    "Tags": [{"Key": "project", "Value": "flight-kpis"}, {"Key": "run-slot", "Value": "2026-11-22T14"}],
+    "Tags": [
+        {"Key": "project", "Value": "flight-kpis"},
+        {"Key": "run-slot", "Value": "2026-11-22T14"},
+        {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"},
+    ],
 }
 
 
@@ -173,7 +203,11 @@ def test_cluster_is_created_with_exactly_the_intended_request(emr: Any) -> None:
     assert cluster["Name"] == "flight-kpis-2026-11-22T14"
     assert cluster["ReleaseLabel"] == "emr-7.13.0"
     assert [a["Name"] for a in cluster["Applications"]] == ["Spark"]
-    assert {t["Key"]: t["Value"] for t in cluster["Tags"]} == {"project": "flight-kpis", "run-slot": "2026-11-22T14"}
+    assert {t["Key"]: t["Value"] for t in cluster["Tags"]} == {
+        "project": "flight-kpis",
+        "run-slot": "2026-11-22T14",
+        "for-use-with-amazon-emr-managed-policies": "true",
+    }
     assert cluster["AutoTerminate"] is True  # KeepJobFlowAliveWhenNoSteps=False
     assert cluster["SecurityConfiguration"] == "flight-kpis-at-rest"
     (step,) = emr.list_steps(ClusterId=result["cluster_id"])["Steps"]
@@ -259,6 +293,23 @@ def test_malformed_event_creates_no_cluster(emr: Any) -> None:
     assert _clusters(emr) == []
 
 
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        ("2026-11-22T14:00+25:99", "has offset +25:99, not a UTC offset (hours 00-23, minutes 00-59)"),
+        ("2026-11-22T14:00:00Z".translate(DEVANAGARI), "is not an ISO 8601 time like 2026-11-22T14:00:00Z"),
+        ("0001-01-01T00:00+01:00", "is out of range: in UTC it falls outside years 1-9999"),
+        ("0001-01-01T00+01:00", "is not an ISO 8601 time like 2026-11-22T14:00:00Z"),
+    ],
+)
+def test_malformed_or_out_of_range_time_is_named_and_starts_nothing(emr: Any, time: str, message: str) -> None:
+    with pytest.raises(MalformedEventError) as caught:
+        trigger({**EVENT, "time": time}, emr=emr, environ=ENV)
+
+    assert str(caught.value) == f"event 'time' {time!r} {message}"
+    assert emr.sent_requests == [] and _clusters(emr) == []
+
+
 def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
     env = {k: v for k, v in ENV.items() if k != "JOB_CODE_URI"}
     with pytest.raises(TriggerConfigError, match=r"^environment variable JOB_CODE_URI is not set$"):
@@ -288,6 +339,7 @@ def test_missing_setting_is_named_and_creates_no_cluster(emr: Any) -> None:
             "0",
             "environment variable EMR_BACKFILL_CORE_CAPACITY=0 is not between 1 and 64",
         ),
+        ("JOB_REGION", "Europe", "environment variable JOB_REGION='Europe' is not an AWS region"),
     ],
 )
 def test_bad_setting_is_refused(name: str, value: str, message: str) -> None:
@@ -328,6 +380,7 @@ def test_backfill_event_starts_one_cluster_for_the_range_with_backfill_core_node
     assert request["Tags"] == [
         {"Key": "project", "Value": "flight-kpis"},
         {"Key": "backfill-range", "Value": "2026-11-01T00/2026-11-30T22"},
+        {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"},
     ]
     assert request["Steps"] == [
         {
@@ -415,6 +468,9 @@ def test_second_backfill_of_an_active_range_starts_nothing_but_another_range_or_
         ({"from": "2026-11-30T22", "to": "2026-11-01T00"}, "backfill range is empty: from 2026-11-30T22 is after to"),
         ({"from": "2026-01-01T00", "to": "2062-01-01T00"}, "spans more than 366 days: split it"),
         ({"from": "2026-11-01T00", "to": "2026-11-30T22", "from_raw": "yes"}, "'from_raw' must be true or false"),
+        ({"from": "2026-11-01T00".translate(DEVANAGARI), "to": "2026-11-30T22"}, "is not a UTC hour like"),
+        ({"from": "0001-01-01T00+01:00", "to": "2026-11-30T22"}, "'0001-01-01T00+01:00' is not a UTC hour like"),
+        ({"from": "2026-11-01T00", "to": "2026-11-30T22+25:99"}, "'2026-11-30T22+25:99' is not a UTC hour like"),
     ],
 )
 def test_malformed_backfill_event_is_named_and_creates_no_cluster(emr: Any, body: Any, message: str) -> None:
