@@ -111,18 +111,16 @@ class Lake:
         """Create the database and any missing table (locally; on AWS the stack created them), partitioned by slot."""
         from etl.lake import CATALOG
 
+        # One table at a time (Glue's GetTable), never a listing: the cluster's role may read these tables only.
         self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{self.database}")
-        existing = {row[1] for row in self.spark.sql(f"SHOW TABLES IN {CATALOG}.{self.database}").collect()}
         partitions = ", ".join(PARTITION_COLUMNS)
         for name, table in LAKE_TABLES.items():
-            if name in existing:
-                self._evolve(table)
-                continue
             self.spark.sql(
                 f"CREATE TABLE IF NOT EXISTS {self.ident(name)} ({table.ddl_columns()}) USING iceberg "
                 f"PARTITIONED BY ({partitions}) COMMENT '{_sql_text(table.description)}' "
                 "TBLPROPERTIES ('format-version'='2')"
             )
+            self._evolve(table)
 
     def _evolve(self, table: LakeTable) -> None:
         """A table the stack created (no partition spec, or fewer columns): add the partitions and missing columns."""
