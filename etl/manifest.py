@@ -78,6 +78,9 @@ class Manifest:
     timings_s: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     snapshots: dict[str, int] = field(default_factory=dict)  # table -> the Iceberg snapshot holding the slot's rows
+    # table -> the run whose rows that snapshot holds for the slot: this run's, or an earlier run's that a backfill
+    # of gold only carried forward (silver, quarantine)
+    table_runs: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str | None] = field(default_factory=versions)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +103,7 @@ class Manifest:
             "timings_s": self.timings_s,
             "outputs": self.outputs,
             "snapshots": self.snapshots,
+            "table_runs": self.table_runs,
             "versions": self.versions,
             "config": self.config,
         }

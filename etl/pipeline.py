@@ -197,10 +197,16 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
             snapshots = ctx.lake.publish_tables(frames, run_ids, on_commit=committed)
             for slot in passing:
                 work = by_slot[slot]
-                carried = dict((work.previous or {}).get("snapshots") or {})
-                work.manifest.snapshots = {
-                    **{k: v for k, v in carried.items() if k in (SILVER.name, QUARANTINE.name)},
-                    **{table: snapshots[table] for table, (_, slots) in frames.items() if slot in slots},
+                previous = work.previous or {}
+                carried = {
+                    k: v for k, v in (previous.get("snapshots") or {}).items() if k in (SILVER.name, QUARANTINE.name)
+                }
+                carried_runs = previous.get("table_runs") or {}
+                written = [table for table, (_, slots) in frames.items() if slot in slots]
+                work.manifest.snapshots = {**carried, **{table: snapshots[table] for table in written}}
+                work.manifest.table_runs = {
+                    **{k: carried_runs.get(k, previous.get("run_id", "")) for k in carried},
+                    **dict.fromkeys(written, work.run_id),
                 }
             gold_rows = {name: ctx.lake.added_rows(name, snapshots[name]) for name in GOLD}
             for slot in passing:

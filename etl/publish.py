@@ -415,7 +415,9 @@ def repair(
     for table in SLOT_TABLES:
         for slot_text, (owner, _) in lake.owners(table).items():
             good = published.get(slot_text)
-            if good is not None and owner == good["run_id"]:
+            if good is None and owner == "":
+                continue  # emptied by an earlier repair: nothing was ever published there
+            if good is not None and owner == expected_owner(good, table):
                 continue
             if only is not None and owner not in only:
                 continue
@@ -434,13 +436,20 @@ def repair(
     return done
 
 
+def expected_owner(manifest: dict[str, Any], table: str) -> str:
+    """The run whose rows a published manifest's snapshot of `table` holds (a carried table keeps its own run)."""
+    return str((manifest.get("table_runs") or {}).get(table) or manifest["run_id"])
+
+
 def _restore(lake: Lake, table: str, slot: RunSlot, good: dict[str, Any] | None) -> str:
     """Make the slot of `table` what `good` (the slot's newest published manifest) vouches for; what it restored."""
     snapshot = (good or {}).get("snapshots", {}).get(table)
     if snapshot is None:
         empty = lake.spark.createDataFrame([], LAKE_TABLES[table].ddl_columns())
-        lake.commit(table, empty, [slot], {str(slot): (good or {}).get("run_id", "")}, None)
+        owner = expected_owner(good, table) if good is not None else ""  # so the next repair finds it settled
+        lake.commit(table, empty, [slot], {str(slot): owner}, None)
         return "nothing"
-    rows = lake.read_at(table, {slot: int(snapshot)}, {slot: good["run_id"]})  # type: ignore[index]
-    lake.commit(table, rows, [slot], {str(slot): good["run_id"]}, None)  # type: ignore[index]
-    return str(good["run_id"])  # type: ignore[index]
+    owner = expected_owner(good, table)  # type: ignore[arg-type]
+    rows = lake.read_at(table, {slot: int(snapshot)}, {slot: owner})
+    lake.commit(table, rows, [slot], {str(slot): owner}, None)
+    return owner
