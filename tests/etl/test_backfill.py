@@ -15,6 +15,8 @@ from etl.cli import main
 from etl.columns import GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
 from etl.config import ConfigError, JobConfig, QualitySettings
 from etl.layout import RunSlot
+from etl.publish import repair
+from etl.storage import LocalStorage
 from tests.etl.lakes import current_rows, data_rows, publish_rows, runs_of
 
 pytestmark = pytest.mark.slow
@@ -92,7 +94,11 @@ def test_three_slot_backfill_equals_three_single_runs_row_for_row(spark, singles
         assert manifest["config"]["backfill_id"] == report.backfill_id
         # Silver and quarantine snapshots carried from the single run; gold from the backfill's one commit a table.
         assert manifest["snapshots"]["silver_flights"] == single["snapshots"]["silver_flights"]
+        assert manifest["table_runs"]["silver_flights"] == single["run_id"]
         assert len({backfilled[s]["snapshots"]["longest_live_flight"] for s in SLOTS}) == 1
+    # The lake is settled: the next run's repair finds nothing to roll back (silver is the single runs', as named).
+    lake = pipeline.open_lake(spark, _config(root, SLOTS[0], seed=0))
+    assert repair(lake, LocalStorage(), str(root), "check", lambda *_: None) == []
 
 
 def test_backfill_from_raw_recleans_silver_and_quarantine_as_single_runs(spark, singles) -> None:
