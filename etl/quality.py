@@ -201,7 +201,8 @@ def evaluate(inputs: QualityInputs, settings: QualitySettings) -> QualityReport:
     return QualityReport(checks)
 
 
-# Which column of the live flights carries the code each mapping maps: the coverage denominator.
+# Which column of the live flights carries the code each mapping maps: the coverage denominator. An airport's code
+# is its IATA code, else its ICAO code (a flight carries one when it has either; `etl.enrich.with_airports`).
 COVERAGE_CARRIERS: dict[str, tuple[str, ...]] = {
     "origin_airport": ("origin_iata",),
     "destination_airport": ("destination_iata",),
