@@ -32,7 +32,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from etl.columns import RAW_COLUMNS
+from etl.columns import FLIGHT_FIELDS, RAW_COLUMNS
 from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
 from etl.layout import RunSlot, raw_flights_file
 from etl.simulate.world import iter_flights
@@ -55,7 +55,7 @@ def write_world(path: Path, rows: int, seed: int, slot: RunSlot) -> None:
         writer = csv.writer(handle)
         writer.writerow(RAW_COLUMNS)
         for row in iter_flights(rows, seed=seed, capture_epoch=capture):
-            writer.writerow([*(row[c] for c in RAW_COLUMNS[:-2]), "", requested])
+            writer.writerow([*(row[c] for c in FLIGHT_FIELDS), "", requested, "", ""])
 
 
 def prepare(root: Path, captures: Path, all_slots: list[RunSlot], rows: int, worlds: int) -> float:

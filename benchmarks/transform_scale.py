@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.clean import clean_flights, read_raw_flights
-from etl.columns import RAW_COLUMNS
+from etl.columns import FLIGHT_FIELDS, RAW_COLUMNS
 from etl.geo import haversine_km_py
 from etl.kpis import compute_kpis
 from etl.reference import References, load_references
@@ -53,7 +53,7 @@ def generate(folder: Path, rows: int, slot_rows: int) -> int:
             writer.writerow(RAW_COLUMNS)
             for row in iter_flights(n, seed=1000 + slot, capture_epoch=capture):
                 row["id"] = f"{slot:04x}{row['id']}"  # unique across slots
-                writer.writerow([*(row[c] for c in RAW_COLUMNS[:-2]), "", requested])
+                writer.writerow([*(row[c] for c in FLIGHT_FIELDS), "", requested, "", ""])
     return slots
 
 

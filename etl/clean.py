@@ -42,6 +42,7 @@ from etl.columns import (
     CLEAN_TYPED,
     CLEAN_UNPARSED,
     QUARANTINE_REASON,
+    RAW_AIRPORT_ICAO_COLUMNS,
     RAW_COLUMNS,
     SILVER_FLIGHTS_SCHEMA,
 )
@@ -86,6 +87,8 @@ _CODE_FIELDS = {  # codes join to reference tables: upper case
     "destination_airport_iata": "destination_iata",
     "airline_iata": "airline_iata",
     "airline_icao": "airline_icao",
+    "origin_airport_icao": "origin_icao",
+    "destination_airport_icao": "destination_icao",
 }
 _NUMERIC_FIELDS = ("latitude", "longitude", *_INT_FIELDS, *_INT_FIELDS_SIGNED, "time")
 _MAX_EPOCH_S = 4_102_444_800  # 2100-01-01T00:00:00Z
@@ -106,7 +109,7 @@ def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
         header = spark.read.option("header", True).csv(path).columns
     except AnalysisException as exc:
         raise SnapshotFormatError(f"raw flights: cannot read {path}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in RAW_COLUMNS if c not in header]
+    missing = [c for c in RAW_COLUMNS if c not in header and c not in RAW_AIRPORT_ICAO_COLUMNS]
     if missing:
         raise SnapshotFormatError(f"raw flights: {path} lacks column(s) {', '.join(missing)}")
     schema = T.StructType([T.StructField(c, T.StringType()) for c in header])
@@ -119,7 +122,7 @@ def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
         .schema(schema)
         .csv(path)
     )
-    return frame.select(*RAW_COLUMNS)
+    return select_raw_columns(frame)
 
 
 _NA_SPELLINGS = ("N/A", "n/a", "N/a", "n/A")
@@ -151,11 +154,15 @@ def track_type(aircraft_code: Column) -> Column:
 
 
 def select_raw_columns(raw: DataFrame) -> DataFrame:
-    """RAW_COLUMNS of a raw snapshot, in order; SnapshotFormatError naming the ones it lacks."""
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
+    """RAW_COLUMNS of a raw snapshot, in order; SnapshotFormatError naming the ones it lacks.
+
+    Raw written before the airport ICAO columns existed has none: they read as empty (null).
+    """
+    missing = [c for c in RAW_COLUMNS if c not in raw.columns and c not in RAW_AIRPORT_ICAO_COLUMNS]
     if missing:
         raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
-    return raw.select(*RAW_COLUMNS)
+    absent = F.lit(None).cast("string")
+    return raw.select(*(F.col(c) if c in raw.columns else absent.alias(c) for c in RAW_COLUMNS))
 
 
 def with_normalised_columns(raw: DataFrame) -> DataFrame:

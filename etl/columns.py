@@ -29,7 +29,11 @@ REQUIRED_FLIGHT_FIELDS: tuple[str, ...] = ("id", "latitude", "longitude")
 # Request metadata the extractor adds to every raw row.
 RAW_TILE = "tile"  # "south,north,west,east" of the tile that returned the row
 RAW_REQUESTED_AT = "requested_at"  # ISO-8601 UTC time of the request, e.g. 2026-11-22T14:00:03Z
-RAW_COLUMNS: tuple[str, ...] = (*FLIGHT_FIELDS, RAW_TILE, RAW_REQUESTED_AT)
+# The airports' ICAO codes, when a source gives them (the official API's orig_icao / dest_icao; FlightRadarAPI's
+# feed has none): an airfield without an IATA code is known by these alone. Raw written before they existed lacks
+# them; clean reads them as empty.
+RAW_AIRPORT_ICAO_COLUMNS: tuple[str, ...] = ("origin_airport_icao", "destination_airport_icao")
+RAW_COLUMNS: tuple[str, ...] = (*FLIGHT_FIELDS, RAW_TILE, RAW_REQUESTED_AT, *RAW_AIRPORT_ICAO_COLUMNS)
 
 # The run that wrote a row: every row of every lake table carries it (etl/lake.py).
 RUN_ID = "run_id"
@@ -62,6 +66,8 @@ SILVER_FLIGHTS_SCHEMA: dict[str, str] = {
     "is_aircraft": "boolean",  # False for ground vehicles, balloons, drones, ships
     "tile": "string",
     "requested_at": "timestamp",
+    "origin_icao": "string",
+    "destination_icao": "string",
 }
 
 # Clean's working columns (etl/clean.py): built and dropped within one clean, never written. Each step adds or reads

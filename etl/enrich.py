@@ -5,10 +5,13 @@ whose on_ground is unknown is not counted as airborne. Reference tables are smal
 reference does not know leaves its columns null (the KPIs then leave that flight out of what needs them).
 
 Airline country: the project airline table is the authority for the airlines it lists (`airline_country_source`
-"table"). Any other airline takes the country of registration of its aircraft seen in the same snapshot
-("registrations"; every track of the airline counts, on the ground too): the country of at least two thirds of
-its distinct aircraft (ICAO 24-bit addresses) whose country is known, so one aircraft decides alone, two must
-agree, three to five need all but one, six need four... An airline with no such majority has no country (source null).
+"table"). Any other airline takes the country of registration of its aircraft seen in the same snapshot (every
+track of the airline counts, on the ground too): the country of at least two thirds of its distinct aircraft (by
+ICAO 24-bit address, or by registration for an aircraft without one) whose country is known, so one aircraft
+decides alone, two must agree, three to five need all but one, six need four... An aircraft's country is its
+address's (rs1090), else its registration's nationality mark (`etl.reference.registrations`). The source is
+"registrations" when an aircraft's address gave the winning country, "registration_marks" when only nationality
+marks did (a capture without addresses). An airline with no such majority has no country (source null).
 Measured on the 13 real captures (README, "Reference data"): requiring two aircraft instead of one resolves 95.0
 to 97.4 % of airline flights instead of 99.8 to 100 %, as most small operators show one aircraft in a 1,500-flight
 capture. As a check of the rule, on the airlines the table knows the registrations' country matched the table's
@@ -23,14 +26,14 @@ from pyspark.sql import functions as F
 
 from etl.geo import haversine_km
 from etl.reference import References
-from etl.reference.registrations import registration_key
+from etl.reference.registrations import ADDRESS, address_key, registration_key
 
 # A backfill reads many slots at once and tags each row with its slot under this column; enrich carries it through
 # and the KPIs group and rank within it. One slot's run has no such column, so its plans are unchanged.
 SLOT_KEY = "run_slot"
 # An airline's registrations give its country when at least MAJORITY_NUM / MAJORITY_DEN of its aircraft agree.
 MAJORITY_NUM, MAJORITY_DEN = 2, 3
-SOURCE_TABLE, SOURCE_REGISTRATIONS = "table", "registrations"
+SOURCE_TABLE, SOURCE_REGISTRATIONS, SOURCE_REGISTRATION_MARKS = "table", "registrations", "registration_marks"
 
 ENRICHED_COLUMNS: tuple[str, ...] = (
     "flight_id",
@@ -47,7 +50,11 @@ ENRICHED_COLUMNS: tuple[str, ...] = (
     "destination_iata",
     "destination_continent",
     "distance_km",
+    "origin_known",
+    "destination_known",
 )
+# Silver's airport ICAO codes: an airport is looked up by its IATA code, then by these.
+AIRPORT_ICAO_COLUMNS: tuple[str, ...] = ("origin_icao", "destination_icao")
 
 
 def is_live(on_ground: Column, is_aircraft: Column) -> Column:
@@ -60,17 +67,43 @@ def filter_live_flights(silver: DataFrame) -> DataFrame:
     return silver.where(is_live(F.col("on_ground"), F.col("is_aircraft")))
 
 
-def with_airports(flights: DataFrame, airports: DataFrame) -> DataFrame:
-    """Add origin_/destination_ country, continent, latitude, longitude from the airports table."""
+def with_airports(flights: DataFrame, airports: DataFrame, airports_by_icao: DataFrame | None = None) -> DataFrame:
+    """Add origin_/destination_ country, continent, latitude, longitude and known (the airport is in a table).
+
+    An airport is looked up by its IATA code in `airports`, then, when that finds nothing and the flights carry
+    origin_icao / destination_icao, by its ICAO code in `airports_by_icao`. A flight without an IATA code whose
+    airport is found by ICAO code takes that airport's IATA code as origin_/destination_iata, or its ICAO code when
+    the airport has none (an airfield), so that every KPI counts it under one code.
+    """
+    fields = ("country", "continent", "latitude", "longitude")
     for end in ("origin", "destination"):
+        code, icao = f"{end}_iata", f"{end}_icao"
         side = airports.select(
-            F.col("iata").alias(f"{end}_iata"),
-            F.col("country").alias(f"{end}_country"),
-            F.col("continent").alias(f"{end}_continent"),
-            F.col("latitude").alias(f"{end}_latitude"),
-            F.col("longitude").alias(f"{end}_longitude"),
+            F.col("iata").alias(code), F.lit(True).alias("_by_iata"), *(F.col(f).alias(f"_a_{f}") for f in fields)
         )
-        flights = flights.join(F.broadcast(side), f"{end}_iata", "left")
+        flights = flights.join(F.broadcast(side), code, "left")
+        by_iata = F.coalesce(F.col("_by_iata"), F.lit(False))
+        if airports_by_icao is None or icao not in flights.columns:
+            flights = flights.select(
+                *(c for c in flights.columns if not c.startswith(("_a_", "_by_"))),
+                *(F.col(f"_a_{f}").alias(f"{end}_{f}") for f in fields),
+                by_iata.alias(f"{end}_known"),
+            )
+            continue
+        by_code = airports_by_icao.select(
+            F.col("icao").alias(icao),
+            F.lit(True).alias("_by_icao"),
+            F.col("iata").alias("_i_iata"),
+            *(F.col(f).alias(f"_i_{f}") for f in fields),
+        )
+        flights = flights.join(F.broadcast(by_code), icao, "left")
+        by_icao = ~by_iata & F.coalesce(F.col("_by_icao"), F.lit(False))
+        flights = flights.select(
+            *(c for c in flights.columns if not c.startswith(("_a_", "_i_", "_by_")) and c != code),
+            F.coalesce(F.col(code), F.when(by_icao, F.coalesce("_i_iata", icao)), F.col(icao)).alias(code),
+            *(F.when(by_icao, F.col(f"_i_{f}")).otherwise(F.col(f"_a_{f}")).alias(f"{end}_{f}") for f in fields),
+            (by_iata | by_icao).alias(f"{end}_known"),
+        )
     return flights
 
 
@@ -93,21 +126,27 @@ def _slot_keys(df: DataFrame) -> list[str]:
 
 
 def airline_countries_from_registrations(aircraft: DataFrame) -> DataFrame:
-    """(airline_icao, icao_24bit, registration_country) rows -> airline_icao, registration_country, by majority.
+    """(airline_icao, aircraft_id, registration_country, registration_source) rows -> airline_icao,
+    registration_country, registration_source (SOURCE_REGISTRATIONS or SOURCE_REGISTRATION_MARKS), by majority.
 
-    With SLOT_KEY, the majority is taken within each slot (as the slot's own run would) and SLOT_KEY leads.
+    `aircraft_id` tells the aircraft apart (its address, else its registration). With SLOT_KEY, the majority is
+    taken within each slot (as the slot's own run would) and SLOT_KEY leads.
     """
     keys = _slot_keys(aircraft)
     counted = (
         aircraft.where(F.col("registration_country").isNotNull())
         .groupBy(*keys, "airline_icao", "registration_country")
-        .agg(F.countDistinct("icao_24bit").alias("_aircraft"))
+        .agg(
+            F.countDistinct("aircraft_id").alias("_aircraft"),
+            F.max(F.col("registration_source") == F.lit(ADDRESS)).alias("_by_address"),
+        )
     )
     airline = Window.partitionBy(*keys, "airline_icao")
     shares = counted.withColumn("_fleet", F.sum("_aircraft").over(airline))
     # Integers, not a float ratio: 2 of 3 must pass exactly. At most one country can hold two thirds.
     winners = shares.where(F.col("_aircraft") * MAJORITY_DEN >= F.col("_fleet") * MAJORITY_NUM)
-    return winners.select(*keys, "airline_icao", "registration_country")
+    source = F.when(F.col("_by_address"), F.lit(SOURCE_REGISTRATIONS)).otherwise(F.lit(SOURCE_REGISTRATION_MARKS))
+    return winners.select(*keys, "airline_icao", "registration_country", source.alias("registration_source"))
 
 
 def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
@@ -119,15 +158,20 @@ def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
     keys = _slot_keys(silver)
     table = refs.airlines.select("airline_icao", "airline_name", F.col("airline_country").alias("_table_country"))
     countries = refs.registration_countries(silver).select(
-        "icao_24bit", F.col("registration_key").alias("_registration"), "registration_country"
+        "icao_24bit", F.col("registration_key").alias("_registration"), "registration_country", "registration_source"
     )
+    address, registration = address_key(F.col("icao_24bit")), registration_key(F.col("registration"))
     aircraft = silver.where(
-        F.col("is_aircraft") & F.col("airline_icao").isNotNull() & F.col("icao_24bit").isNotNull()
+        F.col("is_aircraft")
+        & F.col("airline_icao").isNotNull()
+        & (F.col("icao_24bit").isNotNull() | F.col("registration").isNotNull())
     ).select(
         *keys,
         "airline_icao",
-        F.upper(F.trim("icao_24bit")).alias("icao_24bit"),
-        registration_key(F.col("registration")).alias("_registration"),
+        address.alias("icao_24bit"),
+        registration.alias("_registration"),
+        # One aircraft, however many tracks: its address, else its registration (never equal to an address).
+        F.when(address != "", address).otherwise(F.concat(F.lit("reg:"), registration)).alias("aircraft_id"),
     )
     located = aircraft.join(F.broadcast(countries), ["icao_24bit", "_registration"], "inner")
     by_registrations = airline_countries_from_registrations(located)
@@ -143,7 +187,7 @@ def snapshot_airlines(silver: DataFrame, refs: References) -> DataFrame:
         "airline_name",
         F.coalesce("_table_country", "registration_country").alias("airline_country"),
         F.when(F.col("_table_country").isNotNull(), F.lit(SOURCE_TABLE))
-        .when(F.col("registration_country").isNotNull(), F.lit(SOURCE_REGISTRATIONS))
+        .otherwise(F.col("registration_source"))
         .alias("airline_country_source"),
     )
 
@@ -168,11 +212,12 @@ def with_aircraft_type(flights: DataFrame, aircraft_types: DataFrame) -> DataFra
 def enrich_live_flights(silver: DataFrame, refs: References) -> DataFrame:
     """The live flights of a silver snapshot with the reference columns the KPIs use (and SLOT_KEY when present)."""
     keys = _slot_keys(silver)
+    icao_codes = [c for c in AIRPORT_ICAO_COLUMNS if c in silver.columns]  # silver written before them has none
     flights = silver.transform(filter_live_flights).select(
-        *keys, "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata"
+        *keys, "flight_id", "callsign", "airline_icao", "aircraft_code", "origin_iata", "destination_iata", *icao_codes
     )
     return (
-        flights.transform(with_airports, refs.airports)
+        flights.transform(with_airports, refs.airports, refs.airports_by_icao)
         .transform(with_route_distance)
         .transform(with_airline, snapshot_airlines(silver, refs))
         .transform(with_aircraft_type, refs.aircraft_types)

@@ -34,7 +34,7 @@ from pyspark.sql import functions as F
 
 from etl.clean import TRACK_TYPES
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
-from etl.enrich import SLOT_KEY, SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
+from etl.enrich import SLOT_KEY, SOURCE_REGISTRATION_MARKS, SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
 
 TOP_MODELS_PER_COUNTRY = 3
@@ -192,10 +192,15 @@ def _coverage_checks() -> dict[str, tuple[Column, tuple[str, ...]]]:
         "destination_continent": (F.col("destination_continent").isNotNull(), ("destination_iata",)),
         "airline_name": (F.col("airline_name").isNotNull(), ("airline_icao",)),
         "airline_country": (F.col("airline_country").isNotNull(), ("airline_icao",)),
-        # The two parts of airline_country: from the project airline table, from the aircraft's registrations.
+        # The parts of airline_country: from the project airline table, from the aircraft's registrations read by
+        # their addresses, from the registrations' nationality marks alone (aircraft without a usable address).
         "airline_country_from_table": (F.col("airline_country_source") == F.lit(SOURCE_TABLE), ("airline_icao",)),
         "airline_country_from_registrations": (
             F.col("airline_country_source") == F.lit(SOURCE_REGISTRATIONS),
+            ("airline_icao",),
+        ),
+        "airline_country_from_registration_marks": (
+            F.col("airline_country_source") == F.lit(SOURCE_REGISTRATION_MARKS),
             ("airline_icao",),
         ),
         "aircraft_manufacturer": (F.col("manufacturer").isNotNull(), ("_type_designator",)),
@@ -206,8 +211,9 @@ def _coverage_checks() -> dict[str, tuple[Column, tuple[str, ...]]]:
 def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tuple[int, int]]:
     """Per mapping, (live flights it resolves, live flights carrying the code it maps); `_live` = all live flights.
 
-    The denominator is the live flights that carry the code (an origin IATA code, an airline ICAO code, ...): a
-    flight the feed sends without one has nothing to resolve, and says nothing about the reference's coverage.
+    The denominator is the live flights that carry the code (an origin IATA or ICAO code, an airline ICAO code,
+    ...): a flight the feed sends without one has nothing to resolve, and says nothing about the reference's
+    coverage. An airport counts as resolved when either of its codes finds it (`etl.enrich.with_airports`).
     """
     rows = _coverage_rows(silver, refs)
     return _counts(rows[0] if rows else None)
@@ -262,7 +268,7 @@ def _coverage_rows(silver: DataFrame, refs: References) -> list[Row]:
 
 
 def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, int]:
-    """Airlines with live flights by where their country comes from: table, registrations, or none."""
+    """Airlines with live flights by where their country comes from: table, registrations, registration_marks, none."""
     rows = _source_rows(silver, refs)
     return _sources(rows)
 
@@ -277,7 +283,8 @@ def airline_country_sources_by_slot(silver: DataFrame, refs: References) -> dict
 
 def _sources(rows: list[Row]) -> dict[str, int]:
     counts = {row["source"]: int(row["airlines"]) for row in rows}
-    return {source: counts.get(source, 0) for source in (SOURCE_TABLE, SOURCE_REGISTRATIONS, "none")}
+    sources = (SOURCE_TABLE, SOURCE_REGISTRATIONS, SOURCE_REGISTRATION_MARKS, "none")
+    return {source: counts.get(source, 0) for source in sources}
 
 
 def _source_rows(silver: DataFrame, refs: References) -> list[Row]:
@@ -289,11 +296,6 @@ def _source_rows(silver: DataFrame, refs: References) -> list[Row]:
 
 
 def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:
+    # origin_iata / destination_iata carry the flight's airport code (IATA, else ICAO): the coverage denominators.
     enriched = enrich_live_flights(silver, refs)
-    known = refs.airports.select(F.col("iata"), F.lit(True).alias("_known"))
-    for end in ("origin", "destination"):
-        flags = known.select(F.col("iata").alias(f"{end}_iata"), F.col("_known").alias(f"_{end}_known"))
-        enriched = enriched.join(F.broadcast(flags), f"{end}_iata", "left").withColumn(
-            f"_{end}_known", F.coalesce(F.col(f"_{end}_known"), F.lit(False))
-        )
-    return enriched
+    return enriched.withColumnsRenamed({"origin_known": "_origin_known", "destination_known": "_destination_known"})

@@ -243,20 +243,6 @@ def with_volume(
     return QualityReport([*report.checks, check_volume(live_flights, history, settings)])
 
 
-# Which column of the live flights carries the code each mapping maps: the coverage denominator.
-COVERAGE_CARRIERS: dict[str, tuple[str, ...]] = {
-    "origin_airport": ("origin_iata",),
-    "destination_airport": ("destination_iata",),
-    "route_distance": ("origin_iata", "destination_iata"),
-    "origin_continent": ("origin_iata",),
-    "destination_continent": ("destination_iata",),
-    "airline_name": ("airline_icao",),
-    "airline_country": ("airline_icao",),
-    "aircraft_manufacturer": ("aircraft_code",),
-    "aircraft_model": ("aircraft_code",),
-}
-
-
 def inputs_from_counts(
     counts: dict[str, tuple[int, int]],
     *,

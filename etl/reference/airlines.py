@@ -1,4 +1,5 @@
-"""Airline ICAO code -> name and country, for the world's major passenger, cargo and business operators.
+"""Airline ICAO code -> name and country, for the world's major passenger, cargo and business operators, and the
+State operators (air forces, navies) the captures show.
 
 Source: the project's own table ("project airline table"), written from the operators' public ICAO designators
 and home countries (where the airline holds its air operator certificate; for multinational groups, where it
@@ -135,6 +136,23 @@ KAL:Korean Air|AAR:Asiana Airlines|JNA:Jin Air|JJA:Jeju Air|TWB:T'way Air|ABL:Ai
 }
 
 
+# State (military and government) operators seen in the captures of July 2025. Their aircraft carry military
+# serials (61-0290, 165314, FAB3702, MM62298 ...), not civil registrations: without a transponder address nothing
+# else places them. ICAO designators and the State each flies for.
+_STATE_OPERATORS: dict[str, str] = {
+    "United States": "RCH:US Air Force Air Mobility Command|CNV:US Navy",
+    "Canada": "CFC:Canadian Armed Forces",
+    "Brazil": "BRS:Brazilian Air Force",
+    "Colombia": "FAC:Colombian Aerospace Force",
+    "Italy": "IAM:Italian Air Force",
+    "Greece": "HAF:Hellenic Air Force",
+    "Poland": "PLF:Polish Air Force",
+    "United Arab Emirates": "UAF:United Arab Emirates Air Force",
+    "India": "IFC:Indian Air Force",
+    "Australia": "ASY:Royal Australian Air Force",
+}
+
+
 # Airlines whose registrations point elsewhere: ICAO -> (name, country, what the captures of July 2025 showed).
 LEASED_FLEETS: dict[str, tuple[str, str, str]] = {
     "ABR": ("ASL Airlines Ireland", "Ireland", "its Boeing 747-400Fs are Austrian-registered (OE-IF.)"),
@@ -152,9 +170,11 @@ LEASED_FLEETS: dict[str, tuple[str, str, str]] = {
 
 AIRLINES: dict[str, tuple[str, str]] = {
     **parse_grouped(_BY_COUNTRY, "airline"),
+    **parse_grouped(_STATE_OPERATORS, "state operator"),
     **{icao: (name, country) for icao, (name, country, _) in LEASED_FLEETS.items()},
 }
 """Airline ICAO designator -> (name, country)."""
 
 SOURCE = f"project airline table ({len(AIRLINES)} airlines, ICAO designators and home countries)"
 assert not set(LEASED_FLEETS) & set(parse_grouped(_BY_COUNTRY, "airline")), "an airline listed twice"
+assert not set(parse_grouped(_STATE_OPERATORS, "")) & set(parse_grouped(_BY_COUNTRY, "")), "an operator listed twice"

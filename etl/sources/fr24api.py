@@ -6,6 +6,7 @@ Field mapping, official API (`client.live.flight_positions.get_full`) -> raw sch
     alt -> altitude (ft)      gspeed -> ground_speed    vspeed -> vertical_speed    squawk -> squawk
     hex -> icao_24bit         type -> aircraft_code     reg -> registration     callsign -> callsign
     flight -> number          orig_iata -> origin_airport_iata                  dest_iata -> destination_airport_iata
+    orig_icao -> origin_airport_icao                    dest_icao -> destination_airport_icao
     operating_as -> airline_icao   (the operator, read from the callsign, as the web feed's airline code is)
     timestamp (ISO 8601) -> time (epoch seconds, as the web feed gives it; "" when it does not parse)
 
@@ -13,10 +14,9 @@ Derived, no field of its own in the official API:
     airline_iata: the first two characters of `flight`, the very derivation FlightRadarAPI makes for the web feed.
     on_ground: "1" when alt <= GROUND_MAX_ALT_FT and gspeed <= GROUND_MAX_SPEED_KT, else "0" (see on_ground_flag).
 
-Received but with no raw column, so not kept: painted_as (the livery's airline), orig_icao / dest_icao (raw has
-IATA airport columns only), eta, source (ADSB, MLAT, ...). The official API has no bulk airport or airline list
-(only one paid request per code), so this source's reference data comes from airportsdata and the project's own
-airline table.
+Received but with no raw column, so not kept: painted_as (the livery's airline), eta, source (ADSB, MLAT, ...).
+The official API has no bulk airport or airline list (only one paid request per code), so this source's reference
+data comes from airportsdata and the project's own airline table.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def epoch_text(timestamp: str | None) -> str:
 
 
 def flight_record(position: Any) -> dict[str, str]:
-    """One `FlightPositionsFull` as text values keyed by FLIGHT_FIELDS ("" for a missing value)."""
+    """One `FlightPositionsFull` as text values keyed by FLIGHT_FIELDS and RAW_AIRPORT_ICAO_COLUMNS ("" if missing)."""
     number = _text(position.flight)
     return {
         "latitude": _text(position.lat),
@@ -107,6 +107,8 @@ def flight_record(position: Any) -> dict[str, str]:
         "vertical_speed": _text(position.vspeed),
         "callsign": _text(position.callsign),
         "airline_icao": _text(position.operating_as),
+        "origin_airport_icao": _text(position.orig_icao),
+        "destination_airport_icao": _text(position.dest_icao),
     }
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from typing import Any
 
-from etl.columns import FLIGHT_FIELDS, RAW_REQUESTED_AT, RAW_TILE, REQUIRED_FLIGHT_FIELDS
+from etl.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_AT, RAW_TILE, REQUIRED_FLIGHT_FIELDS
 from etl.errors import SnapshotFormatError
 from etl.log import log_event
 from etl.storage import LocalStorage, Storage
@@ -92,7 +92,14 @@ COLUMN_ALIASES: dict[str, str] = {
     "operating_as": "airline_icao",
     "onground": "on_ground",
     "is_on_ground": "on_ground",
+    # The airports' ICAO codes (raw's RAW_AIRPORT_ICAO_COLUMNS), as the official API names them.
+    "orig_icao": "origin_airport_icao",
+    "origin_icao": "origin_airport_icao",
+    "dest_icao": "destination_airport_icao",
+    "destination_icao": "destination_airport_icao",
 }
+# The columns a capture's values are carried into: the FlightRadarAPI attributes, then the airports' ICAO codes.
+CARRIED_FIELDS: tuple[str, ...] = (*FLIGHT_FIELDS, *RAW_AIRPORT_ICAO_COLUMNS)
 
 
 @dataclass
@@ -114,7 +121,7 @@ def resolve_columns(columns: list[str] | set[str]) -> dict[str, str]:
     chosen: dict[str, str] = {}  # attribute -> capture column
     for name in ordered:  # exact names (any case) first: they win over aliases
         canonical = name.strip().lower()
-        if canonical in FLIGHT_FIELDS and canonical not in chosen:
+        if canonical in CARRIED_FIELDS and canonical not in chosen:
             chosen[canonical] = name
     alias_order = list(COLUMN_ALIASES)
     aliased = sorted(
@@ -162,6 +169,7 @@ def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:
         row = {c: record.get(source_of[c], "") if c in source_of else "" for c in FLIGHT_FIELDS}
         row[RAW_TILE] = record.get(_TRUNCATED_KEY, "")
         row[RAW_REQUESTED_AT] = captured_at
+        row.update({c: record.get(source_of[c], "") if c in source_of else "" for c in RAW_AIRPORT_ICAO_COLUMNS})
         rows.append(row)
     truncated = [r[RAW_TILE] for r in rows if r[RAW_TILE]]
     if truncated:

@@ -37,6 +37,8 @@ GOOD = {
     "airline_icao": "AFR",
     "tile": "0,20,10,30",
     "requested_at": "2026-11-22T14:00:03Z",
+    "origin_airport_icao": " lfpg",
+    "destination_airport_icao": "KJFK",
 }
 
 
@@ -132,7 +134,7 @@ def test_first_row_fully_typed(spark, result):
     row = (
         "a1", "39ac45", 10.5, 20.25, 90, 35000, 450, None, "A320", "F-HBNA", datetime(2026, 11, 22, 14, 0, 0),
         "CDG", "JFK", "AF1", "AF", "AFR", False, -640, "AFR1", "aircraft", True, "0,20,10,30",
-        datetime(2026, 11, 22, 14, 0, 3),
+        datetime(2026, 11, 22, 14, 0, 3), "LFPG", "KJFK",
     )  # fmt: skip
     want = spark.createDataFrame([row], ", ".join(f"{n} {t}" for n, t in SILVER_FLIGHTS_SCHEMA.items()))
     assertDataFrameEqual(got, want)
@@ -194,6 +196,15 @@ def test_read_raw_flights_refuses_missing_columns(spark: SparkSession, tmp_path:
     path = write_csv(tmp_path / "bad.csv", ["latitude", "longitude"], [["1", "2"]])
     with pytest.raises(SnapshotFormatError, match="lacks column"):
         read_raw_flights(spark, path)
+
+
+def test_raw_written_before_the_airport_icao_columns_reads_them_as_empty(spark: SparkSession, tmp_path: Path):
+    older = [c for c in RAW_COLUMNS if c not in ("origin_airport_icao", "destination_airport_icao")]
+    path = write_csv(tmp_path / "older.csv", older, [[GOOD[c] for c in older]])
+    frame = read_raw_flights(spark, path)
+    assert frame.columns == list(RAW_COLUMNS)
+    [row] = clean_flights(frame).silver.select("origin_iata", "origin_icao", "destination_icao").collect()
+    assert tuple(row) == ("CDG", None, None)
 
 
 def test_read_raw_flights_missing_file(spark: SparkSession, tmp_path: Path):

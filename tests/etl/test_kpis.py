@@ -228,4 +228,4 @@ def test_mapping_coverage_shares_of_live_flights_carrying_the_code(silver, refs)
 
 
 def test_airline_country_sources_count_airlines(silver, refs):
-    assert airline_country_sources(silver, refs) == {"table": 2, "registrations": 0, "none": 1}
+    assert airline_country_sources(silver, refs) == {"table": 2, "registrations": 0, "registration_marks": 0, "none": 1}

@@ -18,11 +18,19 @@ def load_script():
     return module
 
 
+NO_SAMPLES = not any(SAMPLES.glob("flights_*.csv"))
+
+
+@pytest.fixture(scope="module")
+def full_figures(spark: SparkSession):
+    return load_script().measure(spark, SAMPLES)
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not any(SAMPLES.glob("flights_*.csv")), reason="no ../shared/samples/fr24 captures here")
-def test_reference_coverage_on_every_real_capture(spark: SparkSession, capsys):
+@pytest.mark.skipif(NO_SAMPLES, reason="no ../shared/samples/fr24 captures here")
+def test_reference_coverage_on_every_real_capture(full_figures, capsys):
     script = load_script()
-    figures = script.measure(spark, SAMPLES)
+    figures = full_figures
     # The 13 captures with airborne aircraft (the two 10-row ones hold gliders and balloons only).
     assert len(figures) == 13
     for capture, after in figures.items():
@@ -38,3 +46,28 @@ def test_reference_coverage_on_every_real_capture(spark: SparkSession, capsys):
     print(script.table(figures))
     table = capsys.readouterr().out
     assert "| 20250720_151519 | 90.2% (888/985) | " in table  # the figure printed before, kept beside the new one
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(NO_SAMPLES, reason="no ../shared/samples/fr24 captures here")
+def test_captures_without_addresses_stay_within_one_point(spark: SparkSession, full_figures):
+    script = load_script()
+    bare = script.measure(spark, SAMPLES, without=("icao_24bit",))
+    assert set(bare) == set(full_figures)
+    assert script.address_drops(full_figures, bare) == []
+    for capture, figures in bare.items():
+        resolved, present = figures["airline_country"]
+        assert present == full_figures[capture]["airline_country"][1] and resolved / present >= 0.98, capture
+
+
+def test_address_drops_names_each_mapping_that_loses_more_than_a_point():
+    script = load_script()
+    full = {"flights_1.csv": {"airline_country": (1000, 1000), "aircraft": (990, 1000), "origin": (5, 5)}}
+    full["flights_1.csv"]["destination"] = (0, 0)
+    bare = {"flights_1.csv": {"airline_country": (989, 1000), "aircraft": (980, 1000), "origin": (0, 0)}}
+    bare["flights_1.csv"]["destination"] = (0, 0)
+    assert script.address_drops(full, bare) == [
+        "flights_1.csv airline_country 100.00% with icao_24bit, 98.90% without",
+        "flights_1.csv origin 100.00% with icao_24bit, n/a without",
+    ]
+    assert "| 1 | 100.0% (1000/1000) | 98.9% (989/1000) |" in script.address_table(full, bare)

@@ -51,7 +51,11 @@ def _iso(epoch_text: str) -> str:
 
 
 def position(record: dict[str, str], icao_by_iata: dict[str, str]) -> dict[str, Any]:
-    """A simulated flight record as one element of the official API's `data` list."""
+    """A simulated flight record as one element of the official API's `data` list.
+
+    An airport's ICAO code is the record's own (`origin_airport_icao`, `destination_airport_icao`: an airfield
+    without an IATA code has only that), else the one airportsdata gives its IATA code.
+    """
     origin, destination = record["origin_airport_iata"], record["destination_airport_iata"]
     return {
         "fr24_id": record["id"],
@@ -72,9 +76,9 @@ def position(record: dict[str, str], icao_by_iata: dict[str, str]) -> dict[str, 
         "painted_as": _or_none(record["airline_icao"]),
         "operating_as": _or_none(record["airline_icao"]),
         "orig_iata": _or_none(origin),
-        "orig_icao": icao_by_iata.get(origin),
+        "orig_icao": record.get("origin_airport_icao") or icao_by_iata.get(origin),
         "dest_iata": _or_none(destination),
-        "dest_icao": icao_by_iata.get(destination),
+        "dest_icao": record.get("destination_airport_icao") or icao_by_iata.get(destination),
         "eta": None,
     }
 

@@ -48,7 +48,7 @@ FLEETS = [
 ]
 
 
-def test_registration_countries_from_rs1090():
+def test_registration_countries_from_rs1090_then_the_nationality_mark():
     pairs = [
         ("71C389", "HL8389"),
         ("86E036", "JA850J"),
@@ -58,20 +58,26 @@ def test_registration_countries_from_rs1090():
         ("AA4230", "N760GT"),
         ("780A13", "B-LNZ"),
         ("780A13", ""),  # the same address without its registration: only the block's country is known
-        ("10C32270", "RPT-1"),  # a FLARM id (8 hex digits): no ICAO register
+        ("10C32270", "RPT-1"),  # a FLARM id (8 hex digits): no ICAO register, and RPT- is no nationality mark
         ("", ""),
+        ("", "G-EUUA"),  # no address: the nationality mark
+        ("000000", "9H-AMH"),  # an address rs1090 places nowhere ("Unknown"): the nationality mark
+        ("10C32270", "D-0042"),  # a glider's FLARM id: its German registration
     ]
-    assert [country for _, _, country in registration_countries(pairs)] == [
-        "South Korea",
-        "Japan",
-        "France",
-        "Norway",
-        "Austria",
-        "United States",
-        "Hong Kong",
-        "China",
-        None,
-        None,
+    assert [row[2:] for row in registration_countries(pairs)] == [
+        ("South Korea", "address"),
+        ("Japan", "address"),
+        ("France", "address"),
+        ("Norway", "address"),
+        ("Austria", "address"),
+        ("United States", "address"),
+        ("Hong Kong", "address"),
+        ("China", "address"),
+        (None, None),
+        (None, None),
+        ("United Kingdom", "mark"),
+        ("Malta", "mark"),
+        ("Germany", "mark"),
     ]
 
 
@@ -176,8 +182,37 @@ def test_two_thirds_majority_rule(spark: SparkSession):
         ("DUP", "00000E", "Italy"),
         ("DUP", "00000F", "Ireland"),
     ]
-    aircraft = spark.createDataFrame(rows, "airline_icao string, icao_24bit string, registration_country string")
+    aircraft = spark.createDataFrame(
+        [(airline, aircraft_id, country, "address" if country else None) for airline, aircraft_id, country in rows],
+        "airline_icao string, aircraft_id string, registration_country string, registration_source string",
+    )
     want = spark.createDataFrame(
-        [("NUL", "Japan"), ("ONE", "Norway"), ("TWO", "Spain")], "airline_icao string, registration_country string"
+        [("NUL", "Japan", "registrations"), ("ONE", "Norway", "registrations"), ("TWO", "Spain", "registrations")],
+        "airline_icao string, registration_country string, registration_source string",
+    )
+    assertDataFrameEqual(airline_countries_from_registrations(aircraft), want)
+
+
+def test_the_source_is_registration_marks_only_when_no_address_gave_the_country(spark: SparkSession):
+    rows = [
+        ("MKS", "reg:G-AAAA", "United Kingdom", "mark"),  # marks alone: registration_marks
+        ("MKS", "reg:G-AAAB", "United Kingdom", "mark"),
+        ("MIX", "4CA001", "Ireland", "address"),  # one address among the agreeing aircraft: registrations
+        ("MIX", "reg:EI-AAA", "Ireland", "mark"),
+        ("MIX", "reg:EI-AAB", "Ireland", "mark"),
+        ("OUT", "4CA002", "Ireland", "address"),  # the address's country is outvoted: the winners are marks
+        ("OUT", "reg:9H-AAA", "Malta", "mark"),
+        ("OUT", "reg:9H-AAB", "Malta", "mark"),
+    ]
+    aircraft = spark.createDataFrame(
+        rows, "airline_icao string, aircraft_id string, registration_country string, registration_source string"
+    )
+    want = spark.createDataFrame(
+        [
+            ("MIX", "Ireland", "registrations"),
+            ("MKS", "United Kingdom", "registration_marks"),
+            ("OUT", "Malta", "registration_marks"),
+        ],
+        "airline_icao string, registration_country string, registration_source string",
     )
     assertDataFrameEqual(airline_countries_from_registrations(aircraft), want)

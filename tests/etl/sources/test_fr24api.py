@@ -84,6 +84,8 @@ def test_one_position_maps_onto_every_raw_field():
             "vertical_speed": "-64",
             "callsign": "BAW117",
             "airline_icao": "BAW",
+            "origin_airport_icao": "EGLL",  # the server's airportsdata ICAO code of LHR, as the API sends it
+            "destination_airport_icao": "KJFK",
         },
         {
             "latitude": "49.0097",
@@ -105,6 +107,8 @@ def test_one_position_maps_onto_every_raw_field():
             "vertical_speed": "0",
             "callsign": "",
             "airline_icao": "",
+            "origin_airport_icao": "",
+            "destination_airport_icao": "",
         },
     ]
     [request] = server.requests
