@@ -34,7 +34,7 @@ from etl.layout import RunSlot, join, raw_flights_dir
 from etl.log import bind_run_id, log_event
 from etl.manifest import Manifest, new_run_id, versions
 from etl.pipeline import Context, SlotWork, build_spark, finish, open_lake, process, repair_lake, rollback
-from etl.publish import published_by_slot
+from etl.publish import published_by_slot, refuse_pointer_layout
 from etl.storage import Storage, storage_for
 
 SOURCE = "backfill"
@@ -177,6 +177,7 @@ def backfill(
     total_started = time.perf_counter()
     backfill_id = f"backfill-{config.first.start:%Y%m%dT%H}-{config.last.start:%Y%m%dT%H}-{uuid.uuid4().hex[:6]}"
     bind_run_id(backfill_id)
+    refuse_pointer_layout(storage, root)
     job = config.job()
     spark = spark or build_spark(job)
     lake = open_lake(spark, job)

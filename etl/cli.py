@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish even when the quality gate fails, with status 'degraded' (replaying partial captures)",
     )
     _add_read_arguments(commands.add_parser("show", help="print each KPI's answer and top 5"))
+    maintain = commands.add_parser(
+        "maintain", help="expire old snapshots, delete orphan files, compact: what Glue's optimizers do on AWS"
+    )
+    maintain.add_argument("--data-root", required=True, help="local folder or s3:// URI of the data lake")
+    maintain.add_argument("--config", metavar="FILE", help="JSON job config whose `lake` section names the catalog")
+    maintain.add_argument("--spark-master", default="local[*]", help="Spark master (default local[*])")
     report = commands.add_parser("report", help="write a self-contained HTML dashboard")
     _add_read_arguments(report)
     report.add_argument("--out", help="output file (default: under <data-root>/reports/)")
@@ -162,10 +168,10 @@ def job_config(args: argparse.Namespace) -> JobConfig:
     return config
 
 
-def _write_report(data_root: str, slot: RunSlot | None, out: str | None = None) -> str:
+def _write_report(data_root: str, slot: RunSlot | None, out: str | None = None, as_of: str | None = None) -> str:
     from etl.report import write_report
 
-    return write_report(data_root, slot, out)
+    return write_report(data_root, slot, out, as_of)
 
 
 def _json_output(args: argparse.Namespace) -> bool:
@@ -194,6 +200,23 @@ def _backfill_settings(args: argparse.Namespace) -> JobConfig:
         quality = values.get("quality", {})
         values["quality"] = {**quality, "allow_degraded": True} if isinstance(quality, dict) else quality
     return JobConfig.from_dict(values)
+
+
+def _maintain(args: argparse.Namespace) -> None:
+    """`etl maintain`: the lake's table maintenance, with the settings of Glue's optimizers (etl/lake.py)."""
+    from etl.console import quiet_spark
+    from etl.pipeline import build_spark, open_lake
+    from etl.publish import maintain
+
+    check_data_root(args.data_root)
+    values: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    values.update(data_root=args.data_root, run_slot=str(RunSlot.now()), spark_master=args.spark_master)
+    config = JobConfig.from_dict(values)
+    with quiet_spark():
+        spark = build_spark(config)
+    done = maintain(open_lake(spark, config))
+    for action, tables in done.items():
+        print(f"{action}: {sum(tables.values())} ({', '.join(f'{t} {n}' for t, n in tables.items() if n) or 'none'})")
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -328,10 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_data_root(args.data_root, write=False)
             slot = RunSlot.parse(args.run_slot) if args.run_slot is not None else None
             print(render_slot(args.data_root, slot, args.as_of))
+        elif args.command == "maintain":
+            _maintain(args)
         elif args.command == "report":
             check_data_root(args.data_root, write=False)
             slot = RunSlot.parse(args.run_slot) if args.run_slot is not None else None
-            path = _write_report(args.data_root, slot, args.out)
+            path = _write_report(args.data_root, slot, args.out, args.as_of)
             print(f"dashboard written: {path}")
     except (ConfigError, RunSlotError) as exc:
         print(f"error: {exc}", file=sys.stderr)

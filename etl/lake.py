@@ -28,6 +28,13 @@ RUNTIME_JAR_SHA256 = "c562d482dcd16b666e808b755469fbc4b2604284b41622c9d87e2c02b7
 RUNTIME_JAR_BYTES = 47_157_008
 ICEBERG_VERSION = "1.10.2"
 
+# Table maintenance, the same on AWS (Glue's table optimizers, infra/constructs/catalog.py) and locally
+# (`etl maintain`): snapshots older than 3 days expire, each table keeping its newest; files no snapshot references go
+# after 3 days, longer than any run, so a running commit's files are never taken; small files are compacted.
+SNAPSHOT_RETENTION_DAYS = 3
+SNAPSHOTS_TO_RETAIN = 1
+ORPHAN_FILE_RETENTION_DAYS = 3
+
 # Snapshot summary properties every commit of the job carries: which run wrote it, for which slots.
 RUN_ID_PROPERTY = "flight-kpis.run-id"
 SLOTS_PROPERTY = "flight-kpis.slots"

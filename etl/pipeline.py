@@ -37,7 +37,7 @@ from etl.layout import RunSlot
 from etl.log import bind_run_id, log_event
 from etl.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions, volume_history
 from etl.metrics import publish_alert, publish_run_metrics
-from etl.publish import Lake, published_by_slot, repair, running, with_run_columns
+from etl.publish import Lake, published_by_slot, refuse_pointer_layout, repair, running, with_run_columns
 from etl.quality import QualityReport, evaluate, inputs_from_counts, with_volume
 from etl.reference import References
 from etl.spark_session import SPARK_SETTINGS, session_builder
@@ -436,6 +436,7 @@ def run(
     total_started = time.perf_counter()
     work = SlotWork(config.run_slot, manifest)
     ctx: Context | None = None
+    refuse_pointer_layout(storage, config.data_root)
     with running(config.data_root, manifest.run_id):
         try:
             with timed(manifest.timings_s, "extract"):

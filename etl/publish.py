@@ -42,7 +42,17 @@ from pyspark.sql import functions as F
 
 from etl.columns import PARTITION_COLUMNS, RUN_ID
 from etl.errors import JobError
-from etl.lake import LAKE_TABLES, RUNS, SLOT_TABLES, LakeError, LakeTable, identifier
+from etl.lake import (
+    LAKE_TABLES,
+    ORPHAN_FILE_RETENTION_DAYS,
+    RUNS,
+    SLOT_TABLES,
+    SNAPSHOT_RETENTION_DAYS,
+    SNAPSHOTS_TO_RETAIN,
+    LakeError,
+    LakeTable,
+    identifier,
+)
 from etl.layout import RunSlot, join
 from etl.log import log_event
 from etl.manifest import PUBLISHED, read_manifests
@@ -293,7 +303,7 @@ class Lake:
             before = sum(1 for _ in jtable.snapshots())
             if not any(int(s.timestampMillis()) < cutoff for s in jtable.snapshots()):
                 continue
-            jtable.expireSnapshots().expireOlderThan(cutoff).retainLast(1).commit()
+            jtable.expireSnapshots().expireOlderThan(cutoff).retainLast(SNAPSHOTS_TO_RETAIN).commit()
             jtable.refresh()
             expired[name] = before - sum(1 for _ in jtable.snapshots())
         return expired
@@ -321,6 +331,30 @@ class Lake:
             name: int(actions.rewriteDataFiles(self.java_table(name)).execute().rewrittenDataFilesCount())
             for name in LAKE_TABLES
         }
+
+
+def maintain(lake: Lake, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """What Glue's table optimizers do on AWS, here: expire old snapshots, delete orphan files, compact small files."""
+    return {
+        "snapshots_expired": lake.expire_snapshots(SNAPSHOT_RETENTION_DAYS * 24, now),
+        "orphan_files_removed": lake.remove_orphan_files(ORPHAN_FILE_RETENTION_DAYS * 24, now),
+        "data_files_compacted": lake.compact(),
+    }
+
+
+# What a lake of the former layout (Parquet behind Hive symlink pointers) holds beside raw/ and runs/.
+POINTER_LAYOUT = ("silver/flights", "quarantine/flights", "gold", "_publish")
+
+
+def refuse_pointer_layout(storage: Storage, root: str) -> None:
+    """Stop, saying how to move on, when the data root holds a lake of the former pointer layout."""
+    found = [part for part in POINTER_LAYOUT if storage.exists(join(root, part))]
+    if found:
+        raise LakeError(
+            f"{root} holds tables of the former pointer layout ({', '.join(p + '/' for p in found)}): move them "
+            f"aside, then rebuild the Iceberg tables from the raw captures with `python -m etl backfill --data-root "
+            f"{root} --from FIRST_SLOT --to LAST_SLOT --from-raw`"
+        )
 
 
 def _sql_text(text: str) -> str:

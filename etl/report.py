@@ -223,11 +223,15 @@ def render_html(payload: dict[str, Any]) -> str:
 """
 
 
-def write_report(data_root: str, run_slot: RunSlot | None = None, out_path: str | None = None) -> str:
-    """Write the dashboard of a slot (default: the latest published run) and return where it went."""
+def write_report(
+    data_root: str, run_slot: RunSlot | None = None, out_path: str | None = None, as_of: str | None = None
+) -> str:
+    """Write the dashboard of a slot (default: the latest published run; `as_of`: that run) and return where."""
     storage = storage_for(data_root)
     # A degraded run was published: it is shown, under a banner that says so.
-    manifest = _published(data_root, run_slot)
+    manifest = published_manifest(data_root, run_slot, as_of) if as_of else _published(data_root, run_slot)
+    if manifest is None:
+        raise TableNotPublishedError(f"no published run {as_of} under {data_root}")
     slot = RunSlot.parse(manifest["run_slot"])
     panels = build_panels(read_gold(data_root, manifest))
     panels.append(

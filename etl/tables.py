@@ -97,8 +97,14 @@ def read_arrow(
         if loaded.snapshot_by_id(int(snapshot)) is not None:
             return loaded.scan(row_filter=row_filter, snapshot_id=int(snapshot), selected_fields=selected).to_arrow()
         # The snapshot was expired (retention): the table's rows of the slot still carry the run's id if it is current.
-        row_filter += f" and {RUN_ID} == '{manifest['run_id']}'"
-        return loaded.scan(row_filter=row_filter, selected_fields=selected).to_arrow()
+        owner = (manifest.get("table_runs") or {}).get(table) or manifest["run_id"]
+        found = loaded.scan(row_filter=f"{row_filter} and {RUN_ID} == '{owner}'", selected_fields=selected).to_arrow()
+        if found.num_rows == 0 and loaded.scan(row_filter=row_filter, selected_fields=(RUN_ID,)).to_arrow().num_rows:
+            raise JobError(
+                f"{table}: run {manifest['run_id']} of slot {slot} was replaced and its snapshot {snapshot} has "
+                "expired (snapshots are kept 3 days): it can no longer be read"
+            )
+        return found
     except JobError:
         raise
     except Exception as exc:  # a damaged or deleted metadata or data file

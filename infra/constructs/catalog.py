@@ -27,7 +27,7 @@ from constructs import Construct
 from sqlglot import exp
 
 from etl.columns import PARTITION_COLUMNS
-from etl.lake import LAKE_TABLES, LakeTable
+from etl.lake import LAKE_TABLES, ORPHAN_FILE_RETENTION_DAYS, SNAPSHOT_RETENTION_DAYS, SNAPSHOTS_TO_RETAIN, LakeTable
 
 DDL_DIR = Path(__file__).resolve().parents[2] / "athena_ddl"
 QUERIES_DIR = DDL_DIR / "queries"
@@ -59,9 +59,6 @@ _ICEBERG_PRIMITIVES = {
 #   least its newest snapshot (the live answer of every slot is in it); time travel reaches back 3 days.
 # - orphan_file_deletion: files no snapshot references (a run killed between writing and committing) go after 3 days,
 #   longer than any run, so a running commit's files are never taken.
-SNAPSHOT_RETENTION_DAYS = 3
-SNAPSHOTS_TO_RETAIN = 1
-ORPHAN_FILE_RETENTION_DAYS = 3
 OPTIMIZER_TYPES = ("compaction", "retention", "orphan_file_deletion")
 # Where the optimizers write their logs (CloudWatch Logs), as the Glue prerequisites page names them.
 OPTIMIZER_LOG_GROUPS = (

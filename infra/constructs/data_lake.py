@@ -7,10 +7,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 # Prefixes of the data bucket, as in DESIGN.md's layout: raw captures, the Iceberg tables' warehouse (data and
-# metadata files, etl/lake.py), the run manifests, and the job's `_publish/` scratch (etl/layout.py); the EMR
+# metadata files, etl/lake.py) and the run manifests; the EMR
 # instance role may write these only.
 WAREHOUSE_PREFIX = "warehouse/"
-DATA_PREFIXES = ("raw/", WAREHOUSE_PREFIX, "runs/", "_publish/")
+DATA_PREFIXES = ("raw/", WAREHOUSE_PREFIX, "runs/")
 NONCURRENT_VERSION_DAYS = 7  # README: an overwritten or deleted object's old version is kept a week
 EMR_LOG_PREFIX = "emr/"
 ACCESS_LOG_PREFIX = "s3-access/"

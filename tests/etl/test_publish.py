@@ -187,3 +187,40 @@ def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, tmp_path,
     for table in GOLD_TABLES:
         assert runs_of(str(root), table, SLOT) == {second["run_id"]}
     assert earlier != latest
+
+
+def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, tmp_path, capsys) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    root = tmp_path / "lake"
+    first = pipeline.run(_config(root, seed=1), spark=spark)
+    second = pipeline.run(_config(root, seed=9), spark=spark)
+    data = root / "warehouse/flight_kpis/longest_live_flight/data"
+    orphan = data / "tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/orphan.parquet"
+    orphan.write_bytes(b"not referenced by any snapshot")
+    lake = pipeline.open_lake(spark, _config(root))
+    later = datetime.now(timezone.utc) + timedelta(days=4)  # every snapshot and file is past the 3 days
+
+    done = publish.maintain(lake, now=later)
+
+    assert done["snapshots_expired"]["longest_live_flight"] >= 1
+    assert not orphan.exists() and done["orphan_files_removed"]["longest_live_flight"] >= 1
+    # The published run still answers; the replaced one says why it no longer can.
+    assert f"run {second['run_id']}: succeeded" in render_slot(str(root), SLOT)
+    assert main(["show", "--data-root", str(root), "--as-of", first["run_id"]]) == 1
+    err = capsys.readouterr().err
+    assert f"run {first['run_id']} of slot {SLOT} was replaced" in err and "has expired" in err
+
+
+def test_a_lake_of_the_former_pointer_layout_is_refused_with_the_way_on(spark, tmp_path) -> None:
+    root = tmp_path / "old"
+    (root / "gold/longest_live_flight/tech_year=2026").mkdir(parents=True)
+    (root / "_publish/pending").mkdir(parents=True)
+
+    with pytest.raises(publish.LakeError) as refused:
+        pipeline.run(_config(root), spark=spark)
+
+    message = str(refused.value)
+    assert "former pointer layout (gold/, _publish/)" in message
+    assert f"python -m etl backfill --data-root {root} --from FIRST_SLOT --to LAST_SLOT --from-raw" in message
+    assert not (root / "runs").exists() and not (root / "warehouse").exists()  # nothing written
