@@ -20,7 +20,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS raw_flights (
   callsign                 string,
   airline_icao             string,
   tile                     string,
-  requested_at             string
+  requested_at             string,
+  origin_airport_icao      string,
+  destination_airport_icao string
 )
 PARTITIONED BY (
   tech_year string,
