@@ -293,11 +293,11 @@ def test_cluster_nodes_read_the_code_and_write_only_the_data_and_log_prefixes(sy
         ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     )
     prefixes = sorted(r["Fn::Join"][1][1] for r in write["Resource"])
-    assert prefixes == sorted(["/raw/*", "/warehouse/*", "/runs/*", "/_publish/*"])
+    assert prefixes == sorted(["/raw/*", "/warehouse/*", "/runs/*"])
     assert all("DataLakeData" in _text(r) for r in write["Resource"])
 
     listing = statements["ListDataPrefixes"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*", "warehouse/*", "runs/*", "_publish/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*", "warehouse/*", "runs/*"]}}
     logs = statements["WriteEmrLogs"]
     assert logs["Action"] == "s3:PutObject" and logs["Resource"]["Fn::Join"][1][1] == "/emr/*"
     assert "DataLakeLogs" in _text(logs["Resource"])
