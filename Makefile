@@ -12,7 +12,7 @@ RUN_SLOT ?= 2026-11-22T14
 LOCK := requirements/local.txt
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: demo test bench lint setup lock wheels deploy clean
+.PHONY: demo test bench lint lint-imports setup lock wheels deploy clean
 
 # A new venv each time the lock changes, so that it holds the lock and nothing else. The locked build tools
 # come first; then nothing is built in isolation (pyspark is an sdist, and so is the project), so no build
@@ -49,10 +49,14 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/transform_scale.py
 	$(BIN)/python benchmarks/demo_time.py
 
-lint: $(VENV)/.installed
+lint: lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Checks the import contracts of pyproject.toml's [tool.importlinter]: the layers' directions, no import cycle.
+lint-imports: $(VENV)/.installed
+	$(BIN)/lint-imports
 
 ## Resolves pyproject.toml into requirements/local.txt and requirements/cluster.txt, every version and hash
 ## (from the package index, or from uv's cache alone when the index cannot be reached).

@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl.config import ExtractSettings
-from etl.extract.plan import Prior, density_of_rows, make_plan
-from etl.extract.tiling import TiledExtractor, TileOutcome, world_grid
+from etl.extract.plan import Prior, density_of_rows, make_plan, world_grid
+from etl.extract.tiling import TiledExtractor, TileOutcome
 from etl.layout import RunSlot
 from etl.simulate.world import World
 from etl.sources.simulated import SimulatedFeed

@@ -30,7 +30,7 @@ from pyspark.sql import SparkSession
 
 from etl.config import ConfigError, JobConfig, LakeSettings, QualitySettings
 from etl.errors import JobError
-from etl.layout import RunSlot, join, raw_flights_dir
+from etl.layout import RAW_FLIGHTS, RAW_REFERENCE, RunSlot, join, manifest_path, raw_flights_dir
 from etl.log import bind_run_id, log_event
 from etl.manifest import Manifest, new_run_id, versions
 from etl.pipeline import Context, SlotWork, build_spark, finish, open_lake, process, repair_lake, rollback
@@ -117,7 +117,7 @@ class BackfillReport:
 def raw_captures(storage: Storage, data_root: str, first: RunSlot, last: RunSlot) -> dict[RunSlot, list[str]]:
     """Slot -> its raw captures (`<run_id>.csv`, oldest first) in [first, last]."""
     found: dict[RunSlot, list[str]] = {}
-    for path in storage.list_files(join(data_root, "raw/flights")):
+    for path in storage.list_files(join(data_root, RAW_FLIGHTS)):
         match = _RAW_RE.search(path)
         if not match or match.group(3).startswith(("_", ".")):
             continue
@@ -130,7 +130,7 @@ def raw_captures(storage: Storage, data_root: str, first: RunSlot, last: RunSlot
 def newest_reference(storage: Storage, data_root: str, name: str) -> str | None:
     """The newest `raw/reference/<name>/tech_day=<day>/<name>.csv`, or None."""
     days = {}
-    for path in storage.list_files(join(data_root, "raw/reference", name)):
+    for path in storage.list_files(join(data_root, RAW_REFERENCE, name)):
         match = _REFERENCE_RE.search(path)
         if match and match.group(2) == name:
             days[match.group(1)] = path
@@ -293,7 +293,7 @@ def _record(ctx: Context, report: BackfillReport, works: list[SlotWork]) -> None
     finish(ctx, works, metrics=False)
     for work in works:
         slot, manifest = work.slot, work.manifest
-        report.manifests[slot] = join(ctx.config.data_root, "runs", f"{manifest.run_id}.json")
+        report.manifests[slot] = manifest_path(ctx.config.data_root, manifest.run_id)
         if work.error is not None:
             report.failed[slot] = manifest.error or work.error
         else:

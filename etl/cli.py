@@ -20,10 +20,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from etl.config import SOURCE_ALIASES, SOURCES, ConfigError, JobConfig, check_data_root
+from etl.config import ConfigError, JobConfig, check_data_root
 from etl.errors import JobError
 from etl.layout import RunSlot, RunSlotError
 from etl.quality import QualityReport
+from etl.source_registry import REGISTRY, source_names
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -49,8 +50,12 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--source",
         dest="source",
-        choices=[*SOURCES, *SOURCE_ALIASES],
-        help="flightradarapi: FlightRadarAPI's web feed; fr24api: the official Flightradar24 API (FR24_API_TOKEN)",
+        choices=source_names(),
+        help="; ".join(
+            f"{s.name}: {s.title}" + (f" ({s.token.env_var})" if s.token else "")
+            for s in REGISTRY
+            if s.remote  # --demo and --snapshot say the others
+        ),
     )
     source.add_argument(
         "--sources", metavar="A,B", help="sources to try in order when one is unusable, e.g. flightradarapi,fr24api"

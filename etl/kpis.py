@@ -219,11 +219,6 @@ def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tu
     return _counts(rows[0] if rows else None)
 
 
-def mapping_coverage(silver: DataFrame, refs: References) -> dict[str, float | None]:
-    """Share (0..1) of the live flights carrying each mapping's code that it resolves; None when none carries it."""
-    return _shares(mapping_coverage_counts(silver, refs))
-
-
 def mapping_coverage_counts_by_slot(
     silver: DataFrame, refs: References, slots: Iterable[str] = ()
 ) -> dict[str, dict[str, tuple[int, int]]]:
@@ -233,14 +228,6 @@ def mapping_coverage_counts_by_slot(
     """
     counts = {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs)}
     return {**{slot: _counts(None) for slot in slots}, **counts}
-
-
-def _shares(counts: dict[str, tuple[int, int]]) -> dict[str, float | None]:
-    return {
-        name: (round(resolved / carrying, 6) if carrying else None)
-        for name, (resolved, carrying) in counts.items()
-        if name != "_live"
-    }
 
 
 def _counts(row: Row | None) -> dict[str, tuple[int, int]]:

@@ -9,6 +9,14 @@ from datetime import datetime, timezone
 # ASCII digits only (re.ASCII: `\d` would also take Devanagari or Arabic-Indic digits); `$` would let a final
 # newline through, `\Z` does not.
 _SLOT_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]00:?00)?\Z", re.ASCII)
+# The data root's top folders (a local folder, or the data bucket on AWS, whose IAM grants name them):
+RAW = "raw"  # captures as fetched: raw/flights/<partitions>/<run_id>.csv, raw/reference/<name>/tech_day=<day>/
+RAW_FLIGHTS = f"{RAW}/flights"
+RAW_REFERENCE = f"{RAW}/reference"
+WAREHOUSE = "warehouse"  # the Iceberg tables (JobConfig.warehouse when lake.warehouse is not set)
+RUNS = "runs"  # the run manifests, runs/<run_id>.json
+DATA_ROOT_FOLDERS = (RAW, WAREHOUSE, RUNS)
+
 # Years a slot may name: four-digit partition values (`tech_year=0001` would not round-trip through strftime) and
 # the position times clean accepts, [1970, 2100).
 MIN_YEAR, MAX_YEAR = 1970, 2099
@@ -87,7 +95,7 @@ def join(root: str, *parts: str) -> str:
 
 def raw_flights_dir(root: str, slot: RunSlot) -> str:
     """The raw flights partition of a slot."""
-    return join(root, "raw/flights", slot.partition_path)
+    return join(root, RAW_FLIGHTS, slot.partition_path)
 
 
 def raw_flights_file(root: str, slot: RunSlot, run_id: str) -> str:
@@ -97,9 +105,9 @@ def raw_flights_file(root: str, slot: RunSlot, run_id: str) -> str:
 
 def raw_reference_dir(root: str, name: str, day: str) -> str:
     """A reference snapshot (`airports`, `airlines`) for one day `YYYY-MM-DD`."""
-    return join(root, "raw/reference", name, f"tech_day={day}")
+    return join(root, RAW_REFERENCE, name, f"tech_day={day}")
 
 
 def manifest_path(root: str, run_id: str) -> str:
     """`runs/<run_id>.json`."""
-    return join(root, "runs", f"{run_id}.json")
+    return join(root, RUNS, f"{run_id}.json")

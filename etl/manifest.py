@@ -12,7 +12,7 @@ from importlib import metadata
 from typing import Any
 
 from etl import __version__
-from etl.layout import RunSlot, join, manifest_path
+from etl.layout import RUNS, RunSlot, join, manifest_path
 from etl.log import log_event
 from etl.quality import VolumeHistory
 from etl.storage import Storage
@@ -123,7 +123,7 @@ def read_manifests(storage: Storage, data_root: str) -> list[dict[str, Any]]:
     record does not stop the runs and readers that look at the others.
     """
     manifests = []
-    for path in storage.list_files(join(data_root, "runs")):
+    for path in storage.list_files(join(data_root, RUNS)):
         if path.endswith(".json"):
             try:
                 manifest = json.loads(storage.read_bytes(path))

@@ -6,7 +6,10 @@ Metrics (namespace: the job config's metrics_namespace; no dimension unless said
   the run measured them;
 - `ExtractionRequests`, `ExtractionGaps` (failed tiles) (Count) and `ExtractionCoverage` (None, 0..1: the share of
   tiles fetched) for tiled extractions (demo and live; a snapshot replay has no tiles);
+- `RunsBySource` (Count, dimension `Source`: the source that served it) and `SourceFailovers` (Count: the sources
+  found unusable before it) for a successful run;
 - `RunDuration` (Seconds).
+The names are the constants below: the stack's alarms (infra/constructs/alarms.py) read the same ones.
 The builders are pure (the manifest in, dicts out); the publishers take an optional client so moto can intercept.
 Metrics that cannot be published fail the run loudly (MetricsNotPublishedError) unless the run failed already: a
 run that went well without its `SuccessfulRuns` would otherwise look, to the `NoSuccessfulRun` alarm, like no run.
@@ -22,7 +25,13 @@ from etl.log import log_event
 from etl.manifest import DEGRADED, FAILED, SUCCEEDED
 
 STATUS_METRICS: dict[str, str] = {SUCCEEDED: "SuccessfulRuns", DEGRADED: "DegradedRuns", FAILED: "FailedRuns"}
+LIVE_FLIGHTS_METRIC = "LiveFlights"
+QUARANTINE_SHARE_METRIC = "QuarantineShare"
+MAPPING_COVERAGE_METRIC = "MappingCoverage"
 MAPPING_DIMENSION = "Mapping"
+SOURCE_METRIC = "RunsBySource"  # one per successful run, with dimension Source = the source that served it
+SOURCE_DIMENSION = "Source"
+FAILOVER_METRIC = "SourceFailovers"  # sources found unusable before the one that served the run
 _BATCH = 20  # PutMetricData's historical per-call limit; every CloudWatch endpoint accepts it
 
 
@@ -43,26 +52,37 @@ def run_metrics(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     data = [_metric(metric, 1.0 if status == s else 0.0, "Count") for s, metric in STATUS_METRICS.items()]
     counts = manifest.get("counts") or {}
     if counts.get("live_flights") is not None:
-        data.append(_metric("LiveFlights", counts["live_flights"], "Count"))
+        data.append(_metric(LIVE_FLIGHTS_METRIC, counts["live_flights"], "Count"))
     if counts.get("raw"):
-        data.append(_metric("QuarantineShare", round(counts.get("quarantine", 0) / counts["raw"], 6), "None"))
+        data.append(_metric(QUARANTINE_SHARE_METRIC, round(counts.get("quarantine", 0) / counts["raw"], 6), "None"))
     for mapping, share in sorted((manifest.get("mapping_coverage") or {}).items()):
         if share is None:  # no live flight carried the code: nothing was measured
             continue
-        data.append(_metric("MappingCoverage", share, "None", **{MAPPING_DIMENSION: mapping}))
+        data.append(_metric(MAPPING_COVERAGE_METRIC, share, "None", **{MAPPING_DIMENSION: mapping}))
     extraction = manifest.get("extraction") or {}
     if extraction.get("tiles"):
         data.append(_metric("ExtractionRequests", extraction.get("requests", 0), "Count"))
         data.append(_metric("ExtractionGaps", len(extraction.get("failed_tiles") or []), "Count"))
         data.append(_metric("ExtractionCoverage", round(1 - float(extraction.get("failed_tile_share", 0)), 6), "None"))
     if status == SUCCEEDED:  # which source served it, and how many were found unusable before it
-        from etl.extract.failover import source_metric_data
-
         data.extend(source_metric_data(extraction))
     total = (manifest.get("timings_s") or {}).get("total")
     if total is not None:
         data.append(_metric("RunDuration", total, "Seconds"))
     return data
+
+
+def source_metric_data(extraction: dict[str, Any]) -> list[dict[str, Any]]:
+    """CloudWatch datums for a successful run: which source served it, and how many were skipped on the way."""
+    served = extraction.get("source")
+    if not served:
+        return []
+    attempts = extraction.get("sources", {}).get("attempts", [])
+    skipped = sum(1 for a in attempts if a.get("outcome") == "unusable")
+    return [
+        _metric(SOURCE_METRIC, 1.0, "Count", **{SOURCE_DIMENSION: str(served)}),
+        _metric(FAILOVER_METRIC, skipped, "Count"),
+    ]
 
 
 def publish_run_metrics(manifest: dict[str, Any], namespace: str | None, client: Any = None) -> list[dict[str, Any]]:

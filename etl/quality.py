@@ -1,14 +1,15 @@
 """The quality gate between the KPIs and publication: plain numbers in, every check's verdict out.
 
-`evaluate` is pure (no Spark): the pipeline measures a slot's figures with `measure_inputs` and hands them over, and
-a run over many slots can call it once per slot. Checks, each configurable in the job config's `quality` section
-(`etl.config.QualitySettings`):
+`evaluate` is pure (no Spark): the pipeline measures a slot's figures (`etl.kpis.mapping_coverage_counts`, then
+`inputs_from_counts`) and hands them over, and a run over many slots can call it once per slot. Checks, each
+configurable in the job config's `quality` section (`etl.config.QualitySettings`):
 - `silver_rows`: usable rows after cleaning, at least `min_silver_rows` (1);
 - `live_flights`: airborne aircraft, at least `min_live_flights` (1);
 - `quarantine_share`: quarantined rows over raw rows, at most `max_quarantine_share` (0.05);
 - `coverage:<mapping>`: for each mapping of the manifest's `mapping_coverage`, the share of the live flights that
   carry the code it maps (e.g. an origin IATA code) which the reference resolves, at least its floor
-  (`coverage_floors`); when no live flight carries the code there is nothing to judge and the check passes;
+  (`coverage_floors`, over etl.config.DEFAULT_COVERAGE_FLOORS); when no live flight carries the code there is
+  nothing to judge and the check passes;
 - `inputs:<KPI>`: every capture column the KPI needs is present (a column the capture lacks is named);
 - `volume` (`check_volume`, fed by `etl.manifest.volume_history`): the live flights against earlier successful
   runs: a re-run of a slot that has one needs `min_share_of_published` (0.5) of its live flights; a slot without
@@ -24,27 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
-
     from etl.config import QualitySettings
-    from etl.reference import References
-
-# Floors: each well below the lowest coverage measured on the 13 real captures of July 2025 (1,500 rows each;
-# README "Quality gate" lists every figure): airports and routes 98.5-100 %, airline names 90.2-92.9 % (the
-# project's table only), airline countries 99.8-100 % (the table, then the aircraft's registrations), aircraft types
-# 100 %. Those captures lean to long-haul wide-bodies; a whole-world snapshot has more regional and general aviation
-# traffic, hence the margin. A floor catches a broken or missing reference, not the long tail.
-DEFAULT_COVERAGE_FLOORS: dict[str, float] = {
-    "origin_airport": 0.90,
-    "destination_airport": 0.90,
-    "route_distance": 0.90,
-    "origin_continent": 0.90,
-    "destination_continent": 0.90,
-    "airline_name": 0.75,
-    "airline_country": 0.90,
-    "aircraft_manufacturer": 0.90,
-    "aircraft_model": 0.90,
-}
 
 # The capture columns (FlightRadarAPI names) each KPI reads; live flights themselves need on_ground.
 KPI_INPUTS: dict[str, tuple[str, ...]] = {
@@ -263,24 +244,4 @@ def inputs_from_counts(
         mapping_coverage={m: (round(r / c, 6) if c else None) for m, (r, c) in coverage.items()},
         coverage_denominators={m: c for m, (_, c) in coverage.items()},
         missing_columns=list(missing_columns),
-    )
-
-
-def measure_inputs(
-    silver: DataFrame,
-    refs: References,
-    *,
-    raw_rows: int,
-    quarantine_rows: int,
-    missing_columns: list[str],
-) -> QualityInputs:
-    """The gate's figures from a slot's silver flights and references (one Spark aggregation)."""
-    from etl.kpis import mapping_coverage_counts
-
-    return inputs_from_counts(
-        mapping_coverage_counts(silver, refs),
-        raw_rows=raw_rows,
-        silver_rows=silver.count(),
-        quarantine_rows=quarantine_rows,
-        missing_columns=missing_columns,
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from etl.columns import PARTITION_COLUMNS, RUN_ID
 from etl.config import LakeSettings
 from etl.errors import JobError
-from etl.layout import RunSlot
+from etl.layout import WAREHOUSE, RunSlot, join
 from etl.manifest import PUBLISHED, latest_manifest, read_manifests
 from etl.storage import is_s3, storage_for
 
@@ -34,7 +34,7 @@ def lake_settings_for(data_root: str, lake: LakeSettings | None = None) -> LakeS
 
 def warehouse_of(data_root: str, lake: LakeSettings) -> str:
     """lake.warehouse, else `<data_root>/warehouse` (as JobConfig.warehouse)."""
-    return lake.warehouse or data_root.rstrip("/") + "/warehouse"
+    return lake.warehouse or join(data_root, WAREHOUSE)
 
 
 def load_table(data_root: str, table: str, lake: LakeSettings | None = None) -> Any:

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lambda_trigger.config import cluster_shape_problems
+from etl.source_registry import canonical_source, find, source_names
+from lambda_trigger.config import BACKFILL_CORE_CAPACITY, cluster_shape_problems
 
 GIB = 1024**3
 _SCHEDULE_RE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$")
@@ -20,7 +21,7 @@ _OWN_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/\S+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
-JOB_SOURCES = ("live", "flightradarapi", "fr24api", "demo")  # live = flightradarapi, FlightRadarAPI's web feed
+JOB_SOURCES = source_names(deployable=True)  # the sources a schedule can read (etl/source_registry.py)
 # Short context keys: `cdk deploy -c source=fr24api` or `-c sources=flightradarapi,fr24api`; they win over cdk.json.
 _CONTEXT_ALIASES = {"source": "job_source", "sources": "job_sources"}
 
@@ -69,8 +70,9 @@ class PipelineConfig:
             ),
             (self._release_ok(), f"emr_release {self.emr_release!r} is not emr-7.x.y or later (needs python3.11)"),
             (
-                1 <= self.backfill_core_capacity <= 64,
-                f"backfill_core_capacity {self.backfill_core_capacity} is not between 1 and 64",
+                BACKFILL_CORE_CAPACITY[0] <= self.backfill_core_capacity <= BACKFILL_CORE_CAPACITY[1],
+                f"backfill_core_capacity {self.backfill_core_capacity} is not between {BACKFILL_CORE_CAPACITY[0]} and "
+                f"{BACKFILL_CORE_CAPACITY[1]}",
             ),
             (1 <= self.raw_retention_days <= 3650, "raw_retention_days must be between 1 and 3650"),
             (
@@ -135,9 +137,10 @@ class PipelineConfig:
         return self.job_sources or (self.job_source,)
 
     @property
-    def fr24api_token_secret_name(self) -> str | None:
-        """The Secrets Manager secret holding the official API's token, when a source needs one."""
-        return f"{self.project}/fr24api-token" if "fr24api" in self.source_order else None
+    def token_secrets(self) -> dict[str, str]:
+        """Source -> the Secrets Manager secret holding its API token, for each source of the order that needs one."""
+        names = (canonical_source(name) for name in self.source_order)
+        return {name: f"{self.project}/{name}-token" for name in names if (found := find(name)) and found.token}
 
     def _release_ok(self) -> bool:
         match = _RELEASE_RE.match(self.emr_release)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
-from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, OPTIMIZER_LOG_GROUPS, WAREHOUSE_PREFIX
-from infra.constructs.dashboard import READ_PREFIXES
-from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX
-
-if TYPE_CHECKING:
-    from infra.stack import FlightKpisStack
+from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, OPTIMIZER_LOG_GROUPS, Catalog
+from infra.constructs.dashboard import READ_PREFIXES, Dashboard
+from infra.constructs.data_lake import DATA_PREFIXES, EMR_LOG_PREFIX, WAREHOUSE_PREFIX, DataLake
+from infra.constructs.emr_profile import EmrProfile
+from infra.constructs.source_token import SourceToken
+from infra.constructs.trigger import Trigger
 
 PACK = "AwsSolutions::"
 MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -22,7 +22,20 @@ def _acknowledge(construct: IConstruct, findings: dict[str, str]) -> None:
     Validations.of(construct).acknowledge(*(Acknowledgment(id=PACK + f, reason=r) for f, r in findings.items()))
 
 
-def acknowledge_findings(stack: FlightKpisStack) -> None:
+class Acknowledged(Protocol):
+    """What the findings concern: the stack's constructs (infra.stack.FlightKpisStack, which calls this module)."""
+
+    data_lake: DataLake
+    emr_profile: EmrProfile
+    trigger: Trigger
+    source_tokens: dict[str, SourceToken]
+    catalog: Catalog
+    dashboard: Dashboard | None
+
+    def resolve(self, obj: Any) -> Any: ...
+
+
+def acknowledge_findings(stack: Acknowledged) -> None:
     """Attach every acknowledgement to the construct it concerns; anything else found fails the synth."""
     lake, profile = stack.data_lake, stack.emr_profile
     data_arn = stack.resolve(lake.data_bucket.bucket_arn)["Fn::GetAtt"][0]
@@ -73,13 +86,13 @@ def acknowledge_findings(stack: FlightKpisStack) -> None:
             ),
         },
     )
-    if stack.source_token is not None:
+    for token in stack.source_tokens.values():
         _acknowledge(
-            stack.source_token.secret,
+            token.secret,
             {
                 "AwsSolutions-SMG4": (
-                    "The Flightradar24 API token is issued by Flightradar24 in its own portal; no rotation function "
-                    "can mint a new one, so the operator replaces it there and puts the new value here"
+                    f"The {token.issuer} API token is issued by {token.issuer} in its own portal; no rotation "
+                    "function can mint a new one, so the operator replaces it there and puts the new value here"
                 ),
             },
         )

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from etl.lake import LAKE_TABLES
+from etl.source_registry import Token, source
 from infra.config import PipelineConfig
 from infra.constructs.alarms import Alarms, topic_name
 from infra.constructs.catalog import Catalog
@@ -75,10 +76,13 @@ class FlightKpisStack(Stack):
         )
         self.emr_profile = profile
         self._grant_cluster(config, lake, code, profile)
-        self.source_token: SourceToken | None = None
-        if config.fr24api_token_secret_name:  # a source reads the official API: its token lives here
-            self.source_token = SourceToken(self, "Fr24ApiToken", secret_name=config.fr24api_token_secret_name)
-            self._grant_source_token(self.source_token, profile)
+        # A source whose API needs a token (the official API's): the token lives in a secret of its own.
+        self.source_tokens: dict[str, SourceToken] = {}
+        for name, secret_name in config.token_secrets.items():
+            # Its construct id (Fr24ApiToken for fr24api) fixes the secret's logical id: another would replace it.
+            token = SourceToken(self, f"{name.title()}Token", secret_name=secret_name, issuer=_token_of(name).issuer)
+            self.source_tokens[name] = token
+            self._grant_source_token(name, token, profile)
 
         trigger = Trigger(
             self,
@@ -214,11 +218,11 @@ class FlightKpisStack(Stack):
             profile.service_role, *DISK_KEY_ACTIONS, "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"
         )
 
-    def _grant_source_token(self, token: SourceToken, profile: EmrProfile) -> None:
+    def _grant_source_token(self, name: str, token: SourceToken, profile: EmrProfile) -> None:
         """Only the cluster's role reads the API token: its own grant, and a resource policy denying everyone else."""
         profile.instance_role.add_to_policy(
             iam.PolicyStatement(
-                sid="ReadFr24ApiToken", actions=["secretsmanager:GetSecretValue"], resources=[token.secret_arn]
+                sid=f"Read{name.title()}Token", actions=["secretsmanager:GetSecretValue"], resources=[token.secret_arn]
             )
         )
         token.allow_reads_only_by(profile.instance_role)
@@ -294,8 +298,8 @@ def _build_artefacts(config: PipelineConfig, build_dir: Path, cluster_lock: Path
     }
     if config.job_sources:
         values["sources"] = list(config.job_sources)
-    if config.fr24api_token_secret_name:  # the job reads the token from there; the value never passes through here
-        values["fr24api_token_secret"] = config.fr24api_token_secret_name
+    for name, secret_name in config.token_secrets.items():  # the job reads the token there; the value never passes here
+        values[_token_of(name).secret_key] = secret_name
     # The Iceberg tables in the Glue database of the stack. No warehouse: the bucket's name is only known at deploy,
     # and the job's default, `<data_root>/warehouse`, is `s3://<data bucket>/warehouse` with the step's --data-root.
     values["lake"] = {"catalog": "glue", "database": config.database_name}
@@ -346,3 +350,10 @@ def _trigger_environment(
     if profile.service_access_security_group is not None:
         settings["service_access_security_group"] = profile.service_access_security_group.attr_group_id
     return environment_for(settings)
+
+
+def _token_of(name: str) -> Token:
+    """The API token a source of the job config needs (PipelineConfig.token_secrets names only such sources)."""
+    token = source(name).token
+    assert token is not None
+    return token

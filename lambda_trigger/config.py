@@ -10,6 +10,7 @@ from dataclasses import dataclass
 # (infra/config.py) and the trigger checks its environment against them before it asks EMR for anything.
 MARKETS = ("on-demand", "spot")
 CORE_CAPACITY_MAX = 64  # core instances; 0 runs the job on the primary node alone
+BACKFILL_CORE_CAPACITY = (1, CORE_CAPACITY_MAX)  # core instances of a backfill cluster: it always has a core fleet
 IDLE_TIMEOUT_S = (60, 604_800)  # EMR's AutoTerminationPolicy accepts 1 minute to 7 days
 # Graviton (arm64) families carry a `g` after the generation number: m7g, r6gd, c7gn ... The cluster's wheels are
 # built for aarch64 (requirements/cluster.txt), so another architecture could not even bootstrap.
@@ -135,7 +136,7 @@ class TriggerConfig:
                 values[name] = int(environ[var])
             except ValueError:
                 raise TriggerConfigError(f"environment variable {var}={environ[var]!r} is not an integer") from None
-        values["backfill_core_capacity"] = _bounded(environ, _VAR["backfill_core_capacity"], 1, CORE_CAPACITY_MAX)
+        values["backfill_core_capacity"] = _bounded(environ, _VAR["backfill_core_capacity"], *BACKFILL_CORE_CAPACITY)
         if not _REGION_RE.match(str(values["region"])):
             raise TriggerConfigError(f"environment variable {_VAR['region']}={values['region']!r} is not an AWS region")
         config = cls(**values)  # type: ignore[arg-type]

@@ -19,10 +19,6 @@ from etl.log import log_event
 
 log = logging.getLogger(__name__)
 
-SOURCE_METRIC = "RunsBySource"  # one per successful run, with dimension Source = the source that served it
-SOURCE_DIMENSION = "Source"
-FAILOVER_METRIC = "SourceFailovers"  # sources found unusable before the one that served the run
-
 T = TypeVar("T")
 
 
@@ -93,21 +89,3 @@ def failed_extraction(exc: BaseException) -> dict[str, Any]:
     """
     extraction = getattr(exc, "extraction", None)
     return dict(extraction) if isinstance(extraction, dict) else {}
-
-
-def source_metric_data(extraction: dict[str, Any]) -> list[dict[str, Any]]:
-    """CloudWatch datums for a successful run: which source served it, and how many were skipped on the way."""
-    served = extraction.get("source")
-    if not served:
-        return []
-    attempts = extraction.get("sources", {}).get("attempts", [])
-    skipped = sum(1 for a in attempts if a.get("outcome") == "unusable")
-    return [
-        {
-            "MetricName": SOURCE_METRIC,
-            "Dimensions": [{"Name": SOURCE_DIMENSION, "Value": str(served)}],
-            "Value": 1.0,
-            "Unit": "Count",
-        },
-        {"MetricName": FAILOVER_METRIC, "Value": float(skipped), "Unit": "Count"},
-    ]

@@ -8,9 +8,8 @@ from typing import Any
 
 from etl.config import ExtractSettings
 from etl.errors import SourceHealthError
+from etl.source_registry import is_remote
 
-# Sources read live from the air (their capture must also be recent by the wall clock); `live` is the old name.
-LIVE_SOURCES = frozenset({"live", "flightradarapi", "fr24api"})
 FUTURE_SKEW_S = 300  # live positions stamped further ahead of the clock than this are not trusted as the capture time
 
 
@@ -96,14 +95,15 @@ def check_source_health(
     if not rows:
         where = f" ({tiles} tile(s) requested, {failed} failed)" if tiles else ""
         raise SourceHealthError(f"source health: the {source} source returned no flights{where}; nothing written")
-    freshness = measure_freshness(rows, settings.stale_after_s, now=now if source in LIVE_SOURCES else None)
+    live = is_remote(source)  # read live from the air: the capture must also be recent by the wall clock
+    freshness = measure_freshness(rows, settings.stale_after_s, now=now if live else None)
     if freshness.stale_share > settings.max_stale_share:
         raise SourceHealthError(
             f"source health: {freshness.stale_share:.0%} of positions are older than {settings.stale_after_s}s before "
             f"the capture time {freshness.capture_time:%Y-%m-%dT%H:%M:%SZ} (> max_stale_share "
             f"{settings.max_stale_share:.0%}); nothing written"
         )
-    if source in LIVE_SOURCES and now is not None and freshness.capture_time is not None:
+    if live and now is not None and freshness.capture_time is not None:
         lag = (now - freshness.capture_time).total_seconds()
         if lag > settings.stale_after_s:
             raise SourceHealthError(

@@ -29,8 +29,8 @@ from etl.extract.stats import ExtractionStats
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
 from etl.layout import raw_flights_file
 from etl.manifest import new_run_id
-from etl.sources import close_feed, extract_settings_for, feed_for
-from etl.sources.snapshot import read_snapshot
+from etl.source_registry import source
+from etl.sources import capture_for, close_feed, extract_settings_for, feed_for
 from etl.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,11 @@ def extract_to_raw(
 ) -> RawLanding:
     """Fetch the slot's capture from the first usable source, then land raw flights and reference snapshots.
 
-    Sources are tried in config.source_order(): 'demo' serves a simulated world (config.demo_flights flights, seed
-    config.demo_seed, captured at `now`, no latency) through the tiled extractor; 'flightradarapi' (alias 'live')
-    tiles FlightRadarAPI's web feed; 'fr24api' tiles the official API with its own cap (fr24api_limit); 'snapshot'
-    reads config.snapshot_path. A source the source-health gate finds unusable hands over to the next one.
+    Sources are tried in config.source_order(), each as etl.source_registry declares it: 'demo' serves a simulated
+    world (config.demo_flights flights, seed config.demo_seed, captured at `now`, no latency) through the tiled
+    extractor; 'flightradarapi' (alias 'live') tiles FlightRadarAPI's web feed; 'fr24api' tiles the official API with
+    its own cap (fr24api_limit); 'snapshot' reads config.snapshot_path whole. A source the source-health gate finds
+    unusable hands over to the next one.
     `feed` replaces the feed of every tiled source, or of the sources a mapping names (tests); `now` fixes the wall
     clock (default: now). Raises SourceHealthError, SourceUnavailableError or SnapshotFormatError, with a one-line
     message, before anything is written. The capture lands as `raw/flights/<partitions>/<run_id>.csv` (one atomic
@@ -117,17 +118,17 @@ def extract_to_raw(
         density_file = _write_density(name, config, storage, rows, capture_time)
 
         day = slot.partition_values["tech_day"]
+        served = source(name)
         airport_sources: list[tuple[str, Any]] = []
         airline_sources: list[tuple[str, Any]] = []
-        if name == "flightradarapi" and used_feed is not None:
-            # FR24's list knows the feed's own codes; airportsdata completes it with the IATA codes it lacks.
-            airport_sources.append(("fr24", completed_with_airportsdata(used_feed.fetch_airports)))
-            airline_sources.append(("fr24", used_feed.fetch_airlines))
+        if served.feed_airports and used_feed is not None:
+            # The feed's list knows its own codes; airportsdata completes it with the IATA codes it lacks.
+            airport_sources.append((served.feed_airports, completed_with_airportsdata(used_feed.fetch_airports)))
+        if served.feed_airlines and used_feed is not None:
+            airline_sources.append((served.feed_airlines, used_feed.fetch_airlines))
         airport_sources.append(("airportsdata", airportsdata_airports))
-        if name == "demo" and used_feed is not None:
-            airline_sources.append(("simulator", used_feed.fetch_airlines))
-        # fr24api: the official API lists no airports or airlines in bulk (one paid request per code), so it takes
-        # airportsdata's airports and the project's airline table, as a snapshot does.
+        # A source that lists none (fr24api: the official API lists no airports or airlines in bulk, one paid
+        # request per code; a snapshot) takes airportsdata's airports and the project's airline table.
         airline_sources.append(("none", list))
         airports_path, airports = land_reference(storage, root, "airports", day, airport_sources, RAW_AIRPORT_COLUMNS)
         airlines_path, airlines = land_reference(storage, root, "airlines", day, airline_sources, RAW_AIRLINE_COLUMNS)
@@ -167,9 +168,9 @@ def _capture(
     stats: dict[str, Any] = {}
     used_feed: Feed | None = None
     owned = False
-    if name == "snapshot":
-        assert config.snapshot_path is not None  # validate() guarantees it
-        snap = read_snapshot(config.snapshot_path, storage)
+    spec = source(name)
+    if not spec.tiled:
+        snap = capture_for(name, config, storage)
         rows, received = deduplicate_rows(snap.rows)
         stats.update(
             snapshot_path=snap.path,
@@ -184,11 +185,11 @@ def _capture(
     else:
         used_feed, owned = _feed_for(name, config, clock_now, feed)
         settings = extract_settings_for(name, config)  # each source's own cap: the plan and the splits follow it
-        if name == "demo":  # the request ceiling is politeness towards a remote source; the demo is in-process
+        if not spec.remote:  # the request ceiling is politeness towards a remote source; the demo is in-process
             settings = replace(settings, max_requests_per_s=0)
         clock = (lambda: datetime.now(timezone.utc)) if now is None else (lambda: clock_now)
-        # Seeded backoff jitter only for the demo, whose runs should repeat exactly; live retries stay random.
-        jitter_seed = config.demo_seed if name == "demo" else None
+        # Seeded backoff jitter only in-process (the demo), whose runs should repeat exactly; remote ones stay random.
+        jitter_seed = None if spec.remote else config.demo_seed
         try:
             plan = _plan(config, storage, settings)
             capture = extract_world(used_feed, settings, start_tiles=plan.tiles, clock=clock, seed=jitter_seed)
@@ -243,7 +244,7 @@ def _write_density(
     """
     path = density_path(config.data_root, config.run_slot)
     try:
-        if name == "snapshot":
+        if not source(name).tiled:
             storage.delete_tree(path.rsplit("/", 1)[0])
             return ""
         density = density_of_rows(

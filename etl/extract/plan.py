@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from etl.extract.feed import Bounds
-from etl.layout import RunSlot, join
+from etl.layout import RAW_FLIGHTS, RunSlot, join
 from etl.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ class Prior:
 
 def density_path(root: str, slot: RunSlot) -> str:
     """Where a slot's density file lives: raw/flights/_plan/<the slot's partitions>/density.json."""
-    return join(root, "raw/flights", PLAN_DIR, slot.partition_path, DENSITY_FILE)
+    return join(root, RAW_FLIGHTS, PLAN_DIR, slot.partition_path, DENSITY_FILE)
 
 
 def find_prior(storage: Storage, root: str, slot: RunSlot, max_age_h: int) -> Prior | None:
@@ -304,6 +304,26 @@ def find_prior(storage: Storage, root: str, slot: RunSlot, max_age_h: int) -> Pr
     return None
 
 
+START_TILE_DEG = 30.0  # 6 x 12 starting tiles: few requests for empty oceans, few split rounds for busy areas
+
+
+def world_grid(step_deg: float = START_TILE_DEG) -> list[Bounds]:
+    """A grid of tiles covering the whole globe, latitude -90..90 and longitude -180..180 (180.0 included)."""
+    if not 0 < step_deg <= 180:
+        raise ValueError("step_deg must be in (0, 180]")
+    lats = _edges(-90.0, 90.0, step_deg)
+    lons = _edges(-180.0, 180.0, step_deg)
+    return [Bounds(s, n, w, e) for s, n in itertools.pairwise(lats) for w, e in itertools.pairwise(lons)]
+
+
+def _edges(start: float, stop: float, step: float) -> list[float]:
+    edges = [start]
+    while edges[-1] + step < stop - 1e-9:
+        edges.append(start + step * len(edges))
+    edges.append(stop)
+    return edges
+
+
 def make_plan(
     prior: Prior | None, *, cap: int, fill: float, growth: float, cold_flights: int, cold_start: str = "zones"
 ) -> TilePlan:
@@ -316,8 +336,6 @@ def make_plan(
         tiles = plan_tiles(prior.density, target, growth=growth)
         return TilePlan(tiles, f"prior slot {prior.slot}", target, prior.density.flights)
     if cold_start == "grid":
-        from etl.extract.tiling import world_grid  # tiling imports this module
-
         return TilePlan(world_grid(), "cold start (grid)", target)
     return TilePlan(plan_tiles(cold_density(cold_flights), target), "cold start", target)
 

@@ -8,7 +8,6 @@ failover tries the next one. Any other answer (flights, a 5xx, a timeout) ends t
 
 from __future__ import annotations
 
-import itertools
 import logging
 import random
 import threading
@@ -23,28 +22,9 @@ from etl.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_A
 from etl.config import ExtractSettings
 from etl.errors import AccessRefusedError, SourceRefusedError
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, Feed, TransientFeedError
-from etl.extract.plan import split_capped
+from etl.extract.plan import split_capped, world_grid
 
 log = logging.getLogger(__name__)
-
-START_TILE_DEG = 30.0  # 6 x 12 starting tiles: few requests for empty oceans, few split rounds for busy areas
-
-
-def world_grid(step_deg: float = START_TILE_DEG) -> list[Bounds]:
-    """A grid of tiles covering the whole globe, latitude -90..90 and longitude -180..180 (180.0 included)."""
-    if not 0 < step_deg <= 180:
-        raise ValueError("step_deg must be in (0, 180]")
-    lats = _edges(-90.0, 90.0, step_deg)
-    lons = _edges(-180.0, 180.0, step_deg)
-    return [Bounds(s, n, w, e) for s, n in itertools.pairwise(lats) for w, e in itertools.pairwise(lons)]
-
-
-def _edges(start: float, stop: float, step: float) -> list[float]:
-    edges = [start]
-    while edges[-1] + step < stop - 1e-9:
-        edges.append(start + step * len(edges))
-    edges.append(stop)
-    return edges
 
 
 def iso_utc(moment: datetime) -> str:

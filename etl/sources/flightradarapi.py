@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from etl.columns import FLIGHT_FIELDS
 from etl.extract.feed import BlockedFeedError, Bounds, TransientFeedError
+
+if TYPE_CHECKING:
+    from etl.config import JobConfig
 
 BLOCKED_STATUSES = (403, 429)  # the source (or Cloudflare in front of it) asks the client to slow down
 
@@ -123,6 +127,11 @@ class FlightRadarFeed:
             {"icao": a.get("ICAO") or "", "iata": a.get("IATA") or "", "name": a.get("Name") or ""}
             for a in self._api().get_airlines()
         ]
+
+
+def feed(config: JobConfig, now: datetime) -> FlightRadarFeed:
+    """The source's factory (etl.source_registry): FR24's web feed, or the endpoint config.feed_url names."""
+    return FlightRadarFeed(timeout_s=config.extract.timeout_s, feed_url=config.feed_url)
 
 
 def flight_record(flight: Any) -> dict[str, str]:

@@ -245,6 +245,16 @@ class Fr24ApiFeed:
             client.close()
 
 
+def feed(config: JobConfig, now: datetime) -> Fr24ApiFeed:
+    """The source's factory (etl.source_registry): the official API with the configured token, URL and limit."""
+    return Fr24ApiFeed(
+        fr24api_token(config),
+        base_url=config.fr24api_url,
+        limit=config.fr24api_limit,
+        timeout_s=config.extract.timeout_s,
+    )
+
+
 def fr24api_token(config: JobConfig, *, secrets_client: Any = None) -> str:
     """The official API's token: from Secrets Manager when fr24api_token_secret is set, else the environment.
 

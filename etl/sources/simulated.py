@@ -10,10 +10,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from etl.extract.feed import Bounds, TransientFeedError
-from etl.simulate.world import airlines, airport_positions
+from etl.simulate.world import World, airlines, airport_positions
+
+if TYPE_CHECKING:
+    from etl.config import JobConfig
 
 
 class SimulatedFeed:
@@ -99,6 +103,12 @@ class SimulatedFeed:
     def fetch_airlines(self) -> list[dict[str, Any]]:
         """The real airlines the simulator flies."""
         return [{"icao": a.icao, "iata": a.iata, "name": a.name} for a in airlines()]
+
+
+def feed(config: JobConfig, now: datetime) -> SimulatedFeed:
+    """The demo's factory (etl.source_registry): a world of config.demo_flights flights captured at `now`."""
+    world = World.generate(config.demo_flights, config.demo_seed, capture_time=now)
+    return SimulatedFeed(world.flights, cap=config.extract.tile_cap, seed=config.demo_seed)
 
 
 def _altitude(row: dict[str, str]) -> int:

@@ -20,12 +20,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_AT, RAW_TILE, REQUIRED_FLIGHT_FIELDS
 from etl.errors import SnapshotFormatError
 from etl.log import log_event
 from etl.storage import LocalStorage, Storage
+
+if TYPE_CHECKING:
+    from etl.config import JobConfig
 
 FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 # Where the feed's 19-value arrays put each attribute (airline_iata is not sent: FlightRadarAPI derives it).
@@ -132,6 +135,13 @@ def resolve_columns(columns: list[str] | set[str]) -> dict[str, str]:
         if canonical not in chosen:
             chosen[canonical] = name
     return {source: canonical for canonical, source in chosen.items()}
+
+
+def capture(config: JobConfig, storage: Storage) -> Snapshot:
+    """The source's factory (etl.source_registry): the recording config.snapshot_path names, read through storage."""
+    if config.snapshot_path is None:  # JobConfig.validate() refuses it first
+        raise ValueError("source 'snapshot' needs snapshot_path")
+    return read_snapshot(config.snapshot_path, storage)
 
 
 def read_snapshot(path: str, storage: Storage | None = None) -> Snapshot:

@@ -18,9 +18,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from etl.metrics import MAPPING_DIMENSION, STATUS_METRICS
+# Every metric below is published by the job, under the names etl/metrics.py gives them.
+from etl.manifest import DEGRADED, FAILED, SUCCEEDED
+from etl.metrics import LIVE_FLIGHTS_METRIC, MAPPING_COVERAGE_METRIC, MAPPING_DIMENSION, STATUS_METRICS
 
-SUCCESS_METRIC = STATUS_METRICS["succeeded"]  # published by the job (etl/metrics.py), like every metric below
 SILENCE_HOURS = 4  # two missed two-hourly runs
 # Live flights below the band CloudWatch's anomaly model learns from past runs (it needs about two weeks of
 # two-hourly runs to learn the daily shape; until then it alarms on nothing). 3 standard deviations: the daily
@@ -146,7 +147,7 @@ class Alarms(Construct):
             alarm_description=f"{project}: no successful run in {SILENCE_HOURS} hours",
             metric=cloudwatch.Metric(
                 namespace=metrics_namespace,
-                metric_name=SUCCESS_METRIC,
+                metric_name=STATUS_METRICS[SUCCEEDED],
                 statistic="Sum",
                 period=Duration.hours(1),
             ),
@@ -173,12 +174,12 @@ class Alarms(Construct):
         # A failed or degraded run: the job itself also sends the topic its one-line reason (etl/metrics.py), as the
         # EMR step-failure event carries none.
         self.run_failed = self._count_alarm(
-            project, metrics_namespace, STATUS_METRICS["failed"], "a run failed (the job's message says why)"
+            project, metrics_namespace, STATUS_METRICS[FAILED], "a run failed (the job's message says why)"
         )
         self.run_degraded = self._count_alarm(
             project,
             metrics_namespace,
-            STATUS_METRICS["degraded"],
+            STATUS_METRICS[DEGRADED],
             "a run was published degraded: its quality gate failed (the job's message names the checks)",
         )
         self.live_flights_low = cloudwatch.AnomalyDetectionAlarm(
@@ -187,7 +188,10 @@ class Alarms(Construct):
             alarm_name=alarm_name(project, "live-flights-low"),
             alarm_description=f"{project}: live flights far below their usual level for this time (anomaly band)",
             metric=cloudwatch.Metric(
-                namespace=metrics_namespace, metric_name="LiveFlights", statistic="Minimum", period=Duration.hours(2)
+                namespace=metrics_namespace,
+                metric_name=LIVE_FLIGHTS_METRIC,
+                statistic="Minimum",
+                period=Duration.hours(2),
             ),
             std_devs=LIVE_FLIGHTS_STD_DEVS,
             evaluation_periods=1,
@@ -203,7 +207,7 @@ class Alarms(Construct):
                 alarm_description=f"{project}: {mapping} coverage below its floor {floor:.0%}",
                 metric=cloudwatch.Metric(
                     namespace=metrics_namespace,
-                    metric_name="MappingCoverage",
+                    metric_name=MAPPING_COVERAGE_METRIC,
                     dimensions_map={MAPPING_DIMENSION: mapping},
                     statistic="Minimum",
                     period=Duration.hours(1),

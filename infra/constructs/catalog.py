@@ -28,13 +28,13 @@ from sqlglot import exp
 
 from etl.columns import PARTITION_COLUMNS
 from etl.lake import LAKE_TABLES, ORPHAN_FILE_RETENTION_DAYS, SNAPSHOT_RETENTION_DAYS, SNAPSHOTS_TO_RETAIN, LakeTable
+from infra.constructs.data_lake import WAREHOUSE_PREFIX  # the Iceberg warehouse: `s3://<data bucket>/warehouse`
 
 DDL_DIR = Path(__file__).resolve().parents[2] / "athena_ddl"
 QUERIES_DIR = DDL_DIR / "queries"
 BUCKET_PLACEHOLDER = "{{data_bucket}}"  # the only templated value in the DDL files; Athena's own are ${column}
 ATHENA_RESULTS_PREFIX = "athena-results/"  # where the workgroup writes query results in the results bucket
 MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum for BytesScannedCutoffPerQuery
-WAREHOUSE_PREFIX = "warehouse/"  # the Iceberg warehouse in the data bucket: `s3://<data bucket>/warehouse`
 
 ICEBERG_FORMAT_VERSION = "2"
 FIRST_PARTITION_FIELD_ID = 1000  # Iceberg numbers partition fields from 1000 (its spec's PARTITION_DATA_ID_START)

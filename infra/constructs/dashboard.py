@@ -26,7 +26,8 @@ from sqlglot import exp
 
 from etl.kpi_catalog import KPI_BY_TABLE, TITLES
 from etl.lake import LAKE_TABLES, LakeTable
-from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, WAREHOUSE_PREFIX, DdlError
+from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError
+from infra.constructs.data_lake import WAREHOUSE_PREFIX
 
 QUICKSIGHT_DIR = Path(__file__).resolve().parents[2] / "quicksight"
 # The lake's Spark SQL column types as QuickSight input column types.

@@ -6,11 +6,13 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# Prefixes of the data bucket, as in DESIGN.md's layout: raw captures, the Iceberg tables' warehouse (data and
-# metadata files, etl/lake.py) and the run manifests; the EMR
-# instance role may write these only.
-WAREHOUSE_PREFIX = "warehouse/"
-DATA_PREFIXES = ("raw/", WAREHOUSE_PREFIX, "runs/")
+from etl.layout import DATA_ROOT_FOLDERS, RAW, WAREHOUSE
+
+# Prefixes of the data bucket, the job's data root (etl/layout.py): raw captures, the Iceberg tables' warehouse (data
+# and metadata files, etl/lake.py) and the run manifests; the EMR instance role may write these only.
+WAREHOUSE_PREFIX = f"{WAREHOUSE}/"
+DATA_PREFIXES = tuple(f"{folder}/" for folder in DATA_ROOT_FOLDERS)
+RAW_PREFIX = f"{RAW}/"
 NONCURRENT_VERSION_DAYS = 7  # README: an overwritten or deleted object's old version is kept a week
 EMR_LOG_PREFIX = "emr/"
 ACCESS_LOG_PREFIX = "s3-access/"
@@ -55,7 +57,7 @@ class DataLake(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-raw",
-                    prefix="raw/",
+                    prefix=RAW_PREFIX,
                     expiration=Duration.days(raw_retention_days),
                     noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
                 ),

@@ -21,8 +21,8 @@ from etl.clean import clean_flights
 from etl.columns import RAW_COLUMNS
 from etl.config import QualitySettings
 from etl.extract.reference import RAW_AIRLINE_COLUMNS
-from etl.kpis import airline_country_sources, compute_kpis
-from etl.quality import evaluate, measure_inputs
+from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage_counts
+from etl.quality import evaluate, inputs_from_counts
 from etl.reference import load_references
 from etl.reference.airlines import AIRLINES
 from etl.sources.snapshot import read_snapshot
@@ -82,10 +82,10 @@ def replayed(spark: SparkSession, tmp_path_factory):
 
 def test_a_capture_without_addresses_passes_the_gate_with_the_default_floors(replayed):
     snapshot, cleaned, refs = replayed
-    inputs = measure_inputs(
-        cleaned.silver,
-        refs,
+    inputs = inputs_from_counts(
+        mapping_coverage_counts(cleaned.silver, refs),
         raw_rows=len(snapshot.rows),
+        silver_rows=cleaned.silver.count(),
         quarantine_rows=cleaned.quarantine.count(),
         missing_columns=snapshot.missing_optional,
     )

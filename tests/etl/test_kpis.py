@@ -16,7 +16,8 @@ from pyspark.testing import assertDataFrameEqual
 
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, SILVER_FLIGHTS_SCHEMA
 from etl.extract.reference import RAW_AIRPORT_COLUMNS
-from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage, mapping_coverage_counts
+from etl.kpis import airline_country_sources, compute_kpis, mapping_coverage_counts
+from etl.quality import inputs_from_counts
 from etl.reference import References, normalise_airports
 
 R = 6371.0088
@@ -214,7 +215,10 @@ def test_mapping_coverage_counts_the_live_flights_carrying_each_code(silver, ref
 
 
 def test_mapping_coverage_shares_of_live_flights_carrying_the_code(silver, refs):
-    coverage = mapping_coverage(silver, refs)
+    counts = mapping_coverage_counts(silver, refs)
+    coverage = inputs_from_counts(
+        counts, raw_rows=0, silver_rows=0, quarantine_rows=0, missing_columns=[]
+    ).mapping_coverage
     assert coverage["origin_airport"] == pytest.approx(1.0, abs=1e-6)
     assert coverage["destination_airport"] == pytest.approx(8 / 9, abs=1e-6)
     assert coverage["route_distance"] == pytest.approx(7 / 8, abs=1e-6)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from etl.config import ConfigError, JobConfig, QualitySettings
+from etl.config import DEFAULT_COVERAGE_FLOORS, ConfigError, JobConfig, QualitySettings
 from etl.quality import (
-    DEFAULT_COVERAGE_FLOORS,
     Check,
     QualityInputs,
     QualityReport,

@@ -90,7 +90,7 @@ def test_command_line_text_is_coerced_and_empty_means_default() -> None:
         ({"raw_retention_days": 0}, "raw_retention_days must be between 1 and 3650"),
         ({"alarm_email": "ops"}, "alarm_email 'ops' is not an e-mail address"),
         ({"vpc_id": "vpc-0abc"}, "vpc_id and subnet_ids go together: give both or none"),
-        ({"job_source": "snapshot"}, "job_source 'snapshot' is not one of live, flightradarapi, fr24api, demo"),
+        ({"job_source": "snapshot"}, "job_source 'snapshot' is not one of demo, flightradarapi, fr24api, live"),
         (
             {"quicksight_principal_arn": "alice"},
             "quicksight_principal_arn 'alice' is not a QuickSight user or group ARN",

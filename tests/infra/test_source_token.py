@@ -89,7 +89,7 @@ def test_the_secret_passes_cdk_nag_with_its_reason(with_fr24api: Synthesized) ->
 def test_sources_with_the_official_api_second_also_get_the_secret() -> None:
     config = PipelineConfig.from_context({"job_source": "live", "sources": "flightradarapi,fr24api"})
     assert config.source_order == ("flightradarapi", "fr24api")
-    assert config.fr24api_token_secret_name == SECRET_NAME
-    assert PipelineConfig.from_context({"job_source": "live"}).fr24api_token_secret_name is None
+    assert config.token_secrets == {"fr24api": SECRET_NAME}
+    assert PipelineConfig.from_context({"job_source": "live"}).token_secrets == {}
     with pytest.raises(InfraConfigError, match="job_sources 'live,radar' must name distinct sources"):
         PipelineConfig.from_context({"sources": "live,radar"})

@@ -15,8 +15,8 @@ from etl.cli import build_parser, job_config
 from etl.config import ConfigError, ExtractSettings, JobConfig
 from etl.errors import SourceHealthError, SourceUnavailableError
 from etl.extract import extract_to_raw
-from etl.extract.failover import source_metric_data
 from etl.layout import RunSlot
+from etl.metrics import source_metric_data
 from etl.sources import extract_settings_for
 from etl.sources.fr24api import fr24api_token
 from etl.sources.simulated import SimulatedFeed
@@ -244,7 +244,7 @@ def test_the_official_apis_cap_lets_the_cold_plan_ask_for_the_world_in_one_reque
     assert (stats["tiles_planned"], stats["requests"], feed.requests) == (1, 1, 1)
     assert stats["plan_target_per_tile"] == 24_000 and stats["rows"] == 2
     one = SimulatedFeed([flight("w1", 1, 1, time=T_NOW)])
-    web = extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed=one, now=NOW)
+    web = extract_to_raw(replace(config, source="flightradarapi").validate(), LocalStorage(), feed=one, now=NOW)
     assert web.stats.plan_target_per_tile == 1200  # 0.8 x 1,500: the web feed's cap plans more tiles
 
 
@@ -266,12 +266,9 @@ def test_the_extractor_imports_no_source_module_by_itself_and_nothing_of_the_sim
     simulator = {name: sorted(m for m in found if m.startswith(("etl.simulate", "etl.sources.simulated")))
                  for name, found in imports.items()}  # fmt: skip
     assert {name: found for name, found in simulator.items() if found} == {}
-    # Landing asks etl.sources for a feed by name and reads snapshots through etl.sources.snapshot; no other module
-    # of the extractor reaches a source.
+    # Landing asks etl.sources for a feed or a capture by name; no other module of the extractor reaches a source.
     reaching = {name: sorted(m for m in found if m.startswith("etl.sources")) for name, found in imports.items()}
-    assert {name: found for name, found in reaching.items() if found} == {
-        "landing.py": ["etl.sources", "etl.sources.snapshot"]
-    }
+    assert {name: found for name, found in reaching.items() if found} == {"landing.py": ["etl.sources"]}
 
 
 CHALLENGE_PAGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"
@@ -322,7 +319,9 @@ def test_a_single_refused_source_leaves_its_figures_for_the_failed_run_s_manifes
     with serve_feed(SimulatedFeed([]), fault=lambda bounds: BLOCKING["cloudflare_403"]) as server:
         web = FlightRadarFeed(timeout_s=5, feed_url=server.base_url + FEED_PATH)
         with pytest.raises(SourceRefusedError) as raised:
-            extract_to_raw(config.with_(source="flightradarapi"), LocalStorage(), feed={"flightradarapi": web})
+            extract_to_raw(
+                replace(config, source="flightradarapi").validate(), LocalStorage(), feed={"flightradarapi": web}
+            )
     figures = failed_extraction(raised.value)
     # One request at a time, two attempts a tile: tiles 1 and 2 twice, tile 3 once, then the breaker trips.
     assert figures["requests"] == 5 == len(server.queries)

@@ -8,13 +8,13 @@ import pytest
 
 from etl.config import ExtractSettings
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
+from etl.extract.plan import world_grid
 from etl.extract.tiling import (
     RateLimiter,
     TiledExtractor,
     deduplicate_rows,
     extract_world,
     single_request,
-    world_grid,
 )
 from etl.simulate.world import World
 from etl.sources.simulated import SimulatedFeed
