@@ -19,7 +19,7 @@ import pytest
 
 from etl import pipeline
 from etl.cli import main
-from etl.columns import GOLD_TABLES
+from etl.columns import FLIGHT_FIELDS, GOLD_TABLES
 from etl.config import JobConfig, QualitySettings
 from etl.layout import RunSlot
 from etl.show import render_slot
@@ -224,3 +224,31 @@ def test_a_parquet_timestamp_answers_all_eight_questions(spark, tmp_path) -> Non
     assert _rank_1(spark, tmp_path) == EXPECTED_RANK_1
     times = current_rows(str(tmp_path), "silver_flights", SLOT, ["position_time"])
     assert {r["position_time"] for r in times} == {CAPTURED.replace(tzinfo=None)}
+
+
+def test_a_one_row_capture_never_replaces_a_published_slot_of_many(spark, tmp_path) -> None:
+    root = tmp_path / "lake"
+    good = pipeline.run(
+        JobConfig(data_root=str(root), run_slot=SLOT, source="demo", demo_flights=1500).validate(), spark=spark
+    )
+    before = {t: data_rows(str(root), t, SLOT) for t in GOLD_TABLES}
+    # One airborne flight of the same day, as a capture cut down to its first row would give.
+    capture = tmp_path / "one.csv"
+    row = {
+        **dict.fromkeys(FLIGHT_FIELDS, ""),
+        **{"id": "x1", "latitude": "48.9", "longitude": "2.4", "on_ground": "0", "aircraft_code": "A320"},
+        **{"airline_icao": "AFR", "origin_airport_iata": "CDG", "destination_airport_iata": "JFK"},
+        **{"time": str(int(CAPTURED.timestamp())), "callsign": "AFR1", "registration": "F-HBNA", "number": "AF1"},
+    }
+    capture.write_text(",".join(FLIGHT_FIELDS) + "\n" + ",".join(row[f] for f in FLIGHT_FIELDS) + "\n")
+
+    with pytest.raises(pipeline.QualityGateError) as refused:
+        _run(spark, root, str(capture))
+
+    assert refused.value.report.failed_names == ["volume"]
+    (volume,) = [c for c in refused.value.report.checks if c.name == "volume"]
+    assert volume.value == round(1 / good["counts"]["live_flights"], 6) and volume.threshold == 0.5
+    assert {t: data_rows(str(root), t, SLOT) for t in GOLD_TABLES} == before  # the good slot, untouched
+
+    degraded = _run(spark, root, str(capture), allow_degraded=True)  # asked for: published, and says so
+    assert degraded["status"] == "degraded" and degraded["quality"]["failed"] == ["volume"]
