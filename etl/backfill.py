@@ -277,8 +277,7 @@ def _run_isolating(
             if failed_alone >= 2 and not report.published:
                 _record(ctx, report, works)
                 raise BackfillAborted(
-                    f"slots {', '.join(map(str, [*report.failed, group[0]]))} each failed alone and none "
-                    f"succeeded: {error}"
+                    f"slots {', '.join(map(str, report.failed))} each failed alone and none succeeded: {error}"
                 ) from exc
         _record(ctx, report, works)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -260,7 +260,7 @@ def _plain_works(ctx, config, plan, slots, backfill_id, started):
 def test_a_failing_group_is_halved_until_its_bad_slot_stands_alone(monkeypatch) -> None:
     groups, report, slots = _isolate(monkeypatch, bad={"2026-11-01T04"})
 
-    backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1))
+    backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc))
 
     assert groups.groups == [["00", "02", "04", "06"], ["00", "02"], ["04", "06"], ["04"], ["06"]]
     assert report.published == [slots[0], slots[1], slots[3]]
@@ -271,7 +271,7 @@ def test_two_slots_failing_alone_before_any_success_stop_the_backfill(monkeypatc
     groups, report, slots = _isolate(monkeypatch, bad={f"2026-11-01T{h:02d}" for h in (0, 2, 4, 6)})
 
     with pytest.raises(BackfillAborted) as caught:
-        backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1))
+        backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc))
 
     assert str(caught.value) == (
         "slots 2026-11-01T00, 2026-11-01T02 each failed alone and none succeeded: "
