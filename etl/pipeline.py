@@ -70,15 +70,13 @@ def build_spark(config: JobConfig) -> SparkSession:
 def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
     """The `lake` catalog set on the session (a running one too: catalogs load on first use), tables ensured.
 
-    A session that already used the catalog with another warehouse (one process running several data roots, as
-    the tests do) drops its loaded catalogs, so the next use loads this one.
+    The session's loaded catalogs are dropped first: one that already used `lake` with another warehouse (one
+    process running several data roots, as the tests and a builder reused by getOrCreate do) would keep writing
+    there, whatever the settings now say. The next use loads the catalog these settings describe.
     """
-    settings = catalog_settings(config.lake.catalog, config.warehouse)
-    changed = any(spark.conf.get(key, None) != value for key, value in settings.items())
-    for key, value in settings.items():
+    for key, value in catalog_settings(config.lake.catalog, config.warehouse).items():
         spark.conf.set(key, value)
-    if changed:
-        spark._jsparkSession.sessionState().catalogManager().reset()
+    spark._jsparkSession.sessionState().catalogManager().reset()
     lake = Lake(spark, config.lake.database)
     lake.ensure_tables()
     return lake

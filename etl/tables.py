@@ -52,16 +52,23 @@ def load_table(data_root: str, table: str, lake: LakeSettings | None = None) -> 
     metadata = Path(warehouse_of(data_root, lake)) / lake.database / table / "metadata"
     hint = metadata / "version-hint.text"
     try:
-        version = hint.read_text(encoding="utf-8").strip()
-        return StaticTable.from_metadata(str(metadata / f"v{int(version)}.metadata.json"))
-    except FileNotFoundError as exc:
-        name = Path(exc.filename or str(hint)).name
+        version = int(hint.read_text(encoding="utf-8").strip())
+    except FileNotFoundError:
         raise TableNotPublishedError(
-            f"table {table} has no Iceberg metadata under {metadata} ({name} missing): run `etl run` first, or "
-            f"`etl repair-lake` if the file was deleted"
+            f"table {table} has no Iceberg metadata under {metadata}: run `etl run` first"
         ) from None
     except (ValueError, OSError) as exc:
-        raise JobError(f"table {table}: its metadata under {metadata} cannot be read ({exc})") from None
+        raise JobError(
+            f"table {table}: {hint} cannot be read ({exc}): write in it the newest N of vN.metadata.json"
+        ) from None
+    current = metadata / f"v{version}.metadata.json"
+    try:
+        return StaticTable.from_metadata(str(current))
+    except Exception as exc:
+        raise JobError(
+            f"table {table}: its metadata {current} is damaged or missing ({type(exc).__name__}): restore the file, "
+            f"or write {version - 1} in {hint.name} to go back to the table's previous commit"
+        ) from None
 
 
 def published_manifest(data_root: str, slot: RunSlot | None = None, as_of: str | None = None) -> dict[str, Any] | None:
