@@ -165,10 +165,16 @@ def kpi_airport_flow_imbalance(live: DataFrame, airports: DataFrame) -> DataFram
     return _gold(ranked, "airport_flow_imbalance")
 
 
-def compute_kpis(silver: DataFrame, refs: References) -> dict[str, DataFrame]:
-    """Every gold table (keys = GOLD_TABLES) of one silver snapshot, lazily; the enriched live flights are cached."""
+def enriched_live_flights(silver: DataFrame, refs: References) -> DataFrame:
+    """The enriched live flights of `silver`, kept in memory: the coverage, the sources and every KPI read them."""
+    return enrich_live_flights(silver, refs).persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def compute_kpis(silver: DataFrame, refs: References, live: DataFrame | None = None) -> dict[str, DataFrame]:
+    """Every gold table (keys = GOLD_TABLES) of one silver snapshot, lazily, from its enriched live flights (`live`,
+    or enriched_live_flights of `silver`)."""
     # Eight tables read the same enriched live flights: keep them instead of re-joining for each.
-    live = enrich_live_flights(silver, refs).persist(StorageLevel.MEMORY_AND_DISK)
+    live = enriched_live_flights(silver, refs) if live is None else live
     tables = {
         "airline_most_live_flights": kpi_airline_most_live_flights(live),
         "airline_most_regional_flights_by_continent": kpi_airline_most_regional_flights_by_continent(live),
@@ -220,13 +226,14 @@ def mapping_coverage_counts(silver: DataFrame, refs: References) -> dict[str, tu
 
 
 def mapping_coverage_counts_by_slot(
-    silver: DataFrame, refs: References, slots: Iterable[str] = ()
+    silver: DataFrame, refs: References, slots: Iterable[str] = (), live: DataFrame | None = None
 ) -> dict[str, dict[str, tuple[int, int]]]:
-    """mapping_coverage_counts per slot of rows carrying SLOT_KEY, in one Spark job.
+    """mapping_coverage_counts per slot of rows carrying SLOT_KEY, in one Spark job (from `live` when given: the
+    enriched live flights of `silver`).
 
     A slot of `slots` with no live flight gets zero counts, as mapping_coverage_counts gives a run without one.
     """
-    counts = {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs)}
+    counts = {row[SLOT_KEY]: _counts(row) for row in _coverage_rows(silver, refs, live)}
     return {**{slot: _counts(None) for slot in slots}, **counts}
 
 
@@ -239,11 +246,13 @@ def _counts(row: Row | None) -> dict[str, tuple[int, int]]:
     return counts
 
 
-def _coverage_rows(silver: DataFrame, refs: References) -> list[Row]:
+def _coverage_rows(silver: DataFrame, refs: References, live: DataFrame | None = None) -> list[Row]:
     # GLID, 0000 and the other track markers are no ICAO type designator: there is nothing for the type table to
     # resolve (a live glider is still a live flight, with no manufacturer).
     code = F.col("aircraft_code")
-    live = _live_with_flags(silver, refs).withColumn("_type_designator", F.when(~code.isin(*TRACK_TYPES, "0000"), code))
+    live = _live_with_flags(silver, refs, live).withColumn(
+        "_type_designator", F.when(~code.isin(*TRACK_TYPES, "0000"), code)
+    )
     aggregates = [F.count(F.lit(1)).alias("_live")]
     for name, (check, carriers) in _coverage_checks().items():
         carrying = F.lit(True)
@@ -260,10 +269,13 @@ def airline_country_sources(silver: DataFrame, refs: References) -> dict[str, in
     return _sources(rows)
 
 
-def airline_country_sources_by_slot(silver: DataFrame, refs: References) -> dict[str, dict[str, int]]:
-    """airline_country_sources per slot of rows carrying SLOT_KEY, in one Spark job (no airline: slot absent)."""
+def airline_country_sources_by_slot(
+    silver: DataFrame, refs: References, live: DataFrame | None = None
+) -> dict[str, dict[str, int]]:
+    """airline_country_sources per slot of rows carrying SLOT_KEY, in one Spark job (no airline: slot absent), from
+    `live` when given (the enriched live flights of `silver`)."""
     by_slot: dict[str, list[Row]] = {}
-    for row in _source_rows(silver, refs):
+    for row in _source_rows(silver, refs, live):
         by_slot.setdefault(row[SLOT_KEY], []).append(row)
     return {slot: _sources(rows) for slot, rows in by_slot.items()}
 
@@ -274,15 +286,15 @@ def _sources(rows: list[Row]) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in sources}
 
 
-def _source_rows(silver: DataFrame, refs: References) -> list[Row]:
-    live = enrich_live_flights(silver, refs).where(F.col("airline_icao").isNotNull())
+def _source_rows(silver: DataFrame, refs: References, live: DataFrame | None = None) -> list[Row]:
+    live = (enrich_live_flights(silver, refs) if live is None else live).where(F.col("airline_icao").isNotNull())
     keys = _slot(live)
     source = F.coalesce("airline_country_source", F.lit("none")).alias("source")
     per_airline = live.select(*keys, "airline_icao", source).distinct()
     return per_airline.groupBy(*keys, "source").agg(F.count(F.lit(1)).alias("airlines")).collect()
 
 
-def _live_with_flags(silver: DataFrame, refs: References) -> DataFrame:
+def _live_with_flags(silver: DataFrame, refs: References, live: DataFrame | None = None) -> DataFrame:
     # origin_iata / destination_iata carry the flight's airport code (IATA, else ICAO): the coverage denominators.
-    enriched = enrich_live_flights(silver, refs)
+    enriched = enrich_live_flights(silver, refs) if live is None else live
     return enriched.withColumnsRenamed({"origin_known": "_origin_known", "destination_known": "_destination_known"})

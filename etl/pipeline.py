@@ -162,7 +162,10 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
         silver = reduce(DataFrame.unionByName, silver_parts).persist(StorageLevel.MEMORY_AND_DISK)
 
     with timed(timings, "quality"):
-        _measure(ctx, silver, works)
+        from etl.kpis import enriched_live_flights
+
+        live = enriched_live_flights(silver, ctx.refs)  # the coverage, the sources and the KPIs read them
+        _measure(ctx, silver, live, works)
         for work in works:
             _gate(ctx, work)
     passing = [w.slot for w in works if w.error is None]
@@ -174,7 +177,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
             from etl.kpis import compute_kpis
 
             wanted = F.col(SLOT_KEY).isin([str(s) for s in passing])
-            gold = compute_kpis(silver.where(wanted), ctx.refs)
+            gold = compute_kpis(silver.where(wanted), ctx.refs, live.where(wanted))
             for name, table in GOLD.items():
                 frames[name] = (with_run_columns(gold[name], SLOT_KEY, run_ids, table), passing)
             fresh = [s for s in passing if by_slot[s].raw_path is not None]
@@ -211,6 +214,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
                 by_slot[slot].manifest.counts["gold"] = {
                     name: rows.get(str(slot), 0) for name, rows in gold_rows.items()
                 }
+    live.unpersist()
     silver.unpersist()
     for work in works:
         work.manifest.timings_s.update(timings)
@@ -236,8 +240,9 @@ def _count_published_quarantine(ctx: Context, works: list[SlotWork]) -> None:
         by_slot[RunSlot.parse(row[SLOT_KEY])].manifest.counts["quarantine"] = int(row["count"])
 
 
-def _measure(ctx: Context, silver: DataFrame, works: list[SlotWork]) -> None:
-    """Silver rows, newest position, coverage and airline-country sources of every slot."""
+def _measure(ctx: Context, silver: DataFrame, live: DataFrame, works: list[SlotWork]) -> None:
+    """Silver rows, newest position, coverage and airline-country sources of every slot (`live`: its enriched live
+    flights)."""
     from etl.kpis import airline_country_sources_by_slot, mapping_coverage_counts_by_slot
 
     by_slot = {w.slot: w for w in works}
@@ -249,8 +254,8 @@ def _measure(ctx: Context, silver: DataFrame, works: list[SlotWork]) -> None:
         work.manifest.counts["silver"] = int(row["silver"])
         if work.manifest.capture_time is None and row["newest"] is not None:
             work.manifest.capture_time = row["newest"].replace(tzinfo=timezone.utc)
-    coverage = mapping_coverage_counts_by_slot(silver, ctx.refs, [str(w.slot) for w in works])
-    sources = airline_country_sources_by_slot(silver, ctx.refs)
+    coverage = mapping_coverage_counts_by_slot(silver, ctx.refs, [str(w.slot) for w in works], live)
+    sources = airline_country_sources_by_slot(silver, ctx.refs, live)
     for work in works:
         counts = coverage.get(str(work.slot), {})
         work.manifest.counts["live_flights"] = counts.get("_live", (0, 0))[0]

@@ -124,13 +124,18 @@ class Lake:
         # One table at a time (Glue's GetTable), never a listing: the cluster's role may read these tables only.
         self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{self.database}")
         partitions = ", ".join(PARTITION_COLUMNS)
-        for name, table in LAKE_TABLES.items():
+
+        def ensure(table: LakeTable) -> None:
             self.spark.sql(
-                f"CREATE TABLE IF NOT EXISTS {self.ident(name)} ({table.ddl_columns()}) USING iceberg "
+                f"CREATE TABLE IF NOT EXISTS {self.ident(table.name)} ({table.ddl_columns()}) USING iceberg "
                 f"PARTITIONED BY ({partitions}) COMMENT '{_sql_text(table.description)}' "
                 "TBLPROPERTIES ('format-version'='2')"
             )
             self._evolve(table)
+
+        # Each table is its own metadata round trips: a few side by side, as the commits are.
+        with ThreadPoolExecutor(max_workers=COMMIT_THREADS) as pool:
+            list(pool.map(ensure, LAKE_TABLES.values()))
 
     def _evolve(self, table: LakeTable) -> None:
         """A table the stack created (no partition spec, or fewer columns): add the partitions and missing columns."""

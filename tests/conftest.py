@@ -42,8 +42,10 @@ def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """One small local Spark session for the whole test run."""
-    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions.
-    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
+    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions. The one JVM
+    # serves every test of the run, hundreds of Iceberg commits and backfills of all the real captures included:
+    # a 3 GB heap rather than local mode's 1 GB (set here, before the JVM starts).
+    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4", "spark.driver.memory": "3g"}
     builder = session_builder("flight-kpis-tests", "local[2]", settings).config("spark.jars", runtime_jar())
     session = builder.getOrCreate()
     yield session

@@ -271,7 +271,9 @@ def test_two_slots_failing_alone_before_any_success_stop_the_backfill(monkeypatc
     groups, report, slots = _isolate(monkeypatch, bad={f"2026-11-01T{h:02d}" for h in (0, 2, 4, 6)})
 
     with pytest.raises(BackfillAborted) as caught:
-        backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc))
+        backfill_module._run_isolating(
+            _Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc)
+        )
 
     assert str(caught.value) == (
         "slots 2026-11-01T00, 2026-11-01T02 each failed alone and none succeeded: "

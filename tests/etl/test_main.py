@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from etl.lake import runtime_jar
 from etl.layout import RunSlot
 from infra.packaging import write_package_zip
+from lambda_trigger.cluster_request import ICEBERG_EXTENSIONS
 from tests.etl.lakes import runs_of
 from tests.paths import REPO
 
@@ -68,7 +70,10 @@ def _env(step_dir: Path) -> dict[str, str]:
 
 
 def _spark_submit(step_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [str(SPARK_SUBMIT), "--master", "local[2]", "--conf", "spark.ui.enabled=false", "main.py", *args]
+    # What the cluster's classifications give every step (lambda_trigger/cluster_request.py): Iceberg's runtime on
+    # the classpath (`iceberg-defaults`; here the locked jar) and its SQL extensions (`spark-defaults`).
+    command = [str(SPARK_SUBMIT), "--master", "local[2]", "--conf", "spark.ui.enabled=false"]
+    command += ["--jars", runtime_jar(), "--conf", f"spark.sql.extensions={ICEBERG_EXTENSIONS}", "main.py", *args]
     return subprocess.run(command, cwd=step_dir, env=_env(step_dir), capture_output=True, text=True, timeout=600)
 
 
