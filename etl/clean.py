@@ -101,6 +101,11 @@ class CleanResult:
     silver: DataFrame  # exactly SILVER_FLIGHTS_SCHEMA, in order
     quarantine: DataFrame  # exactly QUARANTINE_SCHEMA: the raw text as received + reason
     rule_counts: dict[str, int]  # rule -> rows (every rule of RULES, zero included)
+    kept: tuple[DataFrame, ...] = ()  # the copies kept in memory: unpersist them once silver and quarantine are read
+
+    def unpersist(self) -> None:
+        for frame in self.kept:
+            frame.unpersist()
 
 
 def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
@@ -368,9 +373,15 @@ def clean_flights(raw: DataFrame) -> CleanResult:
     # Duplicates are rare (the extractor keeps one row per id): the ids with more than one usable row come from
     # the kept id column. Only their rows go through the newest-first window, typed again from the raw input. With
     # no repeated id (the usual case) that join has an empty side, and Spark skips reading the input again.
-    repeated = F.broadcast(repeated_ids(rows).persist(StorageLevel.MEMORY_AND_DISK))
+    repeated_kept = repeated_ids(rows).persist(StorageLevel.MEMORY_AND_DISK)
+    repeated = F.broadcast(repeated_kept)
     once = unique_id_rows(rows, repeated)
     several = repeated_id_rows(raw, repeated).persist(StorageLevel.MEMORY_AND_DISK)
     tagged = once.unionByName(several).drop(CLEAN_ROW_REASON)
     rule_counts = count_rules(tagged)  # the one action: it also fills the three copies kept above
-    return CleanResult(silver=silver_flights(tagged), quarantine=quarantined_flights(tagged), rule_counts=rule_counts)
+    return CleanResult(
+        silver=silver_flights(tagged),
+        quarantine=quarantined_flights(tagged),
+        rule_counts=rule_counts,
+        kept=(rows, repeated_kept, several),
+    )

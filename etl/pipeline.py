@@ -138,7 +138,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
     """
     timings: dict[str, float] = {}
     by_slot = {w.slot: w for w in works}
-    silver_parts, quarantine_parts = [], []
+    silver_parts, quarantine_parts, cleaned_all = [], [], []
     with timed(timings, "clean"):
         recleaned = [w for w in works if w.raw_path is not None]
         for done, work in enumerate(recleaned, start=1):
@@ -146,6 +146,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
 
             raw = read_raw_flights(ctx.spark, work.raw_path)  # type: ignore[arg-type]
             cleaned = clean_flights(raw)
+            cleaned_all.append(cleaned)
             work.manifest.cleaning_rules = dict(cleaned.rule_counts)
             work.manifest.counts.update(
                 raw=raw.count(), quarantine=sum(cleaned.rule_counts.get(rule, 0) for rule in QUARANTINE_RULES)
@@ -214,8 +215,10 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
                 by_slot[slot].manifest.counts["gold"] = {
                     name: rows.get(str(slot), 0) for name, rows in gold_rows.items()
                 }
-    live.unpersist()
+    live.unpersist()  # what the next group needs is its own
     silver.unpersist()
+    for cleaned in cleaned_all:
+        cleaned.unpersist()
     for work in works:
         work.manifest.timings_s.update(timings)
 
@@ -385,12 +388,17 @@ def repair_lake(ctx: Context, by_run: str) -> None:
     repair(ctx.lake, ctx.storage, ctx.config.data_root, by_run, record_interrupted)
     from etl.manifest import read_manifests
 
+    # The retained snapshots say which runs the table holds; a run that started before the oldest of them may be
+    # in an expired one, and is left alone. A run id gives its start to the second: the run counts as started at
+    # the end of that second (a run started in the second the previous run appended its row is a later run).
     recorded = ctx.lake.recorded_runs()
     oldest = ctx.lake.oldest_snapshot_ms(RUNS.name)
     missing = [
         m
         for m in read_manifests(ctx.storage, ctx.config.data_root)
-        if m["run_id"] not in recorded and oldest is not None and _started(m["run_id"]).timestamp() * 1000 > oldest
+        if m["run_id"] not in recorded
+        and oldest is not None
+        and (_started(m["run_id"]).timestamp() + 1) * 1000 > oldest
     ]
     if missing:
         ctx.lake.append_runs([runs_row(m) for m in missing])

@@ -232,6 +232,9 @@ class _Groups:
             raise RuntimeError(f"cannot read {broken[0]}")
 
 
+NO_RAW = backfill_module._Plan(published={}, raw={})  # every slot from its published silver
+
+
 class _Ctx:
     """Only what recording a group's outcome reads."""
 
@@ -260,7 +263,7 @@ def _plain_works(ctx, config, plan, slots, backfill_id, started):
 def test_a_failing_group_is_halved_until_its_bad_slot_stands_alone(monkeypatch) -> None:
     groups, report, slots = _isolate(monkeypatch, bad={"2026-11-01T04"})
 
-    backfill_module._run_isolating(_Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    backfill_module._run_isolating(_Ctx(), None, NO_RAW, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc))
 
     assert groups.groups == [["00", "02", "04", "06"], ["00", "02"], ["04", "06"], ["04"], ["06"]]
     assert report.published == [slots[0], slots[1], slots[3]]
@@ -272,7 +275,7 @@ def test_two_slots_failing_alone_before_any_success_stop_the_backfill(monkeypatc
 
     with pytest.raises(BackfillAborted) as caught:
         backfill_module._run_isolating(
-            _Ctx(), None, None, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc)
+            _Ctx(), None, NO_RAW, slots, report, "b", datetime(2026, 11, 1, tzinfo=timezone.utc)
         )
 
     assert str(caught.value) == (
@@ -280,3 +283,16 @@ def test_two_slots_failing_alone_before_any_success_stop_the_backfill(monkeypatc
         "RuntimeError: cannot read 2026-11-01T02"
     )
     assert groups.groups == [["00", "02", "04", "06"], ["00", "02"], ["00"], ["02"]]
+
+
+def test_slots_are_grouped_by_a_day_with_a_few_captures_each() -> None:
+    day = [RunSlot.parse(f"2026-11-01T{h:02d}") for h in range(0, 24, 2)]
+    next_day = [RunSlot.parse(f"2026-11-02T{h:02d}") for h in range(0, 6, 2)]
+    recleaned = {slot: "raw.csv" for slot in day[6:]}  # the afternoon still has its captures
+    plan = backfill_module._Plan(published={}, raw=recleaned)
+
+    groups = backfill_module._groups(day + next_day, plan)
+
+    # 12 slots at most (6 published + 4 captures, then 2 captures + 3 published): 4 re-cleaned at most.
+    assert groups == [day[:10], day[10:] + next_day]
+    assert backfill_module._groups(day + next_day, NO_RAW) == [day, next_day]

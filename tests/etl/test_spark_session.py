@@ -49,6 +49,7 @@ def test_the_command_line_conf_file_holds_only_what_a_session_cannot_set() -> No
         line.split()[0] for line in SPARK_CONF.read_text().splitlines() if line.strip() and not line.startswith("#")
     }
 
-    # JVM start-up options and the console's progress bars; no setting is defined both there and in SPARK_SETTINGS.
-    assert keys == {"spark.ui.showConsoleProgress", "spark.driver.extraJavaOptions"}
+    # JVM start-up options (its flags, its heap) and the console's progress bars; no setting is defined both there
+    # and in SPARK_SETTINGS.
+    assert keys == {"spark.ui.showConsoleProgress", "spark.driver.extraJavaOptions", "spark.driver.memory"}
     assert not keys & set(SPARK_SETTINGS)
