@@ -45,11 +45,31 @@ def spark() -> Iterator[SparkSession]:
     # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions. The one JVM
     # serves every test of the run, hundreds of Iceberg commits and backfills of all the real captures included:
     # a 3 GB heap rather than local mode's 1 GB (set here, before the JVM starts).
-    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4", "spark.driver.memory": "3g"}
+    settings = {
+        **BASE_SETTINGS,
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.memory": "3g",
+        # Spark's status store keeps the last 1,000 jobs, stages and SQL queries with their plans and metrics, web UI
+        # or not: over the suite's thousands of queries that filled the heap, and the garbage collector took most of
+        # the run. The tests read no status: a few of each are enough.
+        "spark.ui.retainedJobs": "20",
+        "spark.ui.retainedStages": "20",
+        "spark.ui.retainedTasks": "200",
+        "spark.sql.ui.retainedExecutions": "5",
+    }
     builder = session_builder("flight-kpis-tests", "local[2]", settings).config("spark.jars", runtime_jar())
     session = builder.getOrCreate()
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_cached_frames() -> Iterator[None]:
+    """After each module, drop what its tests kept in Spark's memory (the one JVM serves the whole run)."""
+    yield
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.catalog.clearCache()
 
 
 # A real local run of the job, two slots of one day on the simulated world, once a session: what the report, the

@@ -49,7 +49,14 @@ def test_the_command_line_conf_file_holds_only_what_a_session_cannot_set() -> No
         line.split()[0] for line in SPARK_CONF.read_text().splitlines() if line.strip() and not line.startswith("#")
     }
 
-    # JVM start-up options (its flags, its heap) and the console's progress bars; no setting is defined both there
-    # and in SPARK_SETTINGS.
-    assert keys == {"spark.ui.showConsoleProgress", "spark.driver.extraJavaOptions", "spark.driver.memory"}
+    # JVM start-up options (its flags, its heap), the console's progress bars and the status store's sizes; no
+    # setting is defined both there and in SPARK_SETTINGS.
+    assert keys == {
+        "spark.ui.showConsoleProgress",
+        "spark.driver.extraJavaOptions",
+        "spark.driver.memory",
+        "spark.ui.retainedJobs",
+        "spark.ui.retainedStages",
+        "spark.sql.ui.retainedExecutions",
+    }
     assert not keys & set(SPARK_SETTINGS)
