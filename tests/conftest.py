@@ -19,6 +19,16 @@ from etl.spark_session import BASE_SETTINGS, session_builder
 
 # pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+# The JVM's own settings, for whichever test starts it (the `spark` fixture, or a run that builds its session): one
+# JVM serves the whole run, hundreds of Iceberg commits and backfills of every real capture included, so a 3 GB
+# heap rather than local mode's 1 GB; and Spark's status store, which keeps the last 1,000 jobs, stages and SQL
+# queries with their plans and metrics (web UI or not), keeps a few: over the suite's thousands of queries it filled
+# the heap, and the garbage collector took most of the run. The tests read no status.
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS",
+    "--driver-memory 3g --conf spark.ui.retainedJobs=20 --conf spark.ui.retainedStages=20 "
+    "--conf spark.ui.retainedTasks=200 --conf spark.sql.ui.retainedExecutions=5 pyspark-shell",
+)
 
 
 @pytest.fixture
@@ -42,21 +52,8 @@ def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """One small local Spark session for the whole test run."""
-    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions. The one JVM
-    # serves every test of the run, hundreds of Iceberg commits and backfills of all the real captures included:
-    # a 3 GB heap rather than local mode's 1 GB (set here, before the JVM starts).
-    settings = {
-        **BASE_SETTINGS,
-        "spark.sql.shuffle.partitions": "4",
-        "spark.driver.memory": "3g",
-        # Spark's status store keeps the last 1,000 jobs, stages and SQL queries with their plans and metrics, web UI
-        # or not: over the suite's thousands of queries that filled the heap, and the garbage collector took most of
-        # the run. The tests read no status: a few of each are enough.
-        "spark.ui.retainedJobs": "20",
-        "spark.ui.retainedStages": "20",
-        "spark.ui.retainedTasks": "200",
-        "spark.sql.ui.retainedExecutions": "5",
-    }
+    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions.
+    settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
     builder = session_builder("flight-kpis-tests", "local[2]", settings).config("spark.jars", runtime_jar())
     session = builder.getOrCreate()
     yield session
