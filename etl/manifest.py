@@ -156,14 +156,26 @@ def _live_flights(manifest: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def volume_history(storage: Storage, data_root: str, slot: RunSlot, *, runs: int = 12) -> VolumeHistory:
+def volume_history(
+    storage: Storage, data_root: str, slot: RunSlot, *, runs: int = 12, before: datetime | None = None
+) -> VolumeHistory:
     """What the `volume` check compares a run of `slot` with: the live flights of earlier successful runs.
 
     `published`: the slot's newest `succeeded` run (by start time); `recent`: the last `runs` succeeded runs of any
     slot, oldest first. Degraded and failed runs are no reference; a manifest without counts.live_flights is skipped.
+    With `before` (the run's own start), only runs started before it count: every slot of a backfill is judged
+    against the runs that preceded the backfill, not against the slots the backfill itself published first, so its
+    verdicts do not depend on how it groups the slots.
     """
+    cutoff = utc_iso(before)
     succeeded = sorted(
-        (m for m in read_manifests(storage, data_root) if m["status"] == SUCCEEDED and _live_flights(m) is not None),
+        (
+            m
+            for m in read_manifests(storage, data_root)
+            if m["status"] == SUCCEEDED
+            and _live_flights(m) is not None
+            and (cutoff is None or (m.get("started_at") or "") < cutoff)
+        ),
         key=lambda m: (m.get("started_at") or "", m["run_id"]),
     )
     same_slot = [m for m in succeeded if m["run_slot"] == str(slot)]

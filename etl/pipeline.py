@@ -279,7 +279,13 @@ def _gate(ctx: Context, work: SlotWork) -> None:
         missing_columns=work.missing_columns if ctx.config.quality.check_kpi_inputs else [],
     )
     work.manifest.mapping_coverage = dict(inputs.mapping_coverage)
-    history = volume_history(ctx.storage, ctx.config.data_root, work.slot, runs=ctx.config.quality.volume_history_runs)
+    history = volume_history(
+        ctx.storage,
+        ctx.config.data_root,
+        work.slot,
+        runs=ctx.config.quality.volume_history_runs,
+        before=work.manifest.started_at,
+    )
     report = with_volume(evaluate(inputs, ctx.config.quality), inputs.live_flights, history, ctx.config.quality)
     work.report = report
     work.manifest.quality = {**report.to_dict(), "allow_degraded": ctx.config.quality.allow_degraded}

@@ -15,7 +15,8 @@ configurable in the job config's `quality` section (`etl.config.QualitySettings`
   runs: a re-run of a slot that has one needs `min_share_of_published` (0.5) of its live flights; a slot without
   one needs `min_share_of_median` (0.25) of the median of the last `volume_history_runs` (12) successful runs of
   any slot, once there are `volume_min_history` (3) of them; with less history there is nothing to compare with
-  and the check passes. A 1-row capture never replaces a 1,500-row slot unless `allow_degraded` says so.
+  and the check passes. Only runs started before the run count (for a backfill's slots: the runs before the
+  backfill). A 1-row capture never replaces a 1,500-row slot unless `allow_degraded` says so.
 """
 
 from __future__ import annotations

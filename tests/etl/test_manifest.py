@@ -86,6 +86,11 @@ def test_volume_history_reads_the_slot_s_published_run_and_the_recent_successful
         published=None, recent=(900, 1000, 1500, 1100, 1400)
     )
     assert volume_history(store, str(tmp_path / "empty"), RunSlot.parse("2026-11-22T14")) == VolumeHistory()
+    # A run started at 16:00 (or a backfill, whose slots all carry its start) sees only the runs before it.
+    before = datetime(2026, 11, 22, 16, 0, tzinfo=timezone.utc)
+    assert volume_history(store, root, RunSlot.parse("2026-11-22T14"), before=before) == VolumeHistory(
+        published=1500, recent=(900, 1000, 1500)
+    )
 
 
 def test_a_damaged_manifest_is_skipped_not_fatal(tmp_path: Path) -> None:
