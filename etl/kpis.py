@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
@@ -36,6 +35,7 @@ from etl.clean import TRACK_TYPES
 from etl.columns import GOLD_SCHEMAS, GOLD_TABLES
 from etl.enrich import SLOT_KEY, SOURCE_REGISTRATION_MARKS, SOURCE_REGISTRATIONS, SOURCE_TABLE, enrich_live_flights
 from etl.reference import References
+from etl.spark_session import keep
 
 TOP_MODELS_PER_COUNTRY = 3
 
@@ -166,13 +166,14 @@ def kpi_airport_flow_imbalance(live: DataFrame, airports: DataFrame) -> DataFram
 
 
 def enriched_live_flights(silver: DataFrame, refs: References) -> DataFrame:
-    """The enriched live flights of `silver`, kept in memory: the coverage, the sources and every KPI read them."""
-    return enrich_live_flights(silver, refs).persist(StorageLevel.MEMORY_AND_DISK)
+    """The enriched live flights of `silver`, computed once and kept (etl.spark_session.keep): the coverage, the
+    sources and every KPI read them."""
+    return keep(enrich_live_flights(silver, refs))
 
 
 def compute_kpis(silver: DataFrame, refs: References, live: DataFrame | None = None) -> dict[str, DataFrame]:
     """Every gold table (keys = GOLD_TABLES) of one silver snapshot, lazily, from its enriched live flights (`live`,
-    or enriched_live_flights of `silver`)."""
+    or enriched_live_flights of `silver`, computed at once)."""
     # Eight tables read the same enriched live flights: keep them instead of re-joining for each.
     live = enriched_live_flights(silver, refs) if live is None else live
     tables = {

@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from functools import reduce
 from typing import Any
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -40,7 +39,7 @@ from etl.metrics import publish_alert, publish_run_metrics
 from etl.publish import Lake, published_by_slot, refuse_pointer_layout, repair, running, with_run_columns
 from etl.quality import QualityReport, evaluate, inputs_from_counts, with_volume
 from etl.reference import References
-from etl.spark_session import SPARK_SETTINGS, session_builder
+from etl.spark_session import SPARK_SETTINGS, keep, session_builder
 from etl.storage import Storage, storage_for
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -160,7 +159,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
             published = ctx.lake.read_at(SILVER.name, kept, owners)
             silver_parts.append(published.select(*SILVER.data_columns, _slot_of_partitions().alias(SLOT_KEY)))
             _count_published_quarantine(ctx, works)
-        silver = reduce(DataFrame.unionByName, silver_parts).persist(StorageLevel.MEMORY_AND_DISK)
+        silver = keep(reduce(DataFrame.unionByName, silver_parts))
 
     with timed(timings, "quality"):
         from etl.kpis import enriched_live_flights

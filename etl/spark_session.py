@@ -10,7 +10,8 @@ import os
 import sys
 from collections.abc import Mapping
 
-from pyspark.sql import SparkSession
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
 
 # What every session of the project has: times are read, computed and shown in UTC.
 BASE_SETTINGS: dict[str, str] = {"spark.sql.session.timeZone": "UTC"}
@@ -68,3 +69,20 @@ def apply_settings(spark: SparkSession, settings: Mapping[str, str] = SPARK_SETT
             hadoop.set(key.removeprefix(_HADOOP_PREFIX), value)
         else:
             spark.conf.set(key, value)
+
+
+def keep(frame: DataFrame) -> DataFrame:
+    """`frame`, computed now and kept for the later queries of the run that read it (silver, the live flights).
+
+    On a local master, a local checkpoint: the rows stay in this JVM's block manager (memory, then disk) and the
+    returned frame's plan is one scan of them. On a cluster, persisted instead, its lineage kept: a lost executor's
+    blocks (Core nodes run on Spot) are recomputed rather than failing the run. The difference is speed: Spark
+    describes each query's whole plan in its listener events, again at every adaptive stage, and a persisted
+    frame's description carries the full plan that built it. The demo's gold writes described 1 MB of plan apiece,
+    40% of a warm local run's CPU; with the checkpoint a warm 800-flight run takes 16-21 s instead of 28-30 s
+    (same answers). `unpersist()` releases a persisted frame; a checkpoint's blocks go when the frame is collected
+    (Spark's context cleaner).
+    """
+    if (frame.sparkSession.sparkContext.master or "").startswith("local"):
+        return frame.localCheckpoint(eager=True)
+    return frame.persist(StorageLevel.MEMORY_AND_DISK)

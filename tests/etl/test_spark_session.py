@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
-from etl.spark_session import SPARK_SETTINGS, apply_settings
+from etl.spark_session import SPARK_SETTINGS, apply_settings, keep
 from tests.paths import REPO
 
 MARKER = "mapreduce.fileoutputcommitter.marksuccessfuljobs"
@@ -60,3 +62,25 @@ def test_the_command_line_conf_file_holds_only_what_a_session_cannot_set() -> No
         "spark.sql.ui.retainedExecutions",
     }
     assert not keys & set(SPARK_SETTINGS)
+
+
+def test_a_kept_frame_on_a_local_master_is_its_rows_behind_a_one_scan_plan(spark: SparkSession) -> None:
+    source = spark.createDataFrame([(n, n % 3) for n in range(30)], "n int, k int")
+    built = source.where("k > 0").groupBy("k").count()  # a plan of a scan, a filter, an aggregate and a shuffle
+
+    kept = keep(built)
+
+    assert sorted(map(tuple, kept.collect())) == [(1, 10), (2, 10)]
+    plan = kept._jdf.queryExecution().analyzed().toString()
+    assert plan.lstrip().startswith("LogicalRDD") and "Aggregate" not in plan and "Filter" not in plan
+
+
+def test_a_kept_frame_on_a_cluster_is_persisted_with_its_lineage() -> None:
+    calls = []
+    frame = SimpleNamespace(
+        sparkSession=SimpleNamespace(sparkContext=SimpleNamespace(master="yarn")),
+        persist=lambda level: calls.append(str(level)) or "persisted",
+    )
+
+    assert keep(frame) == "persisted"  # type: ignore[arg-type]
+    assert calls == [str(StorageLevel.MEMORY_AND_DISK)]
