@@ -13,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.config import InfraConfigError, PipelineConfig
 from infra.dependencies import CLUSTER_LOCK, WHEELHOUSE, LockError
+from infra.network import check_subnet_tags
 from infra.stack import FlightKpisStack
 
 STACK_NAME = "FlightKpis"
@@ -33,12 +34,14 @@ def build_app(
     cluster_lock: Path = CLUSTER_LOCK,
     wheels_dir: Path = WHEELHOUSE,
 ) -> tuple[cdk.App, FlightKpisStack]:
-    """Read the context once, build the stack (wheels from `make wheels`), and run the cdk-nag checks on it."""
+    """Read the context once, check an existing VPC's subnets, build the stack (wheels from `make wheels`) and run
+    the cdk-nag checks on it."""
     app = app or cdk.App()
     config = PipelineConfig.from_context(app.node.get_all_context())
     # An explicit environment only when the CLI knows it; the template stays account-agnostic otherwise.
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     env = cdk.Environment(account=account, region=region) if account and region else None
+    check_subnet_tags(config, region=region)  # an existing VPC's subnets, read from the account
     stack = FlightKpisStack(
         app,
         STACK_NAME,

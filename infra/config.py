@@ -46,6 +46,7 @@ class PipelineConfig:
     alarm_email: str | None = None  # subscribed to the alarm topic when set
     vpc_id: str | None = None  # an existing VPC (needs `subnet_ids`); default: a new VPC without NAT gateway
     subnet_ids: tuple[str, ...] = ()  # subnets of `vpc_id` with a route to the internet
+    check_subnet_tags: bool = True  # read `subnet_ids` at synth time and refuse untagged ones (infra/network.py)
     quicksight_principal_arn: str | None = None  # QuickSight user/group ARN: the dashboard is deployed when set
     athena_bytes_scanned_cutoff: int = 10 * GIB  # per-query cap of the Athena workgroup
     database_name: str = "flight_kpis"  # Glue database of the Athena tables
@@ -179,6 +180,12 @@ def _coerce(name: str, raw: Any, annotation: Any) -> Any:
     if text.startswith("tuple"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(item).strip() for item in items if str(item).strip())
+    if text == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).strip().lower() in ("true", "false"):
+            return str(raw).strip().lower() == "true"
+        raise InfraConfigError(f"{name} must be true or false, got {raw!r}")
     if text == "int":
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise InfraConfigError(f"{name} must be a whole number, got {raw!r}")

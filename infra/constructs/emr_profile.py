@@ -10,8 +10,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# AmazonEMRServicePolicy_v2 acts only on EC2 resources carrying this tag.
-EMR_MANAGED_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
+from lambda_trigger.cluster_request import EMR_MANAGED_TAG as _TAG
+
+# AmazonEMRServicePolicy_v2 acts only on EC2 resources carrying this tag (the one the trigger's requests carry).
+EMR_MANAGED_TAG = (_TAG["Key"], _TAG["Value"])
 
 
 class EmrProfile(Construct):
@@ -33,7 +35,7 @@ class EmrProfile(Construct):
             self.subnet_ids = list(subnet_ids)
             # An existing VPC is expected to reach the internet through its own NAT. Its subnets (and any group
             # not made here) must carry EMR_MANAGED_TAG, which AmazonEMRServicePolicy_v2's CreateInTaggedNetwork
-            # requires; CloudFormation cannot tag them, docs/deploy.md says how.
+            # requires; CloudFormation cannot tag them: infra/network.py checks them at synth, docs/deploy.md says how.
             private_subnets = True
         else:
             # Public subnets only: no NAT gateway to pay for (about 33 USD a month each); an S3 gateway endpoint keeps
