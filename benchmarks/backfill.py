@@ -2,7 +2,8 @@
 
 Run: `python benchmarks/backfill.py [--slots 100] [--slot-rows 20000] [--sample 10] [--worlds 10] [--with-from-raw]`.
 
-Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.simulate.world`, one seed each) of
+Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.extract.simulate.world`, one seed each)
+of
 `--slot-rows` flights, written as raw CSV files; world i % worlds lands in slot i of `--slots` two-hourly slots from
 2026-11-01T00, by a file copy rather than by simulating 100 worlds. Each day gets its reference snapshot (the
 `airportsdata` airports, as an offline snapshot run lands it). Silver: `etl backfill --from-raw` over every slot
@@ -32,11 +33,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from etl.columns import FLIGHT_FIELDS, RAW_COLUMNS
-from etl.extract.reference import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, airportsdata_airports, land_reference
-from etl.layout import RunSlot, raw_flights_file
-from etl.simulate.world import iter_flights
-from etl.storage import LocalStorage
+from etl.core.airports import airportsdata_airports
+from etl.core.columns import FLIGHT_FIELDS, RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, RAW_COLUMNS
+from etl.core.layout import RunSlot, raw_flights_file
+from etl.core.storage import LocalStorage
+from etl.extract.reference import land_reference
+from etl.extract.simulate.world import iter_flights
 
 FIRST_SLOT = RunSlot.parse("2026-11-01T00")
 

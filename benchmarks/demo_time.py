@@ -2,7 +2,7 @@
 
 Runs, as fresh processes, alternating, `--rounds` times each (best of the rounds is kept for each):
 - "bare Spark": a local[*] session started with the job's own settings, Iceberg's jar and the command line's
-  etl/spark_conf, and one trivial action (`spark.range(1).count()`): the floor any Spark job pays;
+  etl/core/spark_conf, and one trivial action (`spark.range(1).count()`): the floor any Spark job pays;
 - "make demo": `python -m etl run --demo ... --show --report` (what `make demo` runs), 20,000 flights, every table
   committed to the local Iceberg lake, the answers printed and the HTML dashboard written.
 The answers of every demo run are compared, so a change that altered them would be caught. Run it on a quiet
@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 SLOT = "2026-11-22T14"
 STAGES = ("extract", "spark_start", "clean", "quality", "kpis", "publish")
 BARE = """
-from etl.lake import runtime_jar
-from etl.spark_session import SPARK_SETTINGS, session_builder
+from etl.publication.lake import runtime_jar
+from etl.core.spark_session import SPARK_SETTINGS, session_builder
 spark = session_builder("bare", "local[*]", SPARK_SETTINGS).config("spark.jars", runtime_jar()).getOrCreate()
 assert spark.range(1).count() == 1
 spark.stop()
@@ -34,7 +34,7 @@ spark.stop()
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "SPARK_CONF_DIR": str(REPO / "etl" / "spark_conf"), "PYTHONPATH": str(REPO)}
+    return {**os.environ, "SPARK_CONF_DIR": str(REPO / "etl" / "core" / "spark_conf"), "PYTHONPATH": str(REPO)}
 
 
 def run_bare() -> float:

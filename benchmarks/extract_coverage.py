@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl.config import ExtractSettings
+from etl.core.config import ExtractSettings
+from etl.core.layout import RunSlot
 from etl.extract.plan import Prior, density_of_rows, make_plan, world_grid
+from etl.extract.simulate.world import World
+from etl.extract.sources.simulated import SimulatedFeed
 from etl.extract.tiling import TiledExtractor, TileOutcome
-from etl.layout import RunSlot
-from etl.simulate.world import World
-from etl.sources.simulated import SimulatedFeed
 
 CAP = 1500
 BOXES = {"Europe": (30, 70, -20, 40), "North America": (15, 60, -130, -60), "East Asia": (15, 50, 95, 145)}

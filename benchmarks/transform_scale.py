@@ -2,7 +2,7 @@
 
 Run: `python benchmarks/transform_scale.py [--sizes 20000,200000,2000000] [--slot-rows 20000] [--repeat 2]`.
 
-Input: simulated world snapshots (`etl.simulate.world`) of `--slot-rows` flights each, one raw CSV per run slot,
+Input: simulated world snapshots (`etl.extract.simulate.world`) of `--slot-rows` flights each, one raw CSV per run slot,
 ids made unique per slot; a size of N rows is N / slot-rows slots read together, as a backfill would.
 - ours: `read_raw_flights` + `clean_flights` (typed silver, quarantine, rule counts) then `compute_kpis` (native
   column expressions, broadcast joins, enriched live flights computed once), all eight tables materialised.
@@ -31,13 +31,13 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from etl.clean import clean_flights, read_raw_flights
-from etl.columns import FLIGHT_FIELDS, RAW_COLUMNS
-from etl.geo import haversine_km_py
-from etl.kpis import compute_kpis
+from etl.core.columns import FLIGHT_FIELDS, RAW_COLUMNS
+from etl.core.spark_session import SPARK_SETTINGS
+from etl.extract.simulate.world import iter_flights
 from etl.reference import References, load_references
-from etl.simulate.world import iter_flights
-from etl.spark_session import SPARK_SETTINGS
+from etl.transform.clean import clean_flights, read_raw_flights
+from etl.transform.geo import haversine_km_py
+from etl.transform.kpis import compute_kpis
 
 
 def generate(folder: Path, rows: int, slot_rows: int) -> int:
@@ -166,7 +166,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     builder = SparkSession.builder.master("local[2]").appName("transform-scale")
-    # The pipeline's own settings (etl.spark_session.SPARK_SETTINGS); they apply to both sides of the comparison.
+    # The pipeline's own settings (etl.core.spark_session.SPARK_SETTINGS); they apply to both sides of the comparison.
     for key, value in SPARK_SETTINGS.items():
         builder = builder.config(key, value)
     spark = (

@@ -20,11 +20,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from etl.config import ConfigError, JobConfig, check_data_root
-from etl.errors import JobError
-from etl.layout import RunSlot, RunSlotError
-from etl.quality import QualityReport
-from etl.source_registry import REGISTRY, source_names
+from etl.core.config import ConfigError, JobConfig, check_data_root
+from etl.core.errors import JobError
+from etl.core.layout import RunSlot, RunSlotError
+from etl.core.source_registry import REGISTRY, source_names
+from etl.quality.gate import QualityReport
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -174,7 +174,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
 
 
 def _write_report(data_root: str, slot: RunSlot | None, out: str | None = None, as_of: str | None = None) -> str:
-    from etl.report import write_report
+    from etl.presentation.report import write_report
 
     return write_report(data_root, slot, out, as_of)
 
@@ -208,10 +208,11 @@ def _backfill_settings(args: argparse.Namespace) -> JobConfig:
 
 
 def _maintain(args: argparse.Namespace) -> None:
-    """`etl maintain`: the lake's table maintenance, with the settings of Glue's optimizers (etl/lake.py)."""
-    from etl.console import quiet_spark
-    from etl.pipeline import build_spark, open_lake
-    from etl.publish import maintain
+    """`etl maintain`: the lake's table maintenance, with the settings of Glue's optimizers
+    (etl/publication/lake.py)."""
+    from etl.orchestration.pipeline import build_spark, open_lake
+    from etl.presentation.console import quiet_spark
+    from etl.publication.publish import maintain
 
     check_data_root(args.data_root)
     values: dict[str, Any] = _read_config_file(args.config) if args.config else {}
@@ -225,7 +226,7 @@ def _maintain(args: argparse.Namespace) -> None:
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    from etl.backfill import BackfillConfig, backfill
+    from etl.orchestration.backfill import BackfillConfig, backfill
 
     check_data_root(args.data_root)
     settings = _backfill_settings(args)
@@ -277,8 +278,8 @@ def _failure_line(exc: BaseException, stage: str | None, log_path: str | None) -
 
 def _trace_file(data_root: str, command: str, exc: BaseException) -> str | None:
     """The full trace of a command without a run log (extract, backfill, show, report), as one JSON log line."""
-    from etl.console import JsonLinesFile
-    from etl.log import JsonLinesFormatter, get_logger, use_handlers
+    from etl.core.log import JsonLinesFormatter, get_logger, use_handlers
+    from etl.presentation.console import JsonLinesFile
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     file = JsonLinesFile(JsonLinesFormatter(), f"{command}-{stamp}")
@@ -296,9 +297,9 @@ def _trace_file(data_root: str, command: str, exc: BaseException) -> str | None:
 
 def _run(args: argparse.Namespace, failure: dict[str, Any]) -> None:
     """`etl run`: the stage lines or JSON log, the slot's run, its answers and report; `failure` says where it broke."""
-    from etl.console import RunOutput, quiet_spark
-    from etl.pipeline import build_spark, run
-    from etl.show import render_slot
+    from etl.orchestration.pipeline import build_spark, run
+    from etl.presentation.console import RunOutput, quiet_spark
+    from etl.presentation.show import render_slot
 
     config = job_config(args)
     out = RunOutput(json=_json_output(args), name=f"run-{config.run_slot}")
@@ -332,9 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     failure: dict[str, Any] = {}  # where a run broke: {stage, log}
     try:
         if args.command == "extract":
+            from etl.core.log import get_logger, json_stream_handler, use_handlers
+            from etl.core.storage import storage_for
             from etl.extract import extract_to_raw
-            from etl.log import get_logger, json_stream_handler, use_handlers
-            from etl.storage import storage_for
 
             config = job_config(args)
             previous = list(get_logger().handlers)
@@ -351,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "backfill":
             return _backfill(args)
         elif args.command == "show":
-            from etl.show import render_slot
+            from etl.presentation.show import render_slot
 
             check_data_root(args.data_root, write=False)
             slot = RunSlot.parse(args.run_slot) if args.run_slot is not None else None

@@ -1,12 +1,13 @@
 """EMR step entry point: `spark-submit main.py --code etl.zip --config job_config.json --run-slot 2026-11-22T14`.
 
 A backfill step gives `--backfill-from 2026-11-01T00 --backfill-to 2026-11-30T22 [--from-raw]` instead of
-`--run-slot`: every slot of the range is recomputed in this one step (`etl.backfill`); the step fails (exit 1) when
+`--run-slot`: every slot of the range is recomputed in this one step (`etl.orchestration.backfill`); the step fails
+(exit 1) when
 any slot failed, after publishing the others.
 
 Uploaded on its own beside the zipped `etl` package, so it imports nothing of the project until the zip
 is on the path: it starts Spark, adds the zip with `SparkContext.addPyFile` (the driver and every executor
-then import `etl` from it), reads the job config and runs `etl.pipeline.run` for the given run slot.
+then import `etl` from it), reads the job config and runs `etl.orchestration.pipeline.run` for the given run slot.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the project is importable only once the zip is on the path
-    from etl.config import JobConfig
+    from etl.core.config import JobConfig
 
 EXIT_JOB_FAILED = 1
 EXIT_BAD_CONFIG = 2
@@ -58,14 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On EMR an s3:// URI is passed as is: Spark fetches it through EMRFS to the driver and each executor,
         # so no download code (and no credentials handling) is needed here.
         spark.sparkContext.addPyFile(args.code)
-        from etl.config import ConfigError, JobConfig
-        from etl.errors import JobError
-        from etl.layout import RunSlotError
-        from etl.pipeline import run
-        from etl.spark_session import apply_settings
-        from etl.storage import storage_for
+        from etl.core.config import ConfigError, JobConfig
+        from etl.core.errors import JobError
+        from etl.core.layout import RunSlotError
+        from etl.core.spark_session import apply_settings
+        from etl.core.storage import storage_for
+        from etl.orchestration.pipeline import run
 
-        # The job's settings (etl/spark_session.py), the session's time zone and the Hadoop setting that keeps
+        # The job's settings (etl/core/spark_session.py), the session's time zone and the Hadoop setting that keeps
         # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
         apply_settings(spark)
         try:
@@ -95,10 +96,10 @@ def _backfill(job: JobConfig, args: argparse.Namespace) -> int:
 
     Each slot is judged by the job config's `quality` section, as the scheduled runs are.
     """
-    from etl.backfill import BackfillConfig, backfill
-    from etl.config import ConfigError
-    from etl.errors import JobError
-    from etl.layout import RunSlotError
+    from etl.core.config import ConfigError
+    from etl.core.errors import JobError
+    from etl.core.layout import RunSlotError
+    from etl.orchestration.backfill import BackfillConfig, backfill
 
     try:
         config = BackfillConfig.parse(

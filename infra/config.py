@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from etl.source_registry import canonical_source, find, source_names
+from etl.core.source_registry import canonical_source, find, source_names
 from lambda_trigger.config import BACKFILL_CORE_CAPACITY, cluster_shape_problems
 
 GIB = 1024**3
@@ -21,7 +21,7 @@ _OWN_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/\S+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
-JOB_SOURCES = source_names(deployable=True)  # the sources a schedule can read (etl/source_registry.py)
+JOB_SOURCES = source_names(deployable=True)  # the sources a schedule can read (etl/core/source_registry.py)
 # Short context keys: `cdk deploy -c source=fr24api` or `-c sources=flightradarapi,fr24api`; they win over cdk.json.
 _CONTEXT_ALIASES = {"source": "job_source", "sources": "job_sources"}
 
@@ -53,7 +53,7 @@ class PipelineConfig:
     job_source: str = "live"  # live: the FlightRadar24 feed; demo: the simulated world (no internet needed)
     job_sources: tuple[str, ...] = ()  # failover order (e.g. flightradarapi,fr24api); when given, replaces job_source
     metrics_namespace: str = "FlightKpis"  # where the job publishes SuccessfulRuns
-    # mapping -> floor (0..1) over the job's defaults (etl/quality.py), e.g. `-c coverage_floors=airline_name=0.7`:
+    # mapping -> floor (0..1) over the job's defaults (etl/quality/gate.py), e.g. `-c coverage_floors=airline_name=0.7`:
     # the deployed job config's quality gate and the coverage alarms both read it
     coverage_floors: dict[str, float] = field(default_factory=dict)
     log_retention_days: int = 30  # trigger Lambda log retention
@@ -122,8 +122,9 @@ class PipelineConfig:
         self.quality_settings()  # the floors, checked by the job's own rules
 
     def quality_settings(self) -> Any:
-        """The job config's `quality` section (etl.config.QualitySettings) with this deployment's coverage floors."""
-        from etl.config import ConfigError, QualitySettings
+        """The job config's `quality` section (etl.core.config.QualitySettings) with this deployment's coverage
+        floors."""
+        from etl.core.config import ConfigError, QualitySettings
 
         settings = QualitySettings(coverage_floors=dict(self.coverage_floors))
         try:

@@ -12,8 +12,8 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from etl.lake import LAKE_TABLES
-from etl.source_registry import Token, source
+from etl.core.source_registry import Token, source
+from etl.publication.lake import LAKE_TABLES
 from infra.config import PipelineConfig
 from infra.constructs.alarms import Alarms, topic_name
 from infra.constructs.catalog import Catalog
@@ -105,7 +105,8 @@ class FlightKpisStack(Stack):
             dead_letter_queue=trigger.dead_letter_queue,
             coverage_floors=config.quality_settings().floors(),  # the same floors as the job config's quality gate
         )
-        # The job tells the topic why a run failed or was degraded (etl/metrics.py): publish, and the topic's key.
+        # The job tells the topic why a run failed or was degraded (etl/publication/metrics.py): publish, and the
+        # topic's key.
         # Written out rather than topic.grant_publish, which also grants the key's `kms:GenerateDataKey*` wildcard.
         profile.instance_role.add_to_policy(
             iam.PolicyStatement(

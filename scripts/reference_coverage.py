@@ -29,13 +29,13 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from etl.clean import clean_flights, read_raw_flights
-from etl.enrich import enrich_live_flights
+from etl.core.spark_session import BASE_SETTINGS, session_builder
 from etl.extract.landing import raw_csv
+from etl.extract.sources.snapshot import read_snapshot
 from etl.reference import References, load_references
 from etl.reference.aircraft import NO_TYPE_CODES
-from etl.sources.snapshot import read_snapshot
-from etl.spark_session import BASE_SETTINGS, session_builder
+from etl.transform.clean import clean_flights, read_raw_flights
+from etl.transform.enrich import enrich_live_flights
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "fr24"
 MAPPINGS: tuple[str, ...] = ("airline_country", "aircraft", "origin", "destination")
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     if not any(args.samples.glob("flights_*.csv")):
         print(f"no flights_*.csv captures in {args.samples}", file=sys.stderr)
         return 2
-    # The job's base settings (etl/spark_session.py); 1,500-row captures need only 4 shuffle partitions.
+    # The job's base settings (etl/core/spark_session.py); 1,500-row captures need only 4 shuffle partitions.
     settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
     spark = session_builder("reference-coverage", "local[2]", settings).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

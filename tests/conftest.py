@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 from pyspark.sql import SparkSession
 
-from etl.config import JobConfig
-from etl.lake import runtime_jar
-from etl.layout import RunSlot
-from etl.spark_session import BASE_SETTINGS, session_builder
+from etl.core.config import JobConfig
+from etl.core.layout import RunSlot
+from etl.core.spark_session import BASE_SETTINGS, session_builder
+from etl.publication.lake import runtime_jar
 
 # pyspark.testing imports pandas-on-Spark, which asks for this before any Spark context exists.
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
@@ -52,7 +52,7 @@ def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """One small local Spark session for the whole test run."""
-    # The project's base settings (etl/spark_session.py); test frames are tiny: 4 shuffle partitions.
+    # The project's base settings (etl/core/spark_session.py); test frames are tiny: 4 shuffle partitions.
     settings = {**BASE_SETTINGS, "spark.sql.shuffle.partitions": "4"}
     builder = session_builder("flight-kpis-tests", "local[2]", settings).config("spark.jars", runtime_jar())
     session = builder.getOrCreate()
@@ -85,8 +85,8 @@ class Lake:
 
 @pytest.fixture(scope="session")
 def lake(tmp_path_factory: pytest.TempPathFactory, spark) -> Lake:
-    """Run `etl.pipeline.run` for each slot into a temporary data root (small simulated world)."""
-    from etl.pipeline import run
+    """Run `etl.orchestration.pipeline.run` for each slot into a temporary data root (small simulated world)."""
+    from etl.orchestration.pipeline import run
 
     root = str(tmp_path_factory.mktemp("lake"))
     manifests = tuple(

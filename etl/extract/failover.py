@@ -3,7 +3,7 @@
 A run tries `config.source_order()` in turn. A source is unusable when the source-health gate says so
 (SourceHealthError) or when it cannot be set up at all (SourceUnavailableError, e.g. its token secret is empty);
 the next one is then tried. Every attempt is recorded with its reason; the first usable capture serves the run.
-Which feed a source is read through, its settings and its token live with the sources themselves (etl.sources).
+Which feed a source is read through, its settings and its token live with the sources themselves (etl.extract.sources).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from etl.errors import SourceHealthError, SourceUnavailableError
-from etl.log import log_event
+from etl.core.errors import SourceHealthError, SourceUnavailableError
+from etl.core.log import log_event
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,7 @@ class Feed(Protocol):
     """
 
     def fetch_flights(self, bounds: Bounds) -> list[dict[str, str]]:
-        """Flights inside `bounds`, keyed by etl.columns.FLIGHT_FIELDS, values as text ("" when missing)."""
+        """Flights inside `bounds`, keyed by etl.core.columns.FLIGHT_FIELDS, values as text ("" when missing)."""
         ...
 
     def fetch_airports(self) -> list[dict[str, Any]]:

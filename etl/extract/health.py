@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from etl.config import ExtractSettings
-from etl.errors import SourceHealthError
-from etl.source_registry import is_remote
+from etl.core.config import ExtractSettings
+from etl.core.errors import SourceHealthError
+from etl.core.source_registry import is_remote
 
 FUTURE_SKEW_S = 300  # live positions stamped further ahead of the clock than this are not trusted as the capture time
 

@@ -11,27 +11,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from etl.columns import RAW_COLUMNS
-from etl.config import ExtractSettings, JobConfig
-from etl.errors import SourceHealthError
+from etl.core.airports import airportsdata_airports
+from etl.core.columns import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS, RAW_COLUMNS
+from etl.core.config import ExtractSettings, JobConfig
+from etl.core.errors import SourceHealthError
+from etl.core.layout import raw_flights_file
+from etl.core.source_registry import source
+from etl.core.storage import Storage
 from etl.extract.failover import run_with_failover
 from etl.extract.feed import Feed
 from etl.extract.health import Freshness, check_source_health
 from etl.extract.plan import TilePlan, density_of_rows, density_path, find_prior, make_plan
-from etl.extract.reference import (
-    RAW_AIRLINE_COLUMNS,
-    RAW_AIRPORT_COLUMNS,
-    airportsdata_airports,
-    completed_with_airportsdata,
-    land_reference,
-)
+from etl.extract.reference import completed_with_airportsdata, land_reference
+from etl.extract.sources import capture_for, close_feed, extract_settings_for, feed_for
 from etl.extract.stats import ExtractionStats
 from etl.extract.tiling import deduplicate_rows, extract_world, iso_utc
-from etl.layout import raw_flights_file
-from etl.manifest import new_run_id
-from etl.source_registry import source
-from etl.sources import capture_for, close_feed, extract_settings_for, feed_for
-from etl.storage import Storage
+from etl.publication.manifest import new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +53,8 @@ def raw_csv(rows: list[dict[str, str]]) -> bytes:
 
 
 def _feed_for(name: str, config: JobConfig, now: datetime, feed: Feed | Mapping[str, Feed] | None) -> tuple[Feed, bool]:
-    """The injected feed (tests) for this source, else the one etl.sources.feed_for builds; True when built here."""
+    """The injected feed (tests) for this source, else the one etl.extract.sources.feed_for builds; True when built
+    here."""
     if isinstance(feed, Mapping):
         if name in feed:
             return feed[name], False
@@ -86,7 +82,7 @@ def extract_to_raw(
 ) -> RawLanding:
     """Fetch the slot's capture from the first usable source, then land raw flights and reference snapshots.
 
-    Sources are tried in config.source_order(), each as etl.source_registry declares it: 'demo' serves a simulated
+    Sources are tried in config.source_order(), each as etl.core.source_registry declares it: 'demo' serves a simulated
     world (config.demo_flights flights, seed config.demo_seed, captured at `now`, no latency) through the tiled
     extractor; 'flightradarapi' (alias 'live') tiles FlightRadarAPI's web feed; 'fr24api' tiles the official API with
     its own cap (fr24api_limit); 'snapshot' reads config.snapshot_path whole. A source the source-health gate finds

@@ -24,9 +24,9 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from etl.core.layout import RAW_FLIGHTS, RunSlot, join
+from etl.core.storage import Storage
 from etl.extract.feed import Bounds
-from etl.layout import RAW_FLIGHTS, RunSlot, join
-from etl.storage import Storage
 
 log = logging.getLogger(__name__)
 

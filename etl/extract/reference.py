@@ -1,10 +1,7 @@
 """Reference snapshots (airports, airlines) under raw/reference/, refreshed at most once a UTC day.
 
-Also the job's one reader of the `airportsdata` package (no Spark here, so `etl extract` does not load it):
-`airportsdata` (pinned in pyproject.toml to a release of the last three months) gives each airport its ICAO code,
-name, ISO 3166-1 alpha-2 country, coordinates and elevation. Only airports with an IATA code are kept, as the
-feed names airports by IATA code. `FEED_CODE_ALIASES` adds the IATA codes the feed uses for an airport that
-airportsdata files under another code; that airport's data still comes from airportsdata (by its ICAO code).
+Their columns are etl.core.columns' RAW_AIRPORT_COLUMNS and RAW_AIRLINE_COLUMNS; airportsdata's airports, the
+offline fallback and the complement of FR24's list, come from etl.core.airports.
 """
 
 from __future__ import annotations
@@ -15,15 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from etl.layout import join, raw_reference_dir
-from etl.storage import Storage
+from etl.core.airports import airportsdata_airports
+from etl.core.layout import join, raw_reference_dir
+from etl.core.storage import Storage
 
 log = logging.getLogger(__name__)
-
-# The columns of the landed reference CSVs (raw/reference/...), as the sources give them; `etl.reference` reads
-# them into the job's airport and airline tables (its AIRPORT_TABLE_COLUMNS, AIRLINE_TABLE_COLUMNS).
-RAW_AIRPORT_COLUMNS = ("iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source")
-RAW_AIRLINE_COLUMNS = ("icao", "iata", "name", "source")
 
 
 def reference_path(root: str, name: str, day: str) -> str:
@@ -39,43 +32,6 @@ def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     for row in rows:
         writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
     return buffer.getvalue().encode("utf-8")
-
-
-# Feed code -> ICAO code of the airport airportsdata knows under another IATA code (both seen in July 2025 captures).
-FEED_CODE_ALIASES: dict[str, str] = {
-    "XJD": "OTBH",  # Al Udeid Air Base, Qatar: IATA XJD; airportsdata 20260905 lists it as IUD
-    "FRU": "UCFM",  # Manas International Airport, Bishkek: IATA FRU; airportsdata 20260905 lists it as BSZ
-    "PBZ": "FAPG",  # Plettenberg Bay Airport, South Africa: listed without its IATA code
-    "VDF": "KVDF",  # Tampa Executive Airport, Florida: listed without its IATA code
-}
-
-
-def airportsdata_airports() -> list[dict[str, Any]]:
-    """Offline airports as RAW_AIRPORT_COLUMNS rows: IATA-coded ones plus FEED_CODE_ALIASES, ISO alpha-2 country.
-
-    The project's one reader of `airportsdata`: the extractor's fallback list, the job's fallback airports table
-    (`etl.reference`) and the simulator's airports (`etl.simulate.world`) all come from here.
-    """
-    import airportsdata
-
-    by_icao = airportsdata.load("ICAO")
-    airports = {a["iata"]: a for a in by_icao.values() if a.get("iata")}
-    for code, icao in FEED_CODE_ALIASES.items():
-        if code not in airports and icao in by_icao:
-            airports[code] = by_icao[icao]
-    return [
-        {
-            "iata": iata,
-            "icao": a.get("icao", ""),
-            "name": a.get("name", ""),
-            "country": a.get("country", ""),
-            "latitude": a.get("lat", ""),
-            "longitude": a.get("lon", ""),
-            "altitude": a.get("elevation", ""),
-            "source": "airportsdata",
-        }
-        for iata, a in sorted(airports.items())
-    ]
 
 
 def completed_with_airportsdata(fetch: Callable[[], list[dict[str, Any]]]) -> Callable[[], list[dict[str, Any]]]:
@@ -95,13 +51,6 @@ def completed_with_airportsdata(fetch: Callable[[], list[dict[str, Any]]]) -> Ca
         return [*rows, *(a for a in airportsdata_airports() if a["iata"] not in known)]
 
     return fetch_completed
-
-
-def airportsdata_version() -> str:
-    """The installed airportsdata release."""
-    import airportsdata
-
-    return str(airportsdata.__version__)
 
 
 def _existing_source(storage: Storage, path: str) -> str:

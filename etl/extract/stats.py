@@ -17,7 +17,7 @@ class ExtractionStats:
     source: str  # the source that served the run
     sources: dict[str, Any]  # the failover record: {order, served, attempts: [{source, outcome, reason, ...}]}
 
-    # Snapshot replays (etl.sources.snapshot): the file, its format, and how its columns were read.
+    # Snapshot replays (etl.extract.sources.snapshot): the file, its format, and how its columns were read.
     snapshot_path: str | None = None
     snapshot_format: str | None = None  # csv | json | parquet
     snapshot_missing_optional: list[str] | None = None  # optional raw columns the capture lacks

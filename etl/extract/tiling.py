@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from etl.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_AT, RAW_TILE
-from etl.config import ExtractSettings
-from etl.errors import AccessRefusedError, SourceRefusedError
+from etl.core.columns import FLIGHT_FIELDS, RAW_AIRPORT_ICAO_COLUMNS, RAW_REQUESTED_AT, RAW_TILE
+from etl.core.config import ExtractSettings
+from etl.core.errors import AccessRefusedError, SourceRefusedError
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, Feed, TransientFeedError
 from etl.extract.plan import split_capped, world_grid
 

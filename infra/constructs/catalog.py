@@ -1,7 +1,8 @@
 """The analytics catalog: the Glue database, the lake's Iceberg tables and the raw CSV table, the Iceberg tables'
 Glue optimizers, the Athena workgroup and the named queries.
 
-The Iceberg tables (silver, quarantine, gold, runs) are defined once, in `etl/lake.py` (LAKE_TABLES); this construct
+The Iceberg tables (silver, quarantine, gold, runs) are defined once, in `etl/publication/lake.py` (LAKE_TABLES); this
+construct
 turns each into a Glue Iceberg table (schema, identity partition spec on the slot, location in the warehouse), so
 Athena and QuickSight resolve every table after `cdk deploy`, before any run. Only what is not an Iceberg table is
 read from athena_ddl/: the database, the raw CSV table (files, one per run) and the named queries.
@@ -26,8 +27,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from sqlglot import exp
 
-from etl.columns import PARTITION_COLUMNS
-from etl.lake import LAKE_TABLES, ORPHAN_FILE_RETENTION_DAYS, SNAPSHOT_RETENTION_DAYS, SNAPSHOTS_TO_RETAIN, LakeTable
+from etl.core.columns import PARTITION_COLUMNS
+from etl.publication.lake import (
+    LAKE_TABLES,
+    ORPHAN_FILE_RETENTION_DAYS,
+    SNAPSHOT_RETENTION_DAYS,
+    SNAPSHOTS_TO_RETAIN,
+    LakeTable,
+)
 from infra.constructs.data_lake import WAREHOUSE_PREFIX  # the Iceberg warehouse: `s3://<data bucket>/warehouse`
 
 DDL_DIR = Path(__file__).resolve().parents[2] / "athena_ddl"
@@ -38,7 +45,7 @@ MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum for BytesSc
 
 ICEBERG_FORMAT_VERSION = "2"
 FIRST_PARTITION_FIELD_ID = 1000  # Iceberg numbers partition fields from 1000 (its spec's PARTITION_DATA_ID_START)
-# Spark SQL types (etl/lake.py) as Iceberg primitive types; Spark's TIMESTAMP is Iceberg's timestamptz.
+# Spark SQL types (etl/publication/lake.py) as Iceberg primitive types; Spark's TIMESTAMP is Iceberg's timestamptz.
 _ICEBERG_PRIMITIVES = {
     exp.DataType.Type.TEXT: "string",
     exp.DataType.Type.VARCHAR: "string",
@@ -95,7 +102,8 @@ class NamedQuerySpec:
     sql: str
 
 
-# --- Iceberg tables, from etl/lake.py ---------------------------------------------------------------------------
+# --- Iceberg tables, from etl/publication/lake.py ---------------------------------------------------------------------
+# ---------------------------------------------------------------------------
 
 
 def iceberg_type(data_type: exp.DataType, ids: Iterator[int]) -> str | dict[str, Any]:
@@ -285,7 +293,7 @@ def load_table_specs(ddl_dir: Path = DDL_DIR) -> list[TableSpec]:
         specs.append(parse_table_ddl(text, path))
     clash = {s.name for s in specs} & set(LAKE_TABLES)
     if clash:
-        raise DdlError(f"{sorted(clash)} are Iceberg tables defined in etl/lake.py: remove their DDL files")
+        raise DdlError(f"{sorted(clash)} are Iceberg tables defined in etl/publication/lake.py: remove their DDL files")
     return specs
 
 

@@ -2,8 +2,10 @@
 
 Everything the dashboard shows is declared in quicksight/: `datasets.json` lists the data sets (a catalog table, or
 a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes and
-`{{title:<visual id>}}` where a visual's title goes (from etl/kpi_catalog.py, which `etl show` and the report read too).
-Column lists come from etl/lake.py (the Iceberg tables' one definition), so the data sets cannot drift from the tables.
+`{{title:<visual id>}}` where a visual's title goes (from etl/transform/kpi_catalog.py, which `etl show` and the report
+read too).
+Column lists come from etl/publication/lake.py (the Iceberg tables' one definition), so the data sets cannot drift from
+the tables.
 Every data set reads a bounded window of slots, the last WINDOW_DAYS days by `tech_day`, so no dashboard load scans
 the whole lake (the lake's tables are partitioned by the slot: Athena reads only the window's partitions).
 """
@@ -24,8 +26,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from sqlglot import exp
 
-from etl.kpi_catalog import KPI_BY_TABLE, TITLES
-from etl.lake import LAKE_TABLES, LakeTable
+from etl.publication.lake import LAKE_TABLES, LakeTable
+from etl.transform.kpi_catalog import KPI_BY_TABLE, TITLES
 from infra.constructs.catalog import ATHENA_RESULTS_PREFIX, DdlError
 from infra.constructs.data_lake import WAREHOUSE_PREFIX
 
@@ -122,7 +124,7 @@ def _select_columns(sql: str, tables: dict[str, LakeTable], source: str) -> tupl
     select = sqlglot.parse_one(sql, read="athena")
     (table,) = [t.name for t in select.find_all(exp.Table)]
     if table not in tables:
-        raise DdlError(f"{source}: table {table} is not a lake table (etl/lake.py)")
+        raise DdlError(f"{source}: table {table} is not a lake table (etl/publication/lake.py)")
     types = tables[table].columns
     if WINDOW_COLUMN not in types:
         raise DdlError(f"{source}: table {table} has no {WINDOW_COLUMN} column to bound the data set by")
@@ -146,7 +148,7 @@ def _select_columns(sql: str, tables: dict[str, LakeTable], source: str) -> tupl
 
 
 def _data_set_name(entry: dict[str, Any], table: str) -> str:
-    """A gold table's data set is named by its KPI's question (etl/kpi_catalog.py); any other names itself."""
+    """A gold table's data set is named by its KPI's question (etl/transform/kpi_catalog.py); any other names itself."""
     if "name" in entry:
         return str(entry["name"])
     if table not in KPI_BY_TABLE:
@@ -155,7 +157,8 @@ def _data_set_name(entry: dict[str, Any], table: str) -> str:
 
 
 def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSpec]:
-    """The data sets of quicksight/datasets.json, with columns resolved against the lake's tables (etl/lake.py)."""
+    """The data sets of quicksight/datasets.json, with columns resolved against the lake's tables
+    (etl/publication/lake.py)."""
     tables = LAKE_TABLES
     specs = []
     for entry in json.loads((quicksight_dir / "datasets.json").read_text(encoding="utf-8"))["datasets"]:
@@ -163,7 +166,9 @@ def load_data_set_specs(quicksight_dir: Path = QUICKSIGHT_DIR) -> list[DataSetSp
         if "table" in entry:
             table = tables.get(entry["table"])
             if table is None:
-                raise DdlError(f"data set {entry['id']}: table {entry['table']} is not a lake table (etl/lake.py)")
+                raise DdlError(
+                    f"data set {entry['id']}: table {entry['table']} is not a lake table (etl/publication/lake.py)"
+                )
             columns = tuple(table.columns.items())
             name = _data_set_name(entry, table.name)
             specs.append(DataSetSpec(entry["id"], name, columns, table=table.name, geographic_roles=roles))
@@ -198,7 +203,7 @@ def bounded_sql(sql: str, database_name: str) -> str:
 # A whole JSON string `{{<kind>:<key>}}` in dashboard.json: a data set ARN (`dataset`) or a visual title (`title`).
 PLACEHOLDER = re.compile(r"\{\{(\w+):([^{}]+)\}\}")
 PLACEHOLDER_SOURCES = {"dataset": "data set", "title": "title"}
-PLACEHOLDER_HOMES = {"dataset": "datasets.json", "title": "etl/kpi_catalog.py TITLES"}
+PLACEHOLDER_HOMES = {"dataset": "datasets.json", "title": "etl/transform/kpi_catalog.py TITLES"}
 
 
 def fill_placeholders(value: Any, values: dict[str, dict[str, Any]]) -> Any:

@@ -1,5 +1,5 @@
 """A source's API token (the official Flightradar24 API's): an empty Secrets Manager secret the operator fills after
-deploying. Which sources need one, and who issues it, etl/source_registry.py says."""
+deploying. Which sources need one, and who issues it, etl/core/source_registry.py says."""
 
 from __future__ import annotations
 

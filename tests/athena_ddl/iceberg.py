@@ -9,9 +9,9 @@ import sqlglot
 from pyspark.sql import SparkSession
 from sqlglot import exp
 
-from etl.columns import PARTITION_COLUMNS
-from etl.lake import LAKE_TABLES, catalog_settings, identifier, runtime_jar
-from etl.spark_session import BASE_SETTINGS, session_builder
+from etl.core.columns import PARTITION_COLUMNS
+from etl.core.spark_session import BASE_SETTINGS, session_builder
+from etl.publication.lake import LAKE_TABLES, catalog_settings, identifier, runtime_jar
 
 
 def iceberg_session(warehouse: str) -> SparkSession:
@@ -34,7 +34,7 @@ def iceberg_session(warehouse: str) -> SparkSession:
 
 
 def create_tables(spark: SparkSession, database: str) -> None:
-    """Every table of etl/lake.py, empty, partitioned by the slot as the job writes it."""
+    """Every table of etl/publication/lake.py, empty, partitioned by the slot as the job writes it."""
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {identifier(database, '')[:-1]}")
     partitions = ", ".join(PARTITION_COLUMNS)
     for table in LAKE_TABLES.values():

@@ -10,8 +10,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from etl.columns import PARTITION_COLUMNS, RAW_COLUMNS
-from etl.lake import LAKE_TABLES
+from etl.core.columns import PARTITION_COLUMNS, RAW_COLUMNS
+from etl.publication.lake import LAKE_TABLES
 from infra.constructs.catalog import (
     DDL_DIR,
     QUERIES_DIR,
@@ -197,11 +197,11 @@ def test_a_ddl_the_catalog_cannot_declare_is_refused(tmp_path):
         parse_table_ddl("-- x\nCREATE EXTERNAL TABLE t (a string) STORED AS TEXTFILE", Path("99_bad.sql"))
     with pytest.raises(DdlError, match="STORED AS TEXTFILE"):
         parse_table_ddl("-- x\nCREATE EXTERNAL TABLE t (a string) STORED AS PARQUET LOCATION 's3://b/t/'")
-    # A lake table is defined once, in etl/lake.py: a DDL file for it stops the synth.
+    # A lake table is defined once, in etl/publication/lake.py: a DDL file for it stops the synth.
     (tmp_path / "02_create_runs.sql").write_text(
         "-- runs\nCREATE EXTERNAL TABLE runs (a string) ROW FORMAT SERDE 'x' STORED AS TEXTFILE LOCATION 's3://b/r/'"
     )
-    with pytest.raises(DdlError, match=r"\['runs'\] are Iceberg tables defined in etl/lake.py"):
+    with pytest.raises(DdlError, match=r"\['runs'\] are Iceberg tables defined in etl/publication/lake.py"):
         load_table_specs(tmp_path)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from etl.columns import PARTITION_COLUMNS, RUN_ID
-from etl.layout import RunSlot
-from etl.tables import load_table
+from etl.core.columns import PARTITION_COLUMNS, RUN_ID
+from etl.core.layout import RunSlot
+from etl.publication.tables import load_table
 
 
 def current_rows(root: str, table: str, slot: RunSlot, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -37,13 +37,13 @@ def publish_rows(spark: Any, root: str, slot: RunSlot, frames: dict[str, Any], *
 
     from pyspark.sql import functions as F
 
-    from etl.config import JobConfig
-    from etl.enrich import SLOT_KEY
-    from etl.lake import LAKE_TABLES
-    from etl.manifest import Manifest, new_run_id
-    from etl.pipeline import open_lake
-    from etl.publish import with_run_columns
-    from etl.storage import LocalStorage
+    from etl.core.config import JobConfig
+    from etl.core.storage import LocalStorage
+    from etl.orchestration.pipeline import open_lake
+    from etl.publication.lake import LAKE_TABLES
+    from etl.publication.manifest import Manifest, new_run_id
+    from etl.publication.publish import with_run_columns
+    from etl.transform.enrich import SLOT_KEY
 
     lake = open_lake(spark, JobConfig(data_root=root, run_slot=slot))
     run_id = new_run_id(slot, datetime.now(timezone.utc))
@@ -64,7 +64,7 @@ def a_published_slot(spark: Any, root: str, slot: RunSlot) -> dict:
     """A slot published with one silver row (run by hand, not by the job): a good slot for fault tests to keep."""
     from datetime import datetime
 
-    from etl.columns import SILVER_FLIGHTS_SCHEMA
+    from etl.core.columns import SILVER_FLIGHTS_SCHEMA
 
     values = {name: None for name in SILVER_FLIGHTS_SCHEMA}
     values.update(flight_id="good1", latitude=48.0, longitude=2.0, position_time=datetime(2026, 11, 22, 13, 59))

@@ -10,9 +10,10 @@ import os
 import signal
 import sys
 
-from etl import pipeline, publish
-from etl.config import JobConfig
-from etl.layout import RunSlot
+from etl.core.config import JobConfig
+from etl.core.layout import RunSlot
+from etl.orchestration import pipeline
+from etl.publication import publish
 
 
 def _die() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from etl import cli
-from etl.log import log_event
+from etl.core.log import log_event
 
 SLOT = "2026-11-22T14"
 
@@ -70,7 +70,7 @@ def test_a_data_root_that_is_a_file_is_refused_before_any_work(tmp_path: Path, c
 
 
 def test_an_unwritable_data_root_is_refused_before_any_work(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("etl.config._can_create_in", lambda folder: False)  # root writes anywhere: simulated
+    monkeypatch.setattr("etl.core.config._can_create_in", lambda folder: False)  # root writes anywhere: simulated
     assert cli.main(["run", "--data-root", str(tmp_path), "--run-slot", SLOT]) == 2
     assert error_line(capsys) == f"error: data root {tmp_path} is not writable by this user"
 
@@ -86,7 +86,7 @@ def test_bad_arguments_are_one_line(tmp_path: Path, capsys) -> None:
 
 def _failing_run(exc: BaseException, stage: str | None) -> Any:
     def run(config: Any, **_: Any) -> dict[str, Any]:
-        from etl.log import bind_run_id
+        from etl.core.log import bind_run_id
 
         bind_run_id("20261122T14-20261122T140000Z-abc123")
         log_event("run_started", run_slot=str(config.run_slot))
@@ -102,9 +102,9 @@ def _failing_run(exc: BaseException, stage: str | None) -> Any:
 @pytest.fixture
 def no_spark(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The CLI's Spark session replaced: these tests are about what the command prints, not about Spark."""
-    monkeypatch.setattr("etl.pipeline.build_spark", lambda config: SimpleNamespace())
+    monkeypatch.setattr("etl.orchestration.pipeline.build_spark", lambda config: SimpleNamespace())
     yield
-    from etl.log import bind_run_id
+    from etl.core.log import bind_run_id
 
     bind_run_id(None)
 
@@ -136,7 +136,7 @@ def no_spark(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_failure_is_one_line_naming_the_stage_and_the_log_with_the_trace(
     tmp_path: Path, capsys, monkeypatch, no_spark, exc: BaseException, stage: str | None, summary: str
 ) -> None:
-    monkeypatch.setattr("etl.pipeline.run", _failing_run(exc, stage))
+    monkeypatch.setattr("etl.orchestration.pipeline.run", _failing_run(exc, stage))
     root = tmp_path / "lake"
     code = cli.main(["run", "--data-root", str(root), "--run-slot", SLOT, "--log-format", "console"])
 
@@ -157,8 +157,8 @@ def test_a_log_the_full_disk_cannot_take_goes_to_the_temporary_folder(
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
     exc = OSError(errno.ENOSPC, "No space left on device", "/lake/gold/x.parquet")
-    monkeypatch.setattr("etl.pipeline.run", _failing_run(exc, "kpis"))
-    monkeypatch.setattr("etl.storage.LocalStorage.write_bytes", full)
+    monkeypatch.setattr("etl.orchestration.pipeline.run", _failing_run(exc, "kpis"))
+    monkeypatch.setattr("etl.core.storage.LocalStorage.write_bytes", full)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     code = cli.main(["run", "--data-root", str(tmp_path / "lake"), "--run-slot", SLOT, "--log-format", "json"])
 
@@ -175,7 +175,7 @@ def test_spark_that_cannot_start_is_one_line(tmp_path: Path, capsys, monkeypatch
     def no_java(config: Any) -> Any:
         raise RuntimeError("Java gateway process exited before sending its port number")
 
-    monkeypatch.setattr("etl.pipeline.build_spark", no_java)
+    monkeypatch.setattr("etl.orchestration.pipeline.build_spark", no_java)
     code = cli.main(["run", "--data-root", str(tmp_path / "lake"), "--run-slot", SLOT, "--log-format", "json"])
 
     assert code == 1
@@ -192,7 +192,7 @@ def test_a_damaged_table_read_by_show_is_one_line_with_the_trace_in_a_log(tmp_pa
     def damaged(*args: Any) -> str:
         raise ValueError("Parquet magic bytes not found in footer")
 
-    monkeypatch.setattr("etl.show.render_slot", damaged)
+    monkeypatch.setattr("etl.presentation.show.render_slot", damaged)
     assert cli.main(["show", "--data-root", str(tmp_path), "--run-slot", SLOT]) == 1
     line = error_line(capsys)
     (log,) = (tmp_path / "logs").glob("show-*.jsonl")

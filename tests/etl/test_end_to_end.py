@@ -11,11 +11,11 @@ import airportsdata
 import pytest
 from pyspark.sql import SparkSession
 
-from etl.clean import clean_flights, read_raw_flights
-from etl.columns import GOLD_SCHEMAS, GOLD_TABLES, RAW_COLUMNS
-from etl.kpis import compute_kpis
+from etl.core.columns import GOLD_SCHEMAS, GOLD_TABLES, RAW_COLUMNS
+from etl.extract.simulate.world import World
 from etl.reference import load_references
-from etl.simulate.world import World
+from etl.transform.clean import clean_flights, read_raw_flights
+from etl.transform.kpis import compute_kpis
 
 R = 6371.0088  # the mean Earth radius (IUGG), the sphere DESIGN.md's distances are measured on
 NON_AIRCRAFT = {"GRND", "BALL", "DRON", "SHIP"}

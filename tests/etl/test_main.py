@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.lake import runtime_jar
-from etl.layout import RunSlot
+from etl.core.layout import RunSlot
+from etl.publication.lake import runtime_jar
 from infra.packaging import write_package_zip
 from lambda_trigger.cluster_request import ICEBERG_EXTENSIONS
 from tests.etl.lakes import runs_of

@@ -19,8 +19,8 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_s3 as s3
 
-from etl.columns import PARTITION_COLUMNS
-from etl.lake import LAKE_TABLES
+from etl.core.columns import PARTITION_COLUMNS
+from etl.publication.lake import LAKE_TABLES
 from infra.constructs.catalog import (
     OPTIMIZER_TYPES,
     Catalog,

@@ -134,18 +134,19 @@ def test_etl_zip_ships_the_sources_and_no_test_server() -> None:
     archive = zipfile.ZipFile(io.BytesIO(package_zip_bytes(REPO_ROOT / "etl")))
     names = set(archive.namelist())
 
-    # The FR24 web feed's local server lived at etl/simulate/http_server.py and went to every cluster; it is a test
+    # The FR24 web feed's local server lived at etl/extract/simulate/http_server.py and went to every cluster; it is a
+    # test
     # server (tests/servers/feed_server.py) now, like the official API's (tests/servers/fr24api_server.py).
-    assert "etl/simulate/http_server.py" not in names
+    assert "etl/extract/simulate/http_server.py" not in names
     assert not {n for n in names if n.rsplit("/", 1)[-1] in {"feed_server.py", "fr24api_server.py", "local.py"}}
     # What the job does need: each source, the simulated world the demo source serves, the extractor's landing.
     assert {
-        "etl/sources/__init__.py",
-        "etl/sources/flightradarapi.py",
-        "etl/sources/fr24api.py",
-        "etl/sources/simulated.py",
-        "etl/sources/snapshot.py",
-        "etl/simulate/world.py",
+        "etl/extract/sources/__init__.py",
+        "etl/extract/sources/flightradarapi.py",
+        "etl/extract/sources/fr24api.py",
+        "etl/extract/sources/simulated.py",
+        "etl/extract/sources/snapshot.py",
+        "etl/extract/simulate/world.py",
         "etl/extract/landing.py",
     } <= names
     # No shipped module serves HTTP or reaches into the tests.

@@ -189,7 +189,7 @@ def test_job_config_asset_has_no_data_root_the_chosen_source_the_glue_lake_and_t
 
 
 def test_job_config_reads_back_with_the_warehouse_in_the_data_bucket(synthesized: Synthesized) -> None:
-    from etl.config import JobConfig
+    from etl.core.config import JobConfig
 
     (function,) = synthesized.resources("AWS::Lambda::Function").values()
     data_root = function["Properties"]["Environment"]["Variables"]["JOB_DATA_ROOT"]
@@ -320,7 +320,7 @@ def test_cluster_nodes_use_the_glue_catalog_for_this_database_and_its_tables_onl
     assert all(a[:6] == prefix for a in arns)
     tables = sorted(a[6] for a in arns)
     assert tables[:2] == [":catalog", ":database/flight_kpis"]
-    # The lake's tables, written out (etl/lake.py): silver, quarantine, the 8 KPI tables, runs.
+    # The lake's tables, written out (etl/publication/lake.py): silver, quarantine, the 8 KPI tables, runs.
     assert tables[2:] == sorted(
         f":table/flight_kpis/{t}"
         for t in [

@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from etl.extract.feed import Bounds, TransientFeedError
-from etl.sources.simulated import SimulatedFeed
-from etl.sources.snapshot import WIRE_INDEX
+from etl.extract.sources.simulated import SimulatedFeed
+from etl.extract.sources.snapshot import WIRE_INDEX
 from tests.servers.local import LocalServer, QuietHandler, serving
 
 FEED_PATH = "/zones/fcgi/feed.js"

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from etl.extract.feed import Bounds
-from etl.sources.simulated import SimulatedFeed
+from etl.extract.sources.simulated import SimulatedFeed
 from tests.servers.local import LocalServer, QuietHandler, serving
 
 LIVE_FULL_PATH = "/api/live/flight-positions/full"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from etl.columns import FLIGHT_FIELDS
+from etl.core.columns import FLIGHT_FIELDS
 
 
 def flight(flight_id: str, lat: float, lon: float, *, time: int = 1_795_356_000, **fields: str) -> dict[str, str]:

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from etl.cli import build_parser, job_config
-from etl.config import ConfigError, ExtractSettings, JobConfig
-from etl.errors import SourceHealthError, SourceUnavailableError
+from etl.core.config import ConfigError, ExtractSettings, JobConfig
+from etl.core.errors import SourceHealthError, SourceUnavailableError
+from etl.core.layout import RunSlot
+from etl.core.storage import LocalStorage
 from etl.extract import extract_to_raw
-from etl.layout import RunSlot
-from etl.metrics import source_metric_data
-from etl.sources import extract_settings_for
-from etl.sources.fr24api import fr24api_token
-from etl.sources.simulated import SimulatedFeed
-from etl.storage import LocalStorage
+from etl.extract.sources import extract_settings_for
+from etl.extract.sources.fr24api import fr24api_token
+from etl.extract.sources.simulated import SimulatedFeed
+from etl.publication.metrics import source_metric_data
 from tests.etl.extract.helpers import flight
 from tests.paths import REPO
 
@@ -217,7 +217,7 @@ def test_an_empty_token_secret_hands_over_to_the_next_source(tmp_path, monkeypat
 
 
 def test_a_successful_run_names_the_source_that_served_it_in_its_metrics():
-    from etl.metrics import run_metrics
+    from etl.publication.metrics import run_metrics
 
     extraction = {
         "source": "fr24api",
@@ -263,12 +263,15 @@ def test_the_extractor_imports_no_source_module_by_itself_and_nothing_of_the_sim
     extract = REPO / "etl" / "extract"
     imports = {path.name: _etl_imports(path) for path in sorted(extract.glob("*.py"))}
 
-    simulator = {name: sorted(m for m in found if m.startswith(("etl.simulate", "etl.sources.simulated")))
-                 for name, found in imports.items()}  # fmt: skip
+    simulated = ("etl.extract.simulate", "etl.extract.sources.simulated")
+    simulator = {name: sorted(m for m in found if m.startswith(simulated)) for name, found in imports.items()}
     assert {name: found for name, found in simulator.items() if found} == {}
-    # Landing asks etl.sources for a feed or a capture by name; no other module of the extractor reaches a source.
-    reaching = {name: sorted(m for m in found if m.startswith("etl.sources")) for name, found in imports.items()}
-    assert {name: found for name, found in reaching.items() if found} == {"landing.py": ["etl.sources"]}
+    # Landing asks etl.extract.sources for a feed or a capture by name; no other module of the extractor reaches a
+    # source.
+    reaching = {
+        name: sorted(m for m in found if m.startswith("etl.extract.sources")) for name, found in imports.items()
+    }
+    assert {name: found for name, found in reaching.items() if found} == {"landing.py": ["etl.extract.sources"]}
 
 
 CHALLENGE_PAGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"
@@ -283,7 +286,7 @@ BLOCKING = {
 def test_a_blocked_web_feed_trips_the_breaker_and_fails_over_within_ten_requests(
     tmp_path, monkeypatch, local_only, answer
 ):
-    from etl.sources.flightradarapi import FlightRadarFeed
+    from etl.extract.sources.flightradarapi import FlightRadarFeed
     from tests.servers.feed_server import FEED_PATH, serve_feed
 
     monkeypatch.setenv("FR24_API_TOKEN", TOKEN)
@@ -310,9 +313,9 @@ def test_a_blocked_web_feed_trips_the_breaker_and_fails_over_within_ten_requests
 
 
 def test_a_single_refused_source_leaves_its_figures_for_the_failed_run_s_manifest(tmp_path, local_only):
-    from etl.errors import SourceRefusedError
+    from etl.core.errors import SourceRefusedError
     from etl.extract.failover import failed_extraction
-    from etl.sources.flightradarapi import FlightRadarFeed
+    from etl.extract.sources.flightradarapi import FlightRadarFeed
     from tests.servers.feed_server import FEED_PATH, serve_feed
 
     config = JobConfig(data_root=str(tmp_path), run_slot=SLOT, extract=replace(QUICK, concurrency=1))

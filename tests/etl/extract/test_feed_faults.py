@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from etl import cli
-from etl.layout import RunSlot, raw_flights_dir
-from etl.simulate.world import World
-from etl.sources.simulated import SimulatedFeed
+from etl.core.layout import RunSlot, raw_flights_dir
+from etl.extract.simulate.world import World
+from etl.extract.sources.simulated import SimulatedFeed
 from tests.etl.lakes import a_published_slot, runs_of
 from tests.servers.feed_server import flightradarapi_pointed_at, serve_feed
 

@@ -10,9 +10,9 @@ import pytest
 from FlightRadarAPI.core import Core
 
 from etl.cli import main
-from etl.layout import RunSlot, raw_flights_dir
-from etl.simulate.world import World
-from etl.sources.simulated import SimulatedFeed
+from etl.core.layout import RunSlot, raw_flights_dir
+from etl.extract.simulate.world import World
+from etl.extract.sources.simulated import SimulatedFeed
 from tests.servers.feed_server import AIRPORTS_PATH, FEED_PATH, serve_feed
 
 FR24_FEED_URL = Core.real_time_flight_tracker_data_url
@@ -83,7 +83,7 @@ def test_a_feed_url_that_cannot_be_used_stops_before_anything_is_written(tmp_pat
 
 
 def test_extract_settings_refuse_bad_politeness_and_plan_values():
-    from etl.config import ConfigError, ExtractSettings
+    from etl.core.config import ConfigError, ExtractSettings
 
     for bad, message in [
         ({"max_requests_per_s": -1}, "max_requests_per_s"),

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from etl.config import ExtractSettings
-from etl.errors import SourceHealthError
+from etl.core.config import ExtractSettings
+from etl.core.errors import SourceHealthError
 from etl.extract.health import check_source_health, measure_freshness
 from tests.etl.extract.helpers import flight
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from etl.columns import RAW_COLUMNS
-from etl.config import ExtractSettings, JobConfig
-from etl.errors import SnapshotFormatError, SourceHealthError
+from etl.core.columns import RAW_COLUMNS
+from etl.core.config import ExtractSettings, JobConfig
+from etl.core.errors import SnapshotFormatError, SourceHealthError
+from etl.core.layout import RunSlot
+from etl.core.storage import LocalStorage
 from etl.extract import RawLanding, extract_to_raw
 from etl.extract.feed import TransientFeedError
-from etl.layout import RunSlot
-from etl.sources.simulated import SimulatedFeed
-from etl.storage import LocalStorage
+from etl.extract.sources.simulated import SimulatedFeed
 from tests.etl.extract.helpers import flight
 
 NOW = datetime(2026, 11, 22, 14, 5, 0, tzinfo=timezone.utc)
@@ -195,7 +195,7 @@ def test_landing_on_s3_replaces_the_slot_and_leaves_no_staging(monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from etl.storage import S3Storage
+    from etl.core.storage import S3Storage
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from etl.core.layout import RunSlot
+from etl.core.storage import LocalStorage
 from etl.extract.feed import WORLD, Bounds
 from etl.extract.plan import (
     DENSITY_FILE,
@@ -20,9 +22,7 @@ from etl.extract.plan import (
     plan_tiles,
     split_capped,
 )
-from etl.layout import RunSlot
-from etl.simulate.world import World
-from etl.storage import LocalStorage
+from etl.extract.simulate.world import World
 from tests.etl.extract.helpers import flight
 
 # Points every plan must hold: both poles, both 180 meridians, their corners, the equator and Greenwich.

@@ -6,9 +6,11 @@ import time
 
 import pytest
 
-from etl.config import ExtractSettings
+from etl.core.config import ExtractSettings
 from etl.extract.feed import WORLD, BlockedFeedError, Bounds, TransientFeedError
 from etl.extract.plan import world_grid
+from etl.extract.simulate.world import World
+from etl.extract.sources.simulated import SimulatedFeed
 from etl.extract.tiling import (
     RateLimiter,
     TiledExtractor,
@@ -16,8 +18,6 @@ from etl.extract.tiling import (
     extract_world,
     single_request,
 )
-from etl.simulate.world import World
-from etl.sources.simulated import SimulatedFeed
 from tests.etl.extract.helpers import flight
 
 NO_WAIT = {"sleep": lambda s: None}
@@ -314,7 +314,7 @@ TILES = [Bounds(0, 10, i * 10, i * 10 + 10) for i in range(8)]
 
 
 def test_refusals_in_a_row_trip_the_breaker_and_no_further_request_is_sent():
-    from etl.errors import AccessRefusedError, SourceRefusedError
+    from etl.core.errors import AccessRefusedError, SourceRefusedError
 
     refusals = [BlockedFeedError("HTTP 403"), AccessRefusedError("HTTP 401"), BlockedFeedError("challenge page")]
     feed = ScriptedFeed([[flight("a", 1, 1)], *refusals])
@@ -331,7 +331,7 @@ def test_refusals_in_a_row_trip_the_breaker_and_no_further_request_is_sent():
 
 
 def test_an_access_refusal_last_is_the_breaker_s_own_words():
-    from etl.errors import AccessRefusedError, SourceRefusedError
+    from etl.core.errors import AccessRefusedError, SourceRefusedError
 
     feed = ScriptedFeed([AccessRefusedError("the official API refused the token (401): check the secret S")] * 3)
     with pytest.raises(SourceRefusedError, match=r"^the official API refused the token \(401\): check the secret S; "):

@@ -17,10 +17,10 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from etl.columns import SILVER_FLIGHTS_SCHEMA
-from etl.enrich import airline_countries_from_registrations, enrich_live_flights, snapshot_airlines
+from etl.core.columns import SILVER_FLIGHTS_SCHEMA
 from etl.reference import References
 from etl.reference.registrations import registration_countries
+from etl.transform.enrich import airline_countries_from_registrations, enrich_live_flights, snapshot_airlines
 
 # airline, ICAO 24-bit address, registration
 FLEETS = [

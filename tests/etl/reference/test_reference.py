@@ -10,9 +10,9 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from etl.columns import CONTINENTS
-from etl.errors import ReferenceDataError
-from etl.extract.reference import airportsdata_airports
+from etl.core.airports import airportsdata_airports
+from etl.core.columns import CONTINENTS
+from etl.core.errors import ReferenceDataError
 from etl.reference import load_references
 from etl.reference.aircraft import NO_TYPE_CODES, aircraft_types, manufacturer_name
 from etl.reference.airlines import AIRLINES, LEASED_FLEETS

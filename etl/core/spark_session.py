@@ -1,0 +1,89 @@
+"""The project's Spark settings, defined once: the job, the EMR step, `show` and the tests start their sessions here.
+
+What Spark must know before its JVM starts (the JVM's flags, the log level, the console progress bars) cannot be
+set per session: the local command line reads it from `etl/core/spark_conf/` instead
+(`etl.presentation.console.quiet_spark`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+
+# What every session of the project has: times are read, computed and shown in UTC.
+BASE_SETTINGS: dict[str, str] = {"spark.sql.session.timeZone": "UTC"}
+
+# The job's settings, whatever the master; benchmarks/transform_scale.py measures with the same ones.
+SPARK_SETTINGS: dict[str, str] = {
+    **BASE_SETTINGS,
+    # A snapshot is tens of thousands of rows: a few shuffle partitions, not the default 200.
+    "spark.sql.shuffle.partitions": "8",
+    # Parquet readers other than Spark (Athena, DuckDB) need no _SUCCESS marker.
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    # Whole-stage code over 8,000 bytes of bytecode is never JIT-compiled by the JVM and runs interpreted;
+    # past this limit Spark splits the plan instead (cleaning's fused per-column checks ran ~2x slower).
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+    # The in-memory copies (clean's typed rows, the enriched live flights) live for one run and are read a few
+    # times: choosing and applying a compression scheme per column cost far more CPU than it saved memory (at
+    # 2,000,000 rows: clean ~7 s slower compressed, for a copy of 308 MB instead of 328 MB).
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Input splits of at most 32 MB (default 128 MB) keep every core busy to the end of a scan: a 2,000,000-row
+    # backfill of 250 MB made 5 tasks for 2 cores, the last running alone (clean ~4 s slower). A single
+    # snapshot of tens of thousands of rows is one split either way.
+    "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
+}
+
+# A reader of published tables (`etl show`) computes nothing large: the base settings are all it needs.
+READER_SETTINGS: dict[str, str] = dict(BASE_SETTINGS)
+
+# Spark copies `spark.hadoop.<name>` into the context's Hadoop configuration (as `<name>`) when the context starts.
+_HADOOP_PREFIX = "spark.hadoop."
+
+
+def session_builder(
+    app_name: str, master: str | None = None, settings: Mapping[str, str] = SPARK_SETTINGS
+) -> SparkSession.Builder:
+    """A session builder with `settings`; on a given master, no web UI; on a local one, this Python for workers."""
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    if master:
+        builder = builder.master(master).config("spark.ui.enabled", "false")
+        if master.startswith("local"):
+            # Python workers must run this interpreter (the venv's), not whatever `python3` is first on PATH.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return builder
+
+
+def apply_settings(spark: SparkSession, settings: Mapping[str, str] = SPARK_SETTINGS) -> None:
+    """Apply `settings` to a session already running: SQL settings to the session, Hadoop ones to its context."""
+    # The EMR step starts Spark before `etl` can be imported (the package reaches the cluster as a zip that only
+    # a running context can add), so the settings a builder would give at start are applied here instead,
+    # before the job runs any Spark work. The cluster's own settings (master, memory, executors) stay EMR's.
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()  # the configuration every job of the context copies
+    for key, value in settings.items():
+        if key.startswith(_HADOOP_PREFIX):
+            hadoop.set(key.removeprefix(_HADOOP_PREFIX), value)
+        else:
+            spark.conf.set(key, value)
+
+
+def keep(frame: DataFrame) -> DataFrame:
+    """`frame`, computed now and kept for the later queries of the run that read it (silver, the live flights).
+
+    On a local master, a local checkpoint: the rows stay in this JVM's block manager (memory, then disk) and the
+    returned frame's plan is one scan of them. On a cluster, persisted instead, its lineage kept: a lost executor's
+    blocks (Core nodes run on Spot) are recomputed rather than failing the run. The difference is speed: Spark
+    describes each query's whole plan in its listener events, again at every adaptive stage, and a persisted
+    frame's description carries the full plan that built it. The demo's gold writes described 1 MB of plan apiece,
+    40% of a warm local run's CPU; with the checkpoint a warm 800-flight run takes 16-21 s instead of 28-30 s
+    (same answers). `unpersist()` releases a persisted frame; a checkpoint's blocks go when the frame is collected
+    (Spark's context cleaner).
+    """
+    if (frame.sparkSession.sparkContext.master or "").startswith("local"):
+        return frame.localCheckpoint(eager=True)
+    return frame.persist(StorageLevel.MEMORY_AND_DISK)

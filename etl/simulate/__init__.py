@@ -1,3 +1,0 @@
-"""A simulated world of live air traffic, for the demo, tests and benchmarks (etl.sources.simulated serves it)."""
-
-from __future__ import annotations

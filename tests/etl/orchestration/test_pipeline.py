@@ -1,0 +1,117 @@
+"""The whole job on a small simulated world: counts add up, re-runs replace one slot only, failures publish nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from etl.core.columns import GOLD_SCHEMAS, GOLD_TABLES, PARTITION_COLUMNS, RUN_ID
+from etl.core.config import JobConfig
+from etl.core.errors import JobError
+from etl.core.layout import RunSlot
+from etl.orchestration import pipeline
+from etl.publication.lake import LAKE_TABLES, SLOT_TABLES
+from tests.etl.lakes import current_rows, data_rows, runs_of
+
+pytestmark = pytest.mark.slow
+
+SLOT = RunSlot.parse("2026-11-22T14")
+OTHER = RunSlot.parse("2026-11-22T16")
+
+
+def _config(root: Path, slot: RunSlot = SLOT, **changes) -> JobConfig:
+    return JobConfig(data_root=str(root), run_slot=slot, source="demo", demo_flights=3000, **changes).validate()
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("lake")
+    first = pipeline.run(_config(root), spark=spark)
+    other = pipeline.run(_config(root, OTHER, demo_seed=7), spark=spark)
+    return root, first, other
+
+
+def test_counts_add_up_and_every_table_is_published_as_iceberg(lake) -> None:
+    root, manifest, _ = lake
+    counts = manifest["counts"]
+    assert manifest["status"] == "succeeded"
+    assert counts["raw"] == counts["silver"] + counts["quarantine"]
+    assert counts["raw"] == 3000 - manifest["extraction"].get("duplicates_removed", 0)
+    assert 0 < counts["live_flights"] < counts["silver"]
+    assert set(manifest["snapshots"]) == set(SLOT_TABLES)
+    for table in GOLD_TABLES:
+        rows = current_rows(str(root), table, SLOT)
+        assert list(rows[0]) == [*GOLD_SCHEMAS[table], RUN_ID, *PARTITION_COLUMNS], table
+        assert len(rows) == counts["gold"][table] > 0, table
+        assert {r[RUN_ID] for r in rows} == {manifest["run_id"]}
+        assert {r["tech_hour"] for r in rows} == {"14"} and {r["tech_month"] for r in rows} == {"2026-11"}
+    assert len(current_rows(str(root), "silver_flights", SLOT)) == counts["silver"]
+    # Every table is an Iceberg table of the local catalog: metadata beside the data, partitioned by slot.
+    warehouse = root / "warehouse" / "flight_kpis"
+    for table in LAKE_TABLES:
+        assert (warehouse / table / "metadata" / "version-hint.text").is_file(), table
+    assert list(
+        (warehouse / "silver_flights" / "data").glob("tech_year=2026/tech_month=2026-11/tech_day=*/tech_hour=14")
+    )
+
+
+def test_the_capture_lands_under_the_run_id_and_the_manifest_names_it(lake) -> None:
+    root, manifest, _ = lake
+    raw = Path(manifest["outputs"]["raw"])
+    assert raw.name == f"{manifest['run_id']}.csv" and raw.is_file()
+    assert raw.parent == root / "raw/flights/tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14"
+
+
+def test_manifest_on_disk_is_the_returned_one_and_the_runs_table_has_it(lake) -> None:
+    root, manifest, _ = lake
+    on_disk = json.loads((root / "runs" / f"{manifest['run_id']}.json").read_text())
+    assert on_disk == manifest
+    assert set(on_disk["timings_s"]) >= {"extract", "clean", "kpis", "publish", "total"}
+    assert on_disk["versions"]["spark"] == "3.5.6"
+    runs = current_rows(str(root), "runs", SLOT)
+    assert [(r[RUN_ID], r["status"], r["counts"]["silver"]) for r in runs] == [
+        (manifest["run_id"], "succeeded", manifest["counts"]["silver"])
+    ]
+    assert dict(runs[0]["snapshots"]) == manifest["snapshots"]
+
+
+def test_rerun_replaces_its_slot_with_the_same_rows_and_leaves_others(spark, lake) -> None:
+    root, first, other = lake
+    before = {t: data_rows(str(root), t, SLOT) for t in GOLD_TABLES}
+    other_before = {t: data_rows(str(root), t, OTHER) for t in (*GOLD_TABLES, "silver_flights")}
+
+    again = pipeline.run(_config(root), spark=spark)
+
+    assert again["status"] == "succeeded"
+    assert {t: data_rows(str(root), t, SLOT) for t in GOLD_TABLES} == before
+    assert {t: data_rows(str(root), t, OTHER) for t in (*GOLD_TABLES, "silver_flights")} == other_before
+    for table in SLOT_TABLES:
+        assert runs_of(str(root), table, SLOT) <= {again["run_id"]}, table
+        assert runs_of(str(root), table, OTHER) <= {other["run_id"]}, table
+    # The first run's capture is kept beside the re-run's: no run replaces another's raw.
+    assert Path(first["outputs"]["raw"]).is_file() and Path(again["outputs"]["raw"]).is_file()
+
+
+def test_a_failed_run_keeps_the_previous_slot_and_its_raw_and_records_its_error(spark, lake, monkeypatch) -> None:
+    root, _, other = lake
+    before = {t: data_rows(str(root), t, OTHER) for t in SLOT_TABLES}
+
+    import etl.transform.kpis
+
+    def broken(*_args, **_kwargs):
+        raise JobError("KPI stage exploded")
+
+    monkeypatch.setattr(etl.transform.kpis, "compute_kpis", broken)
+    with pytest.raises(JobError, match="KPI stage exploded"):
+        pipeline.run(_config(root, OTHER, demo_seed=99), spark=spark)
+
+    assert {t: data_rows(str(root), t, OTHER) for t in SLOT_TABLES} == before
+    failed = [json.loads(p.read_text()) for p in (root / "runs").glob("*.json")]
+    failed = [m for m in failed if m["status"] == "failed"]
+    assert len(failed) == 1
+    assert failed[0]["run_slot"] == str(OTHER)
+    assert failed[0]["error"] == "JobError: KPI stage exploded"
+    assert failed[0]["snapshots"] == {}
+    assert Path(other["outputs"]["raw"]).is_file() and Path(failed[0]["outputs"]["raw"]).is_file()

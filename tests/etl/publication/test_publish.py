@@ -1,0 +1,233 @@
+"""Publication on Iceberg under faults: a kill at each commit point, an I/O error between two tables, two runs of
+one slot at once, a damaged table. Readers follow the manifests; the next run repairs; nothing blocks later runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from etl.cli import main
+from etl.core.columns import GOLD_TABLES
+from etl.core.config import JobConfig
+from etl.core.layout import RunSlot
+from etl.orchestration import pipeline
+from etl.presentation.show import render_slot
+from etl.publication import publish
+from etl.publication.lake import SLOT_TABLES
+from etl.publication.publish import PublicationConflict
+from tests.etl.lakes import current_rows, runs_of
+from tests.paths import REPO
+
+pytestmark = pytest.mark.slow
+
+SLOT = RunSlot.parse("2026-11-22T14")
+OTHER = RunSlot.parse("2026-11-22T16")
+
+
+def _config(root: Path, slot: RunSlot = SLOT, seed: int = 1) -> JobConfig:
+    return JobConfig(data_root=str(root), run_slot=slot, source="demo", demo_flights=800, demo_seed=seed).validate()
+
+
+def _manifests(root: Path) -> dict[str, dict]:
+    return {m["run_id"]: m for m in (json.loads(p.read_text()) for p in (root / "runs").glob("*.json"))}
+
+
+def _owners(root: Path, slot: RunSlot) -> dict[str, set[str]]:
+    """The runs of the slot's rows in each table (the demo quarantines nothing: that table's slot is empty)."""
+    return {table: runs_of(str(root), table, slot) for table in SLOT_TABLES if table != "quarantine_flights"}
+
+
+def _only(run_id: str) -> dict[str, set[str]]:
+    return {table: {run_id} for table in SLOT_TABLES if table != "quarantine_flights"}
+
+
+def _kill_at(root: Path, point: str, seed: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.etl.run_and_die", str(root), str(SLOT), str(seed), point],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        start_new_session=True,  # its own process group, which it kills whole
+    )
+
+
+@pytest.mark.parametrize("point", ["commit:1", "commit:10", "manifest"])
+def test_a_run_killed_at_a_commit_point_is_repaired_by_the_next_run(spark, tmp_path, point) -> None:
+    root = tmp_path / "lake"
+    good = pipeline.run(_config(root, seed=1), spark=spark)
+
+    killed = _kill_at(root, point, seed=2)
+
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    # Readers follow the newest published manifest: the good run's answers, whatever the tables hold now.
+    shown = render_slot(str(root), SLOT)
+    if point == "manifest":  # the killed run had written its manifest: it is the published one
+        newest = max(m["run_id"] for m in _manifests(root).values())
+        assert f"run {newest}: succeeded" in shown and newest != good["run_id"]
+    else:
+        assert f"run {good['run_id']}: succeeded" in shown
+        dead = {run for owners in _owners(root, SLOT).values() for run in owners} - {good["run_id"]}
+        assert len(dead) == 1  # the killed run's rows are in the tables it committed
+        if point == "commit:1":  # and not in the others
+            assert any(owners == {good["run_id"]} for owners in _owners(root, SLOT).values())
+
+    # The next run, of another slot, repairs the slot first: every table back on the published run.
+    after = pipeline.run(_config(root, OTHER, seed=3), spark=spark)
+
+    assert after["status"] == "succeeded"
+    published = max(
+        (m for m in _manifests(root).values() if m["run_slot"] == str(SLOT) and m["status"] == "succeeded"),
+        key=lambda m: m["run_id"],
+    )
+    assert _owners(root, SLOT) == _only(published["run_id"])
+    runs_rows = {r["run_id"] for r in current_rows(str(root), "runs", SLOT)}
+    assert published["run_id"] in runs_rows  # a killed run's missing runs-table row is appended
+    if point != "manifest":
+        dead_id = next(iter(dead))
+        record = _manifests(root)[dead_id]  # the interrupted run now has a manifest saying what happened
+        assert record["status"] == "failed"
+        assert record["error"] == (
+            f"interrupted during publication; slot rolled back to {good['run_id']} by {after['run_id']}"
+        )
+
+
+def test_an_io_error_between_two_tables_rolls_the_run_back(spark, tmp_path, monkeypatch) -> None:
+    root = tmp_path / "lake"
+    good = pipeline.run(_config(root, seed=1), spark=spark)
+    real_commit = publish.Lake.commit
+    calls: list[str] = []
+
+    def failing(self, table, *args, **kwargs):
+        calls.append(table)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_commit(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(publish.Lake, "commit", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        pipeline.run(_config(root, seed=2), spark=spark)
+    monkeypatch.setattr(publish.Lake, "commit", real_commit)
+
+    # The tables the failed run had committed are rolled back at once: the slot is wholly the good run's.
+    assert _owners(root, SLOT) == _only(good["run_id"])
+    failed = [m for m in _manifests(root).values() if m["status"] == "failed"]
+    assert len(failed) == 1 and "No space left on device" in failed[0]["error"]
+    assert pipeline.run(_config(root, seed=4), spark=spark)["status"] == "succeeded"  # not blocked
+
+
+def test_two_runs_of_one_slot_at_once_never_mix(spark, tmp_path, monkeypatch) -> None:
+    root = tmp_path / "lake"
+    pipeline.run(_config(root, seed=1), spark=spark)
+    real_commit = publish.Lake.commit
+    second: dict[str, dict] = {}
+
+    def interleaved(self, table, *args, **kwargs):
+        snapshot = real_commit(self, table, *args, **kwargs)
+        if not second:  # after the first run's first commit, a second run of the slot runs from start to end
+            monkeypatch.setattr(publish.Lake, "commit", real_commit)
+            second["manifest"] = pipeline.run(_config(root, seed=5), spark=spark)
+            monkeypatch.setattr(publish.Lake, "commit", interleaved)
+        return snapshot
+
+    monkeypatch.setattr(publish.Lake, "commit", interleaved)
+    monkeypatch.setattr(publish, "COMMIT_THREADS", 1)  # the first run's commits in a known order
+    with pytest.raises(PublicationConflict, match="another run wrote slot"):
+        pipeline.run(_config(root, seed=2), spark=spark)
+
+    winner = second["manifest"]
+    assert winner["status"] == "succeeded"
+    assert _owners(root, SLOT) == _only(winner["run_id"])
+    assert f"run {winner['run_id']}: succeeded" in render_slot(str(root), SLOT)
+
+
+def test_a_deleted_data_file_is_one_line_and_leaves_other_tables_and_slots_serving(spark, tmp_path, capsys) -> None:
+    root = tmp_path / "lake"
+    pipeline.run(_config(root, seed=1), spark=spark)
+    other = pipeline.run(_config(root, OTHER, seed=3), spark=spark)
+    data = root / "warehouse/flight_kpis/longest_live_flight/data/tech_year=2026/tech_month=2026-11"
+    victim = next((data / "tech_day=2026-11-22" / "tech_hour=14").glob("*.parquet"))
+    victim.unlink()
+
+    assert main(["show", "--data-root", str(root), "--run-slot", str(SLOT)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "longest_live_flight" in err[0]
+    assert "re-run the slot" in err[0]
+    # The other slot, and the other tables of this slot, still serve.
+    assert f"run {other['run_id']}: succeeded" in render_slot(str(root), OTHER)
+    assert current_rows(str(root), "airline_most_live_flights", SLOT)
+    # A later run of the slot is not blocked: it replaces the slot's files, the damaged one included.
+    again = pipeline.run(_config(root, seed=6), spark=spark)
+    assert again["status"] == "succeeded"
+    assert main(["show", "--data-root", str(root), "--run-slot", str(SLOT)]) == 0
+    assert f"run {again['run_id']}: succeeded" in capsys.readouterr().out
+
+
+def test_a_damaged_metadata_file_names_the_table_and_the_repair(spark, tmp_path, capsys) -> None:
+    root = tmp_path / "lake"
+    pipeline.run(_config(root, seed=1), spark=spark)
+    metadata = root / "warehouse/flight_kpis/manufacturer_most_live_flights/metadata"
+    version = (metadata / "version-hint.text").read_text().strip()
+    (metadata / f"v{version}.metadata.json").write_text("{ not json")
+
+    assert main(["show", "--data-root", str(root)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "manufacturer_most_live_flights" in err[0] and f"v{version}.metadata.json" in err[0]
+
+
+def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, tmp_path, capsys) -> None:
+    root = tmp_path / "lake"
+    first = pipeline.run(_config(root, seed=1), spark=spark)
+    second = pipeline.run(_config(root, seed=9), spark=spark)
+    assert first["counts"]["gold"] != second["counts"]["gold"]  # two different worlds
+
+    assert main(["show", "--data-root", str(root), "--as-of", first["run_id"]]) == 0
+    earlier = capsys.readouterr().out
+    assert main(["show", "--data-root", str(root)]) == 0
+    latest = capsys.readouterr().out
+
+    assert f"run {first['run_id']}: succeeded" in earlier and f"run {second['run_id']}: succeeded" in latest
+    for table in GOLD_TABLES:
+        assert runs_of(str(root), table, SLOT) == {second["run_id"]}
+    assert earlier != latest
+
+
+def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, tmp_path, capsys) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    root = tmp_path / "lake"
+    first = pipeline.run(_config(root, seed=1), spark=spark)
+    second = pipeline.run(_config(root, seed=9), spark=spark)
+    data = root / "warehouse/flight_kpis/longest_live_flight/data"
+    orphan = data / "tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/orphan.parquet"
+    orphan.write_bytes(b"not referenced by any snapshot")
+    lake = pipeline.open_lake(spark, _config(root))
+    later = datetime.now(timezone.utc) + timedelta(days=4)  # every snapshot and file is past the 3 days
+
+    done = publish.maintain(lake, now=later)
+
+    assert done["snapshots_expired"]["longest_live_flight"] >= 1
+    assert not orphan.exists() and done["orphan_files_removed"]["longest_live_flight"] >= 1
+    # The published run still answers; the replaced one says why it no longer can.
+    assert f"run {second['run_id']}: succeeded" in render_slot(str(root), SLOT)
+    assert main(["show", "--data-root", str(root), "--as-of", first["run_id"]]) == 1
+    err = capsys.readouterr().err
+    assert f"run {first['run_id']} of slot {SLOT} was replaced" in err and "has expired" in err
+
+
+def test_a_lake_of_the_former_pointer_layout_is_refused_with_the_way_on(spark, tmp_path) -> None:
+    root = tmp_path / "old"
+    (root / "gold/longest_live_flight/tech_year=2026").mkdir(parents=True)
+    (root / "_publish/pending").mkdir(parents=True)
+
+    with pytest.raises(publish.LakeError) as refused:
+        pipeline.run(_config(root), spark=spark)
+
+    message = str(refused.value)
+    assert "former pointer layout (gold/, _publish/)" in message
+    assert f"python -m etl backfill --data-root {root} --from FIRST_SLOT --to LAST_SLOT --from-raw" in message
+    assert not (root / "runs").exists() and not (root / "warehouse").exists()  # nothing written
