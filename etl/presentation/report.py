@@ -247,7 +247,7 @@ def write_report(
         {
             "id": "trend",
             "title": TITLES["trend"],
-            "answer": f"{len(trend)} slots with a published run",
+            "answer": f"{len(trend)} slot{'' if len(trend) == 1 else 's'} with a published run",
             "kind": "trend",
             "rows": trend,
         }

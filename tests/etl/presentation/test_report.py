@@ -108,10 +108,11 @@ def test_panels_show_the_gold_rankings(report, lake):
 def test_map_and_trend_come_from_silver_and_the_manifests(report, lake):
     data = payload(report)
     assert len(data["flights"]) == lake.manifests[-1]["counts"]["live_flights"]
-    trend = {p["id"]: p for p in data["panels"]}["trend"]["rows"]
-    assert [(r["run_slot"], r["live_flights"]) for r in trend] == [
+    panel = {p["id"]: p for p in data["panels"]}["trend"]
+    assert [(r["run_slot"], r["live_flights"]) for r in panel["rows"]] == [
         (str(s), m["counts"]["live_flights"]) for s, m in zip(lake.slots, lake.manifests, strict=True)
     ]
+    assert len(lake.slots) == 2 and panel["answer"] == "2 slots with a published run"
 
 
 def test_build_panels_on_hand_made_rankings():
