@@ -2,10 +2,9 @@
 
 Run: `python benchmarks/backfill.py [--slots 100] [--slot-rows 20000] [--sample 10] [--worlds 10] [--with-from-raw]`.
 
-Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.extract.simulate.world`, one seed each)
-of
-`--slot-rows` flights, written as raw CSV files; world i % worlds lands in slot i of `--slots` two-hourly slots from
-2026-11-01T00, by a file copy rather than by simulating 100 worlds. Each day gets its reference snapshot (the
+Input, prepared once and not timed: `--worlds` simulated world snapshots (`etl.extract.simulate.world`, one seed
+each) of `--slot-rows` flights, written as raw CSV files; world i % worlds lands in slot i of `--slots` two-hourly
+slots from 2026-11-01T00, by a file copy rather than by simulating 100 worlds. Each day gets its reference snapshot (the
 `airportsdata` airports, as an offline snapshot run lands it). Silver: `etl backfill --from-raw` over every slot
 cleans each slot's capture and publishes the slot (as a run of that slot would leave it: the backfill then reads
 every slot's own silver, 100 x 20,000 rows, at the snapshots their manifests name).

@@ -2,8 +2,7 @@
 
 A backfill step gives `--backfill-from 2026-11-01T00 --backfill-to 2026-11-30T22 [--from-raw]` instead of
 `--run-slot`: every slot of the range is recomputed in this one step (`etl.orchestration.backfill`); the step fails
-(exit 1) when
-any slot failed, after publishing the others.
+(exit 1) when any slot failed, after publishing the others.
 
 Uploaded on its own beside the zipped `etl` package, so it imports nothing of the project until the zip
 is on the path: it starts Spark, adds the zip with `SparkContext.addPyFile` (the driver and every executor

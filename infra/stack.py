@@ -106,8 +106,8 @@ class FlightKpisStack(Stack):
             coverage_floors=config.quality_settings().floors(),  # the same floors as the job config's quality gate
         )
         # The job tells the topic why a run failed or was degraded (etl/publication/metrics.py): publish, and the
-        # topic's key.
-        # Written out rather than topic.grant_publish, which also grants the key's `kms:GenerateDataKey*` wildcard.
+        # topic's key. Written out rather than topic.grant_publish, which also grants the key's
+        # `kms:GenerateDataKey*` wildcard.
         profile.instance_role.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishRunAlerts", actions=["sns:Publish"], resources=[self.alarms.topic.topic_arn]

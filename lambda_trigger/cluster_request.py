@@ -16,8 +16,8 @@ PROJECT_TAG = "project"
 # the tag when provisioning the cluster).
 EMR_MANAGED_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
 # Iceberg as the release ships it (EMR Release Guide, "Use an Iceberg cluster with Spark"); the job sets its `lake`
-# catalog itself at run time from its config (etl/publication/lake.py catalog_settings), so no catalog setting is made
-# here.
+# catalog itself at run time from its config (etl/publication/lake.py catalog_settings), so no catalog setting is
+# made here.
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 EBS_GIB = 64  # Graviton general-purpose types are EBS-only; room for Spark shuffle and logs
 SPOT_TIMEOUT_MINUTES = 10  # then a fleet is filled on demand rather than waiting on Spot

@@ -70,9 +70,8 @@ SILVER_FLIGHTS_SCHEMA: dict[str, str] = {
     "destination_icao": "string",
 }
 
-# Clean's working columns (etl/transform/clean.py): built and dropped within one clean, never written. Each step adds
-# or reads
-# these, so they are named here once.
+# Clean's working columns (etl/transform/clean.py): built and dropped within one clean, never written. Each step
+# adds or reads these, so they are named here once.
 CLEAN_NORMALISED: dict[str, str] = {c: f"_n_{c}" for c in RAW_COLUMNS}  # raw -> trimmed text, "" and N/A as null
 CLEAN_UNPARSED: dict[str, str] = {c: f"_bad_{c}" for c in RAW_COLUMNS}  # raw -> present but not a valid value
 CLEAN_TYPED: dict[str, str] = {c: f"_s_{c}" for c in SILVER_FLIGHTS_SCHEMA}  # silver -> its typed value

@@ -2,12 +2,11 @@
 need to know of a source, read from here and written nowhere else.
 
 A source's code is one module of etl/extract/sources; the line below names its factory as `module:function`, imported
-only
-when the source is used, so this module imports nothing of the sources (no SDK, no HTTP client, no simulator) and
-the job config, the extractor and the stack can all read it. A tiled source's factory builds the feed the tiler
-reads, `(config, now) -> Feed` (etl.extract.feed.Feed); a source read whole builds its capture,
-`(config, storage) -> Snapshot` (etl.extract.sources.snapshot.Snapshot). A source whose API needs a token names the job
-config keys of its environment variable and of its Secrets Manager secret (both fields of etl.core.config.JobConfig).
+only when the source is used, so this module imports nothing of the sources (no SDK, no HTTP client, no simulator) and
+the job config, the extractor and the stack can all read it. A tiled source's factory builds the feed the tiler reads,
+`(config, now) -> Feed` (etl.extract.feed.Feed); a source read whole builds its capture, `(config, storage) -> Snapshot`
+(etl.extract.sources.snapshot.Snapshot). A source whose API needs a token names the job config keys of its environment
+variable and of its Secrets Manager secret (both fields of etl.core.config.JobConfig).
 """
 
 from __future__ import annotations

@@ -4,15 +4,14 @@
   capture, and every slot whose capture is still there is re-cleaned (silver + quarantine + gold) from it: the
   capture its published run names, else the slot's newest. The others get their gold recomputed from the silver
   their published run names (read at that snapshot).
-- How: `etl.orchestration.pipeline.process`, the scheduled run's own path, for groups of slots in order: one read of
-the group's
-  silver, their figures in one pass, the quality gate per slot (the job config's `quality` section), the KPIs
-  grouped by slot, one Iceberg commit per table for every slot that passed, one manifest per slot. A group holds
-  at most SLOTS_PER_GROUP slots (a day of the schedule), at most RECLEANED_PER_GROUP of them re-cleaned: each
-  capture is a read and a cleaning plan of its own, unioned, and past a few of them the plan's analysis and the
-  cleaning's copies in memory cost more than another group (the 15 real captures in one group filled a 3 GB heap).
-  When a group fails as a whole, it is split in halves until the slot that breaks it stands alone; if two slots
-  fail alone before any succeeds, the failure is taken as not one slot's and the backfill stops.
+- How: `etl.orchestration.pipeline.process`, the scheduled run's own path, for groups of slots in order: one read of the
+  group's silver, their figures in one pass, the quality gate per slot (the job config's `quality` section), the KPIs
+  grouped by slot, one Iceberg commit per table for every slot that passed, one manifest per slot. A group holds at most
+  SLOTS_PER_GROUP slots (a day of the schedule), at most RECLEANED_PER_GROUP of them re-cleaned: each capture is a read
+  and a cleaning plan of its own, unioned, and past a few of them the plan's analysis and the cleaning's copies in
+  memory cost more than another group (the 15 real captures in one group filled a 3 GB heap). When a group fails as a
+  whole, it is split in halves until the slot that breaks it stands alone; if two slots fail alone before any succeeds,
+  the failure is taken as not one slot's and the backfill stops.
 - References: the newest airports and airlines snapshots under raw/reference (else the packaged lists), the same
   for every slot: a backfill recomputes history with today's knowledge, and the manifest names what it used.
 - Manifests: one per slot, `source` "backfill", the backfill id in `config`. A backfill publishes no CloudWatch

@@ -1,15 +1,13 @@
 """The one orchestration of the job: a scheduled run is a backfill of one slot from a fresh capture.
 
 `run` lands a capture, then hands its slot to `process`; `etl.orchestration.backfill.backfill` hands many slots to
-`process`, in
-groups. `process` does the same for one slot or a thousand:
+`process`, in groups. `process` does the same for one slot or a thousand:
   silver (clean each slot's raw capture, or read the slot's published silver at its manifest's snapshot)
   -> the figures of every slot in one pass (counts, coverage, airline-country sources)
   -> the quality gate per slot (the job config's `quality` settings)
   -> the KPIs of the slots that pass, grouped by slot
   -> one Iceberg commit per table for all those slots (etl/publication/publish.py), then one manifest per slot naming
-  each
-     table's snapshot id, then the runs table.
+     each table's snapshot id, then the runs table.
 A slot that fails the gate, or whose counts do not add up, is recorded as failed and publishes nothing; the others
 go on. Every row carries its slot's run id and partition columns.
 """

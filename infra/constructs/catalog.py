@@ -2,9 +2,8 @@
 Glue optimizers, the Athena workgroup and the named queries.
 
 The Iceberg tables (silver, quarantine, gold, runs) are defined once, in `etl/publication/lake.py` (LAKE_TABLES); this
-construct
-turns each into a Glue Iceberg table (schema, identity partition spec on the slot, location in the warehouse), so
-Athena and QuickSight resolve every table after `cdk deploy`, before any run. Only what is not an Iceberg table is
+construct turns each into a Glue Iceberg table (schema, identity partition spec on the slot, location in the warehouse),
+so Athena and QuickSight resolve every table after `cdk deploy`, before any run. Only what is not an Iceberg table is
 read from athena_ddl/: the database, the raw CSV table (files, one per run) and the named queries.
 """
 

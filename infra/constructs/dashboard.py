@@ -3,11 +3,10 @@
 Everything the dashboard shows is declared in quicksight/: `datasets.json` lists the data sets (a catalog table, or
 a SQL file), `dashboard.json` holds the dashboard definition with `{{dataset:<id>}}` where a data set ARN goes and
 `{{title:<visual id>}}` where a visual's title goes (from etl/transform/kpi_catalog.py, which `etl show` and the report
-read too).
-Column lists come from etl/publication/lake.py (the Iceberg tables' one definition), so the data sets cannot drift from
-the tables.
-Every data set reads a bounded window of slots, the last WINDOW_DAYS days by `tech_day`, so no dashboard load scans
-the whole lake (the lake's tables are partitioned by the slot: Athena reads only the window's partitions).
+read too). Column lists come from etl/publication/lake.py (the Iceberg tables' one definition), so the data sets cannot
+drift from the tables. Every data set reads a bounded window of slots, the last WINDOW_DAYS days by `tech_day`, so no
+dashboard load scans the whole lake (the lake's tables are partitioned by the slot: Athena reads only the window's
+partitions).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from constructs import Construct
 from etl.core.layout import DATA_ROOT_FOLDERS, RAW, WAREHOUSE
 
 # Prefixes of the data bucket, the job's data root (etl/core/layout.py): raw captures, the Iceberg tables' warehouse
-# (data
-# and metadata files, etl/publication/lake.py) and the run manifests; the EMR instance role may write these only.
+# (data and metadata files, etl/publication/lake.py) and the run manifests; the EMR instance role may write these
+# only.
 WAREHOUSE_PREFIX = f"{WAREHOUSE}/"
 DATA_PREFIXES = tuple(f"{folder}/" for folder in DATA_ROOT_FOLDERS)
 RAW_PREFIX = f"{RAW}/"
