@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from functools import reduce
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -32,10 +33,10 @@ from pyspark.sql import functions as F
 from etl.core.spark_session import BASE_SETTINGS, session_builder
 from etl.extract.landing import raw_csv
 from etl.extract.sources.snapshot import read_snapshot
-from etl.reference import References, load_references
+from etl.reference import load_references
 from etl.reference.aircraft import NO_TYPE_CODES
 from etl.transform.clean import clean_flights, read_raw_flights
-from etl.transform.enrich import enrich_live_flights
+from etl.transform.enrich import SLOT_KEY, enrich_live_flights
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "fr24"
 MAPPINGS: tuple[str, ...] = ("airline_country", "aircraft", "origin", "destination")
@@ -130,8 +131,9 @@ BEFORE: dict[str, dict[str, tuple[int, int]]] = {
 }
 
 
-def coverage(live: DataFrame) -> dict[str, tuple[int, int]]:
-    """mapping -> (flights resolved, flights carrying the code) of enriched live flights."""
+def coverage(live: DataFrame) -> dict[str, dict[str, tuple[int, int]]]:
+    """capture (the rows' SLOT_KEY) -> mapping -> (flights resolved, flights carrying the code) of enriched live
+    flights, in one Spark job."""
     no_type = F.col("aircraft_code").isin(*sorted(NO_TYPE_CODES))
     checks = {
         "airline_country": (F.col("airline_icao").isNotNull(), F.col("airline_country").isNotNull()),
@@ -147,35 +149,40 @@ def coverage(live: DataFrame) -> dict[str, tuple[int, int]]:
     for name, (present, resolved) in checks.items():
         sums.append(F.sum(F.when(present, 1).otherwise(0)).alias(f"{name}_present"))
         sums.append(F.sum(F.when(present & resolved, 1).otherwise(0)).alias(f"{name}_resolved"))
-    row = live.agg(*sums).first()
-    assert row is not None
-    return {name: (int(row[f"{name}_resolved"] or 0), int(row[f"{name}_present"] or 0)) for name in checks}
+    return {
+        row[SLOT_KEY]: {name: (int(row[f"{name}_resolved"] or 0), int(row[f"{name}_present"] or 0)) for name in checks}
+        for row in live.groupBy(SLOT_KEY).agg(*sums).collect()
+    }
 
 
-def measure_capture(
-    spark: SparkSession, capture: Path, refs: References, work: Path, *, without: tuple[str, ...] = ()
-) -> dict[str, tuple[int, int]]:
-    """Replay one capture as the job does (the columns `without` emptied) and measure each mapping's coverage."""
+def cleaned_capture(spark: SparkSession, capture: Path, work: Path, *, without: tuple[str, ...] = ()) -> DataFrame:
+    """One capture replayed as the job does (the columns `without` emptied): its silver rows, tagged with its name."""
     snapshot = read_snapshot(str(capture))
     raw_path = work / f"{capture.stem}{'-without-' + '-'.join(without) if without else ''}.csv"
     raw_path.write_bytes(raw_csv([{**row, **dict.fromkeys(without, "")} for row in snapshot.rows]))
-    cleaned = clean_flights(read_raw_flights(spark, str(raw_path)))
-    return coverage(enrich_live_flights(cleaned.silver, refs))
+    silver = clean_flights(read_raw_flights(spark, str(raw_path))).silver
+    return silver.withColumn(SLOT_KEY, F.lit(capture.name))
 
 
 def measure(
     spark: SparkSession, samples: Path, *, without: tuple[str, ...] = ()
 ) -> dict[str, dict[str, tuple[int, int]]]:
-    """capture name -> mapping -> (resolved, present), for every capture with live flights (`without`: emptied)."""
+    """capture name -> mapping -> (resolved, present), for every capture with live flights (`without`: emptied).
+
+    Each capture is cleaned on its own (its duplicates are its own), then all are enriched and measured at once, the
+    capture's name as the slot key: the job's backfill path, which keeps every slot's joins and majorities apart.
+    """
     refs = load_references(spark, airports_csv=None, airlines_csv=None)
-    figures: dict[str, dict[str, tuple[int, int]]] = {}
     with tempfile.TemporaryDirectory() as work:
-        for capture in sorted(samples.glob("flights_*.csv")):
-            result = measure_capture(spark, capture, refs, Path(work), without=without)
-            if any(result[m][1] for m in MAPPINGS):
-                figures[capture.name] = result
+        captures = sorted(samples.glob("flights_*.csv"))
+        silver = reduce(
+            DataFrame.unionByName, [cleaned_capture(spark, c, Path(work), without=without) for c in captures]
+        )
+        measured = coverage(enrich_live_flights(silver, refs))
     spark.catalog.clearCache()
-    return figures
+    return {
+        c.name: measured[c.name] for c in captures if any(measured.get(c.name, {}).get(m, (0, 0))[1] for m in MAPPINGS)
+    }
 
 
 def _share(pair: tuple[int, int] | None) -> str:
