@@ -53,8 +53,8 @@ class PipelineConfig:
     job_source: str = "live"  # live: the FlightRadar24 feed; demo: the simulated world (no internet needed)
     job_sources: tuple[str, ...] = ()  # failover order (e.g. flightradarapi,fr24api); when given, replaces job_source
     metrics_namespace: str = "FlightKpis"  # where the job publishes SuccessfulRuns
-    # mapping -> floor (0..1) over the job's defaults (etl/quality/gate.py), e.g. `-c coverage_floors=airline_name=0.7`:
-    # the deployed job config's quality gate and the coverage alarms both read it
+    # mapping -> floor (0..1) over the job's defaults (etl/core/config.py DEFAULT_COVERAGE_FLOORS), e.g.
+    # `-c coverage_floors=airline_name=0.7`: the deployed job config's quality gate and the coverage alarms both read it
     coverage_floors: dict[str, float] = field(default_factory=dict)
     log_retention_days: int = 30  # trigger Lambda log retention
     project: str = "flight-kpis"  # resource name prefix and `project` tag
