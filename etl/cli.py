@@ -297,20 +297,16 @@ def _trace_file(data_root: str, command: str, exc: BaseException) -> str | None:
 
 def _run(args: argparse.Namespace, failure: dict[str, Any]) -> None:
     """`etl run`: the stage lines or JSON log, the slot's run, its answers and report; `failure` says where it broke."""
-    from etl.orchestration.pipeline import build_spark, run
+    from etl.core.log import bind_run_id
+    from etl.orchestration.pipeline import run
     from etl.presentation.console import RunOutput, quiet_spark
     from etl.presentation.show import render_slot
 
     config = job_config(args)
     out = RunOutput(json=_json_output(args), name=f"run-{config.run_slot}")
     try:
-        try:
-            with quiet_spark():
-                spark = build_spark(config)
-        except Exception as exc:
-            failure["stage"] = out.failed(exc, "spark_start")
-            raise
-        manifest = run(config, spark=spark)
+        with quiet_spark():  # the run starts Spark's JVM (while it extracts): Spark's own log and bars are muted
+            manifest = run(config)
         out.summary(manifest, config.data_root)
         if args.show:
             text = partial(render_slot, config.data_root, config.run_slot)  # read only for the screen
@@ -325,6 +321,7 @@ def _run(args: argparse.Namespace, failure: dict[str, Any]) -> None:
     finally:
         # After an unforeseen failure the error line names the log; a named job error leaves it printed as usual.
         failure["log"] = out.close(config.data_root, quiet=failure.get("unforeseen", False))
+        bind_run_id(None)  # the run's events are over: what this process logs next is not the run's
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ go on. Every row carries its slot's run id and partition columns.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -64,6 +65,33 @@ def build_spark(config: JobConfig) -> SparkSession:
     if config.lake.catalog == "hadoop":  # on EMR the release's own Iceberg is on the classpath
         builder = builder.config("spark.jars", runtime_jar())
     return builder.getOrCreate()
+
+
+class SparkStart:
+    """build_spark(config) in a thread of its own, started now: the JVM starts while the capture is extracted.
+
+    The two use different cores (Spark's start is the JVM's own threads; the extraction is Python and the feed's
+    round trips), so the run no longer waits for one, then the other. The thread is a daemon: a run that fails
+    before it needs Spark exits without waiting for the JVM, whose gateway ends with this process.
+    """
+
+    def __init__(self, config: JobConfig) -> None:
+        self._done: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._start, args=(config,), name="spark-start", daemon=True)
+        self._thread.start()
+
+    def _start(self, config: JobConfig) -> None:
+        try:
+            self._done["session"] = build_spark(config)
+        except BaseException as exc:  # raised where the session is wanted, in the spark_start stage
+            self._done["error"] = exc
+
+    def session(self) -> SparkSession:
+        """The session, once started; what stopped it from starting is raised here."""
+        self._thread.join()
+        if "error" in self._done:
+            raise self._done["error"]
+        return self._done["session"]
 
 
 def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
@@ -435,7 +463,10 @@ def run(
     storage: Storage | None = None,
     feed: Feed | Mapping[str, Feed] | None = None,
 ) -> dict[str, Any]:
-    """Run one slot end to end and return its manifest; on failure record a failed manifest and raise."""
+    """Run one slot end to end and return its manifest; on failure record a failed manifest and raise.
+
+    Without `spark`, the job's session (build_spark) starts in the background as the run begins.
+    """
     from etl.extract import extract_to_raw
     from etl.reference import load_references
 
@@ -455,6 +486,7 @@ def run(
     work = SlotWork(config.run_slot, manifest)
     ctx: Context | None = None
     refuse_pointer_layout(storage, config.data_root)
+    starting = SparkStart(config) if spark is None else None
     with running(config.data_root, manifest.run_id):
         try:
             with timed(manifest.timings_s, "extract"):
@@ -467,7 +499,7 @@ def run(
             work.missing_columns = list(manifest.extraction.get("snapshot_missing_optional") or [])
 
             with timed(manifest.timings_s, "spark_start"):
-                spark = spark or build_spark(config)
+                spark = spark or starting.session()  # type: ignore[union-attr]
                 lake = open_lake(spark, config)
                 manifest.versions = versions(spark.version)
                 refs = load_references(spark, airports_csv=landing.airports_path, airlines_csv=landing.airlines_path)
@@ -512,6 +544,7 @@ __all__ = [
     "DataQualityError",
     "QualityGateError",
     "SlotWork",
+    "SparkStart",
     "build_spark",
     "finish",
     "open_lake",

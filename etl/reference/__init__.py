@@ -17,17 +17,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.utils import AnalysisException
 
 from etl.core.airports import airportsdata_airports, airportsdata_version
 from etl.core.columns import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS
 from etl.core.errors import ReferenceDataError
+from etl.core.storage import storage_for
 from etl.reference import aircraft, airlines, countries, marks, registrations
 
 # The job's airport and airline tables (References.airports, References.airlines); the landed CSVs they are read
@@ -68,19 +70,26 @@ def _text_schema(columns: tuple[str, ...]) -> T.StructType:
     return T.StructType([T.StructField(c, T.StringType()) for c in columns])
 
 
-def _read_csv(spark: SparkSession, path: str, columns: tuple[str, ...], what: str) -> DataFrame:
-    """A reference CSV with a header, every column as text; a missing file or column is a ReferenceDataError."""
+def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[str | None, ...]]:
+    """A reference CSV with a header, as rows of `columns` (text; an empty field is None, as Spark reads it).
+
+    Read on the driver, not by Spark: these lists are a few thousand lines, and a Spark read costs a job for the
+    header before any row is read. A missing file or column is a ReferenceDataError.
+    """
     try:
-        header = spark.read.option("header", True).csv(path).columns
-    except AnalysisException as exc:
-        raise ReferenceDataError(f"{what}: cannot read {path}: {str(exc).splitlines()[0]}") from None
+        text = storage_for(path).read_bytes(path).decode("utf-8-sig", errors="replace")
+    except Exception as exc:
+        first = str(exc).strip().splitlines()
+        raise ReferenceDataError(f"{what}: cannot read {path}: {first[0] if first else type(exc).__name__}") from None
+    records = csv.reader(io.StringIO(text, newline=""))
+    header = next(records, None)
     if not header:  # an empty file: no rows
-        return spark.createDataFrame([], _text_schema(columns))
+        return []
     missing = [c for c in columns if c not in header]
     if missing:
         raise ReferenceDataError(f"{what}: {path} lacks column(s) {', '.join(missing)}")
-    frame = spark.read.csv(path, header=True, schema=_text_schema(tuple(header)), escape='"')
-    return frame.select(*columns)
+    at = [header.index(c) for c in columns]
+    return [tuple((record[i] or None) if i < len(record) else None for i in at) for record in records if record]
 
 
 def country_table(spark: SparkSession, spellings: Iterable[str | None]) -> DataFrame:
@@ -104,8 +113,13 @@ def _try_double(column: str) -> F.Column:
     return F.expr(f"try_cast(trim(`{column}`) as double)")
 
 
-def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
-    """Raw airport rows (RAW_AIRPORT_COLUMNS, text) -> one row per IATA code with country and continent."""
+def normalise_airports(
+    spark: SparkSession, raw: DataFrame, countries_seen: Iterable[str | None] | None = None
+) -> DataFrame:
+    """Raw airport rows (RAW_AIRPORT_COLUMNS, text) -> one row per IATA code with country and continent.
+
+    `countries_seen`: the raw country texts of `raw`, when the caller has them (else read with one Spark job).
+    """
     lat, lon = _try_double("latitude"), _try_double("longitude")
     usable = raw.select(
         F.upper(F.trim("iata")).alias("iata"),
@@ -124,11 +138,10 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
         F.when(F.col("source") == "fr24", 0).otherwise(1), F.col("icao").asc_nulls_last(), F.col("name")
     )
     one_per_code = usable.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1)
-    # coco reads spellings with regular expressions, in Python: the list's few hundred distinct spellings are
-    # read on the driver and joined back, rather than a UDF over every airport.
-    spellings = [row[0] for row in one_per_code.select("raw_country").distinct().collect()]
     joined = one_per_code.join(
-        F.broadcast(country_table(spark, spellings)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
+        F.broadcast(country_table(spark, _spellings(one_per_code, countries_seen))),
+        country_key(F.col("raw_country")) == F.col("country_key"),
+        "left",
     )
     return joined.select(
         "iata",
@@ -140,9 +153,26 @@ def normalise_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
     )
 
 
-def normalise_icao_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
+def _spellings(airports: DataFrame, countries_seen: Iterable[str | None] | None) -> set[str | None]:
+    """The distinct country spellings to read with coco: of every raw row when given (the lookup then holds a few
+    spellings no kept airport uses, which the join ignores), else of the kept rows, read with one Spark job.
+
+    coco reads spellings with regular expressions, in Python: the list's few hundred distinct spellings are read on
+    the driver and joined back, rather than a UDF over every airport.
+    """
+    if countries_seen is None:
+        return {row[0] for row in airports.select("raw_country").distinct().collect()}
+    return {text.strip(" ") if text is not None else None for text in countries_seen}  # Spark's trim: spaces only
+
+
+def normalise_icao_airports(
+    spark: SparkSession, raw: DataFrame, countries_seen: Iterable[str | None] | None = None
+) -> DataFrame:
     """Raw airport rows (iata, icao, name, country, latitude, longitude: text, one per ICAO code) -> the rows with
-    a valid ICAO code and coordinates as ICAO_AIRPORT_TABLE_COLUMNS (country and continent read by coco)."""
+    a valid ICAO code and coordinates as ICAO_AIRPORT_TABLE_COLUMNS (country and continent read by coco).
+
+    `countries_seen`: the raw country texts of `raw`, when the caller has them (else read with one Spark job).
+    """
     lat, lon = _try_double("latitude"), _try_double("longitude")
     iata = F.upper(F.trim("iata"))
     usable = raw.select(
@@ -158,9 +188,10 @@ def normalise_icao_airports(spark: SparkSession, raw: DataFrame) -> DataFrame:
         & F.col("longitude").between(-180.0, 180.0)
     )
     one_per_code = usable  # one row per ICAO code: airportsdata is keyed by it
-    spellings = [row[0] for row in one_per_code.select("raw_country").distinct().collect()]
     joined = one_per_code.join(
-        F.broadcast(country_table(spark, spellings)), country_key(F.col("raw_country")) == F.col("country_key"), "left"
+        F.broadcast(country_table(spark, _spellings(one_per_code, countries_seen))),
+        country_key(F.col("raw_country")) == F.col("country_key"),
+        "left",
     )
     return joined.select(
         "icao",
@@ -182,13 +213,16 @@ def icao_airports_from_airportsdata(spark: SparkSession) -> DataFrame:
         for code, a in sorted(airportsdata.load("ICAO").items())
     ]
     schema = _text_schema(("iata", "icao", "name", "country", "latitude", "longitude"))
-    return normalise_icao_airports(spark, spark.createDataFrame(rows, schema))
+    return normalise_icao_airports(spark, spark.createDataFrame(rows, schema), (row[3] for row in rows))
 
 
 def airports_from_airportsdata(spark: SparkSession) -> DataFrame:
     """The airports table built from the `airportsdata` package (read by `etl.extract.reference`), as text rows."""
     rows = [tuple(str(row[c]) for c in RAW_AIRPORT_COLUMNS) for row in airportsdata_airports()]
-    return normalise_airports(spark, spark.createDataFrame(rows, _text_schema(RAW_AIRPORT_COLUMNS)))
+    country = RAW_AIRPORT_COLUMNS.index("country")
+    return normalise_airports(
+        spark, spark.createDataFrame(rows, _text_schema(RAW_AIRPORT_COLUMNS)), (row[country] for row in rows)
+    )
 
 
 def project_airlines(spark: SparkSession) -> DataFrame:
@@ -254,21 +288,25 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
     airports_df = None
     airports_source = f"airportsdata {airportsdata_version()} (IATA-coded airports)"
     if airports_csv:
-        raw_airports = _read_csv(spark, airports_csv, RAW_AIRPORT_COLUMNS, "airports")
-        airports_df = normalise_airports(spark, raw_airports).cache()
+        rows = _read_csv(airports_csv, RAW_AIRPORT_COLUMNS, "airports")
+        country, source = RAW_AIRPORT_COLUMNS.index("country"), RAW_AIRPORT_COLUMNS.index("source")
+        raw_airports = spark.createDataFrame(rows, _text_schema(RAW_AIRPORT_COLUMNS))
+        airports_df = normalise_airports(spark, raw_airports, (row[country] for row in rows)).cache()
         if airports_df.isEmpty():  # an unusable list must not empty every airport KPI: fall back, and say so
             airports_df.unpersist()
             airports_df = None
             airports_source += f", as {airports_csv} has no usable airport"
         else:
-            used = sorted(r[0] or "unnamed" for r in raw_airports.select("source").distinct().collect())
+            used = sorted({row[source] or "unnamed" for row in rows})
             airports_source = f"{'+'.join(used)} airports list ({airports_csv})"
     if airports_df is None:
         airports_df = _packaged(spark, airports_from_airportsdata)
 
     project = _packaged(spark, project_airlines)
     if airlines_csv:
-        fr24 = _read_csv(spark, airlines_csv, RAW_AIRLINE_COLUMNS, "airlines")
+        fr24 = spark.createDataFrame(
+            _read_csv(airlines_csv, RAW_AIRLINE_COLUMNS, "airlines"), _text_schema(RAW_AIRLINE_COLUMNS)
+        )
         airlines_df = merge_airlines(project, fr24).cache()
         airlines_source = f"names: airlines list ({airlines_csv}), then {airlines.SOURCE}; countries: {airlines.SOURCE}"
     else:

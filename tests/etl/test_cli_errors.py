@@ -176,16 +176,33 @@ def test_spark_that_cannot_start_is_one_line(tmp_path: Path, capsys, monkeypatch
         raise RuntimeError("Java gateway process exited before sending its port number")
 
     monkeypatch.setattr("etl.orchestration.pipeline.build_spark", no_java)
-    code = cli.main(["run", "--data-root", str(tmp_path / "lake"), "--run-slot", SLOT, "--log-format", "json"])
+    lake = tmp_path / "lake"
+    argv = [
+        "run",
+        "--demo",
+        "--demo-flights",
+        "300",
+        "--data-root",
+        str(lake),
+        "--run-slot",
+        SLOT,
+        "--log-format",
+        "json",
+    ]
+    code = cli.main(argv)
 
     assert code == 1
     line = error_line(capsys)
-    log = tmp_path / "lake" / "logs" / f"run-{SLOT}.jsonl"
+    # Spark starts while the capture is extracted: the capture is landed, the run recorded as failed at spark_start.
+    (manifest_path,) = (lake / "runs").glob("*.json")
+    manifest = json.loads(manifest_path.read_text())
+    log = lake / "logs" / f"{manifest['run_id']}.jsonl"
     assert line == (
         "error: the spark_start stage failed: RuntimeError: Java gateway process exited before sending its port "
         f"number; full trace in {log}"
     )
     assert "Traceback" in log.read_text()
+    assert manifest["status"] == "failed" and manifest["extraction"]["rows"] == 300
 
 
 def test_a_damaged_table_read_by_show_is_one_line_with_the_trace_in_a_log(tmp_path: Path, capsys, monkeypatch) -> None:

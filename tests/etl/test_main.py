@@ -141,8 +141,10 @@ def test_a_failed_quality_gate_fails_the_step(step_dir: Path) -> None:
     assert len(errors) == 1
     assert errors[0].startswith("error: QualityGateError: quality gate failed: live_flights (")
     assert "(min_live_flights 1000000))" in errors[0]
-    # Nothing published: no pointer and no data file under gold/ (a discarded run may leave empty folders).
-    assert [p for p in (lake / "gold").rglob("*") if p.is_file()] == []
+    # Nothing published: the gold tables exist (the run created them) and hold no data file.
+    for table in GOLD:
+        assert (lake / "warehouse/flight_kpis" / table / "metadata").is_dir(), table
+        assert list((lake / "warehouse/flight_kpis" / table).rglob("*.parquet")) == [], table
     (manifest_file,) = (lake / "runs").glob("*.json")
     manifest = json.loads(manifest_file.read_text())
     assert manifest["status"] == "failed"

@@ -13,7 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 from etl.core.airports import airportsdata_airports
 from etl.core.columns import CONTINENTS
 from etl.core.errors import ReferenceDataError
-from etl.reference import load_references
+from etl.reference import _read_csv, load_references
 from etl.reference.aircraft import NO_TYPE_CODES, aircraft_types, manufacturer_name
 from etl.reference.airlines import AIRLINES, LEASED_FLEETS
 from etl.reference.countries import countries_by_code, resolve_countries, resolve_country
@@ -252,3 +252,21 @@ def test_airports_list_without_columns_is_refused(spark: SparkSession, tmp_path:
     path = write(tmp_path / "airports.csv", ["iata", "name"], [["CDG", "Paris"]])
     with pytest.raises(ReferenceDataError, match="lacks column"):
         load_references(spark, airports_csv=path, airlines_csv=None)
+
+
+def test_reference_csv_rows_are_read_as_spark_reads_them(spark: SparkSession, tmp_path: Path):
+    # Quoted commas and quotes, an empty field, a short row, an extra column, a BOM: the driver's reader gives the
+    # rows Spark's CSV reader gives for the same file (empty fields as None).
+    path = tmp_path / "airlines.csv"
+    path.write_text(
+        '\ufeffname,extra,icao\n"Air ""Quoted"", Inc",x,AQI\n,y,NON\nShort Air\n"Multi, comma",,MCA\n', encoding="utf-8"
+    )
+    got = _read_csv(str(path), ("icao", "name"), "airlines")
+    spark_rows = spark.read.csv(str(path), header=True, escape='"', encoding="utf-8").select("icao", "name").collect()
+    assert got == [tuple(row) for row in spark_rows]
+    assert got == [("AQI", 'Air "Quoted", Inc'), ("NON", None), (None, "Short Air"), ("MCA", "Multi, comma")]
+
+
+def test_a_missing_reference_list_is_one_line(spark: SparkSession, tmp_path: Path):
+    with pytest.raises(ReferenceDataError, match=r"^airports: cannot read .*nowhere\.csv: "):
+        load_references(spark, airports_csv=str(tmp_path / "nowhere.csv"), airlines_csv=None)
