@@ -227,6 +227,7 @@ def _maintain(args: argparse.Namespace) -> None:
 
 def _backfill(args: argparse.Namespace) -> int:
     from etl.orchestration.backfill import BackfillConfig, backfill
+    from etl.presentation.console import quiet_spark
 
     check_data_root(args.data_root)
     settings = _backfill_settings(args)
@@ -240,7 +241,8 @@ def _backfill(args: argparse.Namespace) -> int:
         quality=settings.quality,
         lake=settings.lake,
     )
-    report = backfill(config, progress=_TerminalProgress() if sys.stdout.isatty() else None)
+    with quiet_spark():  # the backfill starts Spark: its own log at errors, no bars across the progress line
+        report = backfill(config, progress=_TerminalProgress() if sys.stdout.isatty() else None)
     degraded = f" ({len(report.degraded)} degraded)" if report.degraded else ""
     print(
         f"backfill {report.backfill_id}: {len(report.published)} of {len(report.slots)} slots published{degraded}, "

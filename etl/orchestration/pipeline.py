@@ -68,11 +68,11 @@ def build_spark(config: JobConfig) -> SparkSession:
 
 
 class SparkStart:
-    """build_spark(config) in a thread of its own, started now: the JVM starts while the capture is extracted.
+    """build_spark(config) and open_lake, in a thread of their own started now: while the capture is extracted.
 
-    The two use different cores (Spark's start is the JVM's own threads; the extraction is Python and the feed's
-    round trips), so the run no longer waits for one, then the other. The thread is a daemon: a run that fails
-    before it needs Spark exits without waiting for the JVM, whose gateway ends with this process.
+    The two use different cores (Spark's start and the lake's metadata are the JVM's own threads; the extraction is
+    Python and the feed's round trips), so the run no longer waits for one, then the other. The thread is a daemon:
+    a run that fails before it needs Spark exits without waiting for the JVM, whose gateway ends with this process.
     """
 
     def __init__(self, config: JobConfig) -> None:
@@ -82,16 +82,17 @@ class SparkStart:
 
     def _start(self, config: JobConfig) -> None:
         try:
-            self._done["session"] = build_spark(config)
+            self._done["session"] = spark = build_spark(config)
+            self._done["lake"] = open_lake(spark, config)
         except BaseException as exc:  # raised where the session is wanted, in the spark_start stage
             self._done["error"] = exc
 
-    def session(self) -> SparkSession:
-        """The session, once started; what stopped it from starting is raised here."""
+    def result(self) -> tuple[SparkSession, Lake]:
+        """The session and its lake, once ready; what stopped them is raised here."""
         self._thread.join()
         if "error" in self._done:
             raise self._done["error"]
-        return self._done["session"]
+        return self._done["session"], self._done["lake"]
 
 
 def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
@@ -499,8 +500,11 @@ def run(
             work.missing_columns = list(manifest.extraction.get("snapshot_missing_optional") or [])
 
             with timed(manifest.timings_s, "spark_start"):
-                spark = spark or starting.session()  # type: ignore[union-attr]
-                lake = open_lake(spark, config)
+                if starting is not None:
+                    spark, lake = starting.result()
+                else:
+                    assert spark is not None  # given, since nothing was started
+                    lake = open_lake(spark, config)
                 manifest.versions = versions(spark.version)
                 refs = load_references(spark, airports_csv=landing.airports_path, airlines_csv=landing.airlines_path)
                 manifest.reference_sources = dict(refs.sources)
