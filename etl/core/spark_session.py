@@ -8,11 +8,15 @@ set per session: the local command line reads it from `etl/core/spark_conf/` ins
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
+
+from etl.core.errors import JobError
 
 # What every session of the project has: times are read, computed and shown in UTC.
 BASE_SETTINGS: dict[str, str] = {"spark.sql.session.timeZone": "UTC"}
@@ -42,6 +46,23 @@ READER_SETTINGS: dict[str, str] = dict(BASE_SETTINGS)
 
 # Spark copies `spark.hadoop.<name>` into the context's Hadoop configuration (as `<name>`) when the context starts.
 _HADOOP_PREFIX = "spark.hadoop."
+
+
+class JavaMissingError(JobError):
+    """No Java for Spark's JVM: neither JAVA_HOME nor `java` on PATH."""
+
+
+def require_java() -> None:
+    """Raise JavaMissingError unless Spark can start a JVM: JAVA_HOME/bin/java, else `java` on PATH (as spark-submit
+    looks). Checked before a run extracts, so that a machine without Java learns it at once, not after the capture."""
+    home = os.environ.get("JAVA_HOME")
+    if home and not (Path(home) / "bin" / "java").is_file():
+        raise JavaMissingError(f"JAVA_HOME is {home}, which has no bin/java: point it at a Java 17 or later")
+    if not home and shutil.which("java") is None:
+        raise JavaMissingError(
+            "Java 17 or later is required by Spark and was not found: install it (Debian: apt-get install "
+            "openjdk-17-jre-headless) or set JAVA_HOME"
+        )
 
 
 def session_builder(

@@ -32,7 +32,7 @@ from etl.core.config import JobConfig, canonical_source
 from etl.core.errors import JobError
 from etl.core.layout import RunSlot
 from etl.core.log import bind_run_id, log_event
-from etl.core.spark_session import SPARK_SETTINGS, keep, session_builder
+from etl.core.spark_session import SPARK_SETTINGS, keep, require_java, session_builder
 from etl.core.storage import Storage, storage_for
 from etl.extract.feed import Feed
 from etl.publication.lake import GOLD, QUARANTINE, RUNS, SILVER, catalog_settings, runtime_jar
@@ -487,9 +487,12 @@ def run(
     work = SlotWork(config.run_slot, manifest)
     ctx: Context | None = None
     refuse_pointer_layout(storage, config.data_root)
-    starting = SparkStart(config) if spark is None else None
+    starting = None
     with running(config.data_root, manifest.run_id):
         try:
+            if spark is None:
+                require_java()  # now: the JVM's own failure would come after the extraction
+                starting = SparkStart(config)
             with timed(manifest.timings_s, "extract"):
                 landing = extract_to_raw(config, storage, feed=feed, run_id=manifest.run_id)
             manifest.capture_time = landing.capture_time

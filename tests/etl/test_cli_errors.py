@@ -226,3 +226,18 @@ def test_the_real_process_prints_one_line_and_exits_2_for_a_file_as_data_root(tm
     assert done.returncode == 2
     assert done.stderr == f"error: data root {file} is a file, not a folder\n"
     assert done.stdout == ""
+
+
+def test_a_run_without_java_says_so_before_extracting(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    lake = tmp_path / "lake"
+    code = cli.main(["run", "--demo", "--data-root", str(lake), "--run-slot", SLOT, "--log-format", "json"])
+
+    assert code == 1
+    assert error_line(capsys) == (
+        f"error: JavaMissingError: JAVA_HOME is {tmp_path / 'no-jdk'}, which has no bin/java: "
+        "point it at a Java 17 or later"
+    )
+    assert not (lake / "raw").exists()  # nothing was extracted
+    (manifest_path,) = (lake / "runs").glob("*.json")
+    assert json.loads(manifest_path.read_text())["status"] == "failed"
