@@ -187,7 +187,7 @@ def backfill(
     spark = spark or build_spark(job)
     lake = open_lake(spark, job)
     airports, airlines = newest_reference(storage, root, "airports"), newest_reference(storage, root, "airlines")
-    refs = load_references(spark, airports_csv=airports, airlines_csv=airlines)
+    refs = load_references(spark, airports_csv=airports, airlines_csv=airlines, read=storage.read_bytes)
     ctx = Context(job, spark, lake, storage, refs, progress or (lambda _stage, _done, _total: None))
     # What a killed run or backfill left half-published is rolled back first, so each slot starts whole.
     repair_lake(ctx, backfill_id)

@@ -509,7 +509,12 @@ def run(
                     assert spark is not None  # given, since nothing was started
                     lake = open_lake(spark, config)
                 manifest.versions = versions(spark.version)
-                refs = load_references(spark, airports_csv=landing.airports_path, airlines_csv=landing.airlines_path)
+                refs = load_references(
+                    spark,
+                    airports_csv=landing.airports_path,
+                    airlines_csv=landing.airlines_path,
+                    read=storage.read_bytes,
+                )
                 manifest.reference_sources = dict(refs.sources)
                 ctx = Context(config, spark, lake, storage, refs)
                 repair_lake(ctx, manifest.run_id)

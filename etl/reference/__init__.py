@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -29,7 +30,6 @@ from pyspark.sql import types as T
 from etl.core.airports import airportsdata_airports, airportsdata_version
 from etl.core.columns import RAW_AIRLINE_COLUMNS, RAW_AIRPORT_COLUMNS
 from etl.core.errors import ReferenceDataError
-from etl.core.storage import storage_for
 from etl.reference import aircraft, airlines, countries, marks, registrations
 
 # The job's airport and airline tables (References.airports, References.airlines); the landed CSVs they are read
@@ -70,14 +70,21 @@ def _text_schema(columns: tuple[str, ...]) -> T.StructType:
     return T.StructType([T.StructField(c, T.StringType()) for c in columns])
 
 
-def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[str | None, ...]]:
+def _read_local(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _read_csv(
+    path: str, columns: tuple[str, ...], what: str, read: Callable[[str], bytes] = _read_local
+) -> list[tuple[str | None, ...]]:
     """A reference CSV with a header, as rows of `columns` (text; an empty field is None, as Spark reads it).
 
     Read on the driver, not by Spark: these lists are a few thousand lines, and a Spark read costs a job for the
-    header before any row is read. A missing file or column is a ReferenceDataError.
+    header before any row is read. `read` gets the file's bytes (the job's storage: a local folder or S3). A missing
+    file or column is a ReferenceDataError.
     """
     try:
-        text = storage_for(path).read_bytes(path).decode("utf-8-sig", errors="replace")
+        text = read(path).decode("utf-8-sig", errors="replace")
     except Exception as exc:
         first = str(exc).strip().splitlines()
         raise ReferenceDataError(f"{what}: cannot read {path}: {first[0] if first else type(exc).__name__}") from None
@@ -283,12 +290,21 @@ def _packaged(spark: SparkSession, build: Callable[[SparkSession], DataFrame]) -
     return _PACKAGED[key].cache()
 
 
-def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_csv: str | None) -> References:
-    """Load the three reference tables; raise ReferenceDataError with a one-line message when one is unusable."""
+def load_references(
+    spark: SparkSession,
+    *,
+    airports_csv: str | None,
+    airlines_csv: str | None,
+    read: Callable[[str], bytes] = _read_local,
+) -> References:
+    """Load the three reference tables; raise ReferenceDataError with a one-line message when one is unusable.
+
+    `read` gets a list's bytes: the job passes its storage's reader (S3 on AWS); local files by default.
+    """
     airports_df = None
     airports_source = f"airportsdata {airportsdata_version()} (IATA-coded airports)"
     if airports_csv:
-        rows = _read_csv(airports_csv, RAW_AIRPORT_COLUMNS, "airports")
+        rows = _read_csv(airports_csv, RAW_AIRPORT_COLUMNS, "airports", read)
         country, source = RAW_AIRPORT_COLUMNS.index("country"), RAW_AIRPORT_COLUMNS.index("source")
         raw_airports = spark.createDataFrame(rows, _text_schema(RAW_AIRPORT_COLUMNS))
         airports_df = normalise_airports(spark, raw_airports, (row[country] for row in rows)).cache()
@@ -305,7 +321,7 @@ def load_references(spark: SparkSession, *, airports_csv: str | None, airlines_c
     project = _packaged(spark, project_airlines)
     if airlines_csv:
         fr24 = spark.createDataFrame(
-            _read_csv(airlines_csv, RAW_AIRLINE_COLUMNS, "airlines"), _text_schema(RAW_AIRLINE_COLUMNS)
+            _read_csv(airlines_csv, RAW_AIRLINE_COLUMNS, "airlines", read), _text_schema(RAW_AIRLINE_COLUMNS)
         )
         airlines_df = merge_airlines(project, fr24).cache()
         airlines_source = f"names: airlines list ({airlines_csv}), then {airlines.SOURCE}; countries: {airlines.SOURCE}"

@@ -270,3 +270,17 @@ def test_reference_csv_rows_are_read_as_spark_reads_them(spark: SparkSession, tm
 def test_a_missing_reference_list_is_one_line(spark: SparkSession, tmp_path: Path):
     with pytest.raises(ReferenceDataError, match=r"^airports: cannot read .*nowhere\.csv: "):
         load_references(spark, airports_csv=str(tmp_path / "nowhere.csv"), airlines_csv=None)
+
+
+def test_reference_lists_on_s3_are_read_through_the_storage(spark: SparkSession, s3) -> None:
+    # On AWS the landed lists are S3 objects: the job hands its storage's reader to load_references.
+    from etl.core.storage import S3Storage
+
+    s3.put_object(
+        Bucket="lake", Key="raw/reference/airlines.csv", Body=b"iata,icao,name,source\nAF,AFR,Air France (S3),fr24\n"
+    )
+    read = S3Storage(s3).read_bytes
+    refs = load_references(spark, airports_csv=None, airlines_csv="s3://lake/raw/reference/airlines.csv", read=read)
+    assert refs.airlines.where("airline_icao = 'AFR'").first()["airline_name"] == "Air France (S3)"
+    with pytest.raises(ReferenceDataError, match=r"^airlines: cannot read s3://lake/raw/reference/none\.csv: "):
+        load_references(spark, airports_csv=None, airlines_csv="s3://lake/raw/reference/none.csv", read=read)
