@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -329,6 +330,12 @@ def _run(args: argparse.Namespace, failure: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    # Py4J logs a cut connection (an interrupt during a Spark call) with `logging.exception` on the root logger,
+    # which, left without a handler, prints the traceback on stderr: the command's own error line and its log file
+    # say what happened.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     failure: dict[str, Any] = {}  # where a run broke: {stage, log}
     try:
         if args.command == "extract":

@@ -36,7 +36,17 @@ from etl.core.errors import JobError
 from etl.core.layout import RAW_FLIGHTS, RAW_REFERENCE, RunSlot, join, manifest_path, raw_flights_dir
 from etl.core.log import bind_run_id, log_event
 from etl.core.storage import Storage, storage_for
-from etl.orchestration.pipeline import Context, SlotWork, build_spark, finish, open_lake, process, repair_lake, rollback
+from etl.orchestration.pipeline import (
+    Context,
+    SlotWork,
+    build_spark,
+    finish,
+    open_lake,
+    process,
+    release_cache,
+    repair_lake,
+    rollback,
+)
 from etl.publication.manifest import Manifest, new_run_id, versions
 from etl.publication.publish import published_by_slot, refuse_pointer_layout
 
@@ -213,7 +223,7 @@ def backfill(
     try:
         _run_isolating(ctx, config, plan, slots, report, backfill_id, started)
     finally:
-        spark.catalog.clearCache()
+        release_cache(spark)
     report.timings_s["total"] = round(time.perf_counter() - total_started, 3)
     log_event(
         "backfill_finished",

@@ -15,6 +15,8 @@ go on. Every row carries its slot's run id and partition columns.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -92,7 +94,33 @@ class SparkStart:
         self._thread.join()
         if "error" in self._done:
             raise self._done["error"]
-        return self._done["session"], self._done["lake"]
+        spark = self._done["session"]
+        _cancel_jobs_on_interrupt(spark)
+        return spark, self._done["lake"]
+
+
+def _cancel_all_jobs(spark: SparkSession) -> None:
+    try:
+        spark.sparkContext.cancelAllJobs()
+    except Exception as exc:  # the process is on its way out: the interrupt is what matters
+        log_event("spark_jobs_not_cancelled", logging.WARNING, error=str(exc).splitlines()[0] if str(exc) else "")
+
+
+def _cancel_jobs_on_interrupt(spark: SparkSession) -> None:
+    """Ctrl-C cancels Spark's jobs, then interrupts the run: what PySpark sets up when its context starts in the main
+    thread, and SparkStart starts it in another. A handler of the process's own (not Python's default) is kept."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        # From another thread: Py4J gives each thread its own connection, and this one may be mid-call on the
+        # main thread's (a second call on it from the handler would cut it).
+        threading.Thread(target=_cancel_all_jobs, args=(spark,), name="spark-cancel", daemon=True).start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
 
 
 def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
@@ -426,15 +454,14 @@ def repair_lake(ctx: Context, by_run: str) -> None:
 
     # The retained snapshots say which runs the table holds; a run that started before the oldest of them may be
     # in an expired one, and is left alone. A run id gives its start to the second: the run counts as started at
-    # the end of that second (a run started in the second the previous run appended its row is a later run).
+    # the end of that second (a run started in the second the previous run appended its row is a later run). A
+    # table without any snapshot was never written (expiry always keeps the newest): every run is missing from it.
     recorded = ctx.lake.recorded_runs()
     oldest = ctx.lake.oldest_snapshot_ms(RUNS.name)
     missing = [
         m
         for m in read_manifests(ctx.storage, ctx.config.data_root)
-        if m["run_id"] not in recorded
-        and oldest is not None
-        and (_started(m["run_id"]).timestamp() + 1) * 1000 > oldest
+        if m["run_id"] not in recorded and (oldest is None or (_started(m["run_id"]).timestamp() + 1) * 1000 > oldest)
     ]
     if missing:
         ctx.lake.append_runs([runs_row(m) for m in missing])
@@ -448,6 +475,15 @@ def rollback(ctx: Context, works: list[SlotWork]) -> None:
         repair(ctx.lake, ctx.storage, ctx.config.data_root, next(iter(runs)), lambda *_: None, dead=runs, only=runs)
     except Exception as exc:
         log_event("rollback_failed", logging.ERROR, error=str(exc).splitlines()[0] if str(exc) else "")
+
+
+def release_cache(spark: SparkSession) -> None:
+    """Drop what the session keeps in memory; best effort: after a failure or an interrupt the session may be gone,
+    and the run's own error is what must reach the caller."""
+    try:
+        spark.catalog.clearCache()
+    except Exception as exc:
+        log_event("cache_not_released", logging.WARNING, error=str(exc).splitlines()[0] if str(exc) else "")
 
 
 def _started(run_id: str) -> datetime:
@@ -521,7 +557,7 @@ def run(
             work.previous = published_by_slot(storage, config.data_root).get(str(config.run_slot))
             try:
                 process(ctx, [work])
-            except BaseException:
+            except Exception:
                 rollback(ctx, [work])
                 raise
             if work.error is not None and work.report is not None and not work.error.startswith("DataQuality"):
@@ -531,19 +567,24 @@ def run(
         except BaseException as exc:
             from etl.extract.failover import failed_extraction
 
+            interrupted = isinstance(exc, KeyboardInterrupt)
             manifest.status = FAILED
-            manifest.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            manifest.error = "interrupted (SIGINT)" if interrupted else f"{type(exc).__name__}: {exc}".splitlines()[0]
             manifest.extraction = manifest.extraction or failed_extraction(exc)
             manifest.timings_s["total"] = round(time.perf_counter() - total_started, 3)
-            if ctx is not None:
+            # Interrupted, Spark's connection may be cut mid-call: the manifest alone is written, and the next run
+            # rolls back what this one committed and appends its row to the runs table (repair_lake).
+            if ctx is not None and not interrupted:
                 finish(ctx, [work], metrics=True)
             else:
                 write_manifest(storage, config, manifest, metrics=True)
             log_event("run_failed", logging.ERROR, error=manifest.error)
             raise
         finally:
-            if spark is not None:
-                spark.catalog.clearCache()  # what clean and the KPIs kept in memory is of no use to the next run
+            # What clean and the KPIs kept in memory is of no use to the next run; after an interrupt, Spark is left
+            # alone (its connection may be cut mid-call).
+            if spark is not None and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                release_cache(spark)
         manifest.timings_s["total"] = round(time.perf_counter() - total_started, 3)
         finish(ctx, [work], metrics=True)
     log_event(f"run_{manifest.status}", counts=manifest.counts, seconds=manifest.timings_s.get("total"))
@@ -561,6 +602,7 @@ __all__ = [
     "finish",
     "open_lake",
     "process",
+    "release_cache",
     "repair_lake",
     "run",
 ]

@@ -115,3 +115,75 @@ def test_a_failed_run_keeps_the_previous_slot_and_its_raw_and_records_its_error(
     assert failed[0]["error"] == "JobError: KPI stage exploded"
     assert failed[0]["snapshots"] == {}
     assert Path(other["outputs"]["raw"]).is_file() and Path(failed[0]["outputs"]["raw"]).is_file()
+
+
+class _FakeContext:
+    def __init__(self) -> None:
+        self.cancelled = 0
+
+    def cancelAllJobs(self) -> None:  # PySpark's name
+        self.cancelled += 1
+
+
+def test_spark_starts_beside_the_run_and_ctrl_c_cancels_its_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    import threading
+    from types import SimpleNamespace
+
+    threads = []
+    session = SimpleNamespace(sparkContext=_FakeContext())
+
+    def build(config):
+        threads.append(threading.current_thread())
+        return session
+
+    monkeypatch.setattr(pipeline, "build_spark", build)
+    monkeypatch.setattr(pipeline, "open_lake", lambda spark, config: ("lake of", spark))
+    monkeypatch.setattr(signal, "getsignal", lambda _sig: signal.default_int_handler)  # as in a fresh process
+    installed = {}
+    monkeypatch.setattr(signal, "signal", lambda sig, handler: installed.setdefault(sig, handler))
+
+    spark, lake = pipeline.SparkStart(JobConfig(data_root="unused", run_slot=RunSlot.parse("2026-11-22T14"))).result()
+
+    assert spark is session and lake == ("lake of", session)
+    assert threads and threads[0] is not threading.main_thread()  # started beside the caller
+    with pytest.raises(KeyboardInterrupt):
+        installed[signal.SIGINT](signal.SIGINT, None)
+    for thread in threading.enumerate():
+        if thread.name == "spark-cancel":
+            thread.join(timeout=10)
+    assert session.sparkContext.cancelled == 1  # from a thread of its own, not the interrupted one
+
+
+def test_a_spark_that_cannot_start_fails_where_the_session_is_wanted(monkeypatch: pytest.MonkeyPatch) -> None:
+    def build(config):
+        raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(pipeline, "build_spark", build)
+    starting = pipeline.SparkStart(JobConfig(data_root="unused", run_slot=RunSlot.parse("2026-11-22T14")))
+    with pytest.raises(RuntimeError, match="Java gateway"):
+        starting.result()
+
+
+def test_an_interrupted_run_records_itself_and_the_next_run_completes_the_runs_table(
+    spark, tmp_path, monkeypatch
+) -> None:
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("etl.transform.kpis.enriched_live_flights", interrupt)  # Ctrl-C in the quality stage
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(_config(tmp_path), spark=spark)
+    monkeypatch.undo()
+    (path,) = (tmp_path / "runs").glob("*.json")
+    interrupted = json.loads(path.read_text())
+    assert (interrupted["status"], interrupted["error"]) == ("failed", "interrupted (SIGINT)")
+    assert current_rows(str(tmp_path), "silver_flights", SLOT) == []  # nothing published
+
+    after = pipeline.run(_config(tmp_path, demo_seed=2), spark=spark)
+    assert after["status"] == "succeeded"
+    # The interrupted run, first of this lake, wrote no row of its own: the next run appended it.
+    runs = current_rows(str(tmp_path), "runs", SLOT, [RUN_ID, "status", "error"])
+    assert sorted((r[RUN_ID], r["status"], r["error"]) for r in runs) == sorted(
+        [(interrupted["run_id"], "failed", "interrupted (SIGINT)"), (after["run_id"], "succeeded", None)]
+    )
