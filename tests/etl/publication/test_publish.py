@@ -4,6 +4,7 @@ one slot at once, a damaged table. Readers follow the manifests; the next run re
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,27 @@ def _only(run_id: str) -> dict[str, set[str]]:
     return {table: {run_id} for table in SLOT_TABLES if table != "quarantine_flights"}
 
 
+@pytest.fixture(scope="module")
+def _good_lake(spark, tmp_path_factory) -> tuple[Path, Path, dict]:
+    """One good run of SLOT (seed 1), the start of most tests here: run once, and kept as a copy beside it."""
+    root = tmp_path_factory.mktemp("published") / "lake"
+    good = pipeline.run(_config(root, seed=1), spark=spark)
+    assert good["status"] == "succeeded"
+    template = root.with_name("lake-as-published")
+    shutil.copytree(root, template)
+    return root, template, good
+
+
+@pytest.fixture
+def published(_good_lake) -> tuple[Path, dict]:
+    """A data root holding the good run of SLOT alone, and its manifest. The copy goes back to the very path it was
+    made at: Iceberg's metadata names its files by absolute path."""
+    root, template, good = _good_lake
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(template, root)
+    return root, good
+
+
 def _kill_at(root: Path, point: str, seed: int) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tests.etl.run_and_die", str(root), str(SLOT), str(seed), point],
@@ -57,9 +79,8 @@ def _kill_at(root: Path, point: str, seed: int) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("point", ["commit:1", "commit:10", "manifest"])
-def test_a_run_killed_at_a_commit_point_is_repaired_by_the_next_run(spark, tmp_path, point) -> None:
-    root = tmp_path / "lake"
-    good = pipeline.run(_config(root, seed=1), spark=spark)
+def test_a_run_killed_at_a_commit_point_is_repaired_by_the_next_run(spark, published, point) -> None:
+    root, good = published
 
     killed = _kill_at(root, point, seed=2)
 
@@ -96,9 +117,8 @@ def test_a_run_killed_at_a_commit_point_is_repaired_by_the_next_run(spark, tmp_p
         )
 
 
-def test_an_io_error_between_two_tables_rolls_the_run_back(spark, tmp_path, monkeypatch) -> None:
-    root = tmp_path / "lake"
-    good = pipeline.run(_config(root, seed=1), spark=spark)
+def test_an_io_error_between_two_tables_rolls_the_run_back(spark, published, monkeypatch) -> None:
+    root, good = published
     real_commit = publish.Lake.commit
     calls: list[str] = []
 
@@ -120,9 +140,8 @@ def test_an_io_error_between_two_tables_rolls_the_run_back(spark, tmp_path, monk
     assert pipeline.run(_config(root, seed=4), spark=spark)["status"] == "succeeded"  # not blocked
 
 
-def test_two_runs_of_one_slot_at_once_never_mix(spark, tmp_path, monkeypatch) -> None:
-    root = tmp_path / "lake"
-    pipeline.run(_config(root, seed=1), spark=spark)
+def test_two_runs_of_one_slot_at_once_never_mix(spark, published, monkeypatch) -> None:
+    root, _ = published
     real_commit = publish.Lake.commit
     second: dict[str, dict] = {}
 
@@ -145,9 +164,8 @@ def test_two_runs_of_one_slot_at_once_never_mix(spark, tmp_path, monkeypatch) ->
     assert f"run {winner['run_id']}: succeeded" in render_slot(str(root), SLOT)
 
 
-def test_a_deleted_data_file_is_one_line_and_leaves_other_tables_and_slots_serving(spark, tmp_path, capsys) -> None:
-    root = tmp_path / "lake"
-    pipeline.run(_config(root, seed=1), spark=spark)
+def test_a_deleted_data_file_is_one_line_and_leaves_other_tables_and_slots_serving(spark, published, capsys) -> None:
+    root, _ = published
     other = pipeline.run(_config(root, OTHER, seed=3), spark=spark)
     data = root / "warehouse/flight_kpis/longest_live_flight/data/tech_year=2026/tech_month=2026-11"
     victim = next((data / "tech_day=2026-11-22" / "tech_hour=14").glob("*.parquet"))
@@ -167,9 +185,8 @@ def test_a_deleted_data_file_is_one_line_and_leaves_other_tables_and_slots_servi
     assert f"run {again['run_id']}: succeeded" in capsys.readouterr().out
 
 
-def test_a_damaged_metadata_file_names_the_table_and_the_repair(spark, tmp_path, capsys) -> None:
-    root = tmp_path / "lake"
-    pipeline.run(_config(root, seed=1), spark=spark)
+def test_a_damaged_metadata_file_names_the_table_and_the_repair(published, capsys) -> None:
+    root, _ = published
     metadata = root / "warehouse/flight_kpis/manufacturer_most_live_flights/metadata"
     version = (metadata / "version-hint.text").read_text().strip()
     (metadata / f"v{version}.metadata.json").write_text("{ not json")
@@ -179,9 +196,8 @@ def test_a_damaged_metadata_file_names_the_table_and_the_repair(spark, tmp_path,
     assert len(err) == 1 and "manufacturer_most_live_flights" in err[0] and f"v{version}.metadata.json" in err[0]
 
 
-def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, tmp_path, capsys) -> None:
-    root = tmp_path / "lake"
-    first = pipeline.run(_config(root, seed=1), spark=spark)
+def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, published, capsys) -> None:
+    root, first = published
     second = pipeline.run(_config(root, seed=9), spark=spark)
     assert first["counts"]["gold"] != second["counts"]["gold"]  # two different worlds
 
@@ -196,11 +212,10 @@ def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, tmp_path,
     assert earlier != latest
 
 
-def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, tmp_path, capsys) -> None:
+def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, published, capsys) -> None:
     from datetime import datetime, timedelta, timezone
 
-    root = tmp_path / "lake"
-    first = pipeline.run(_config(root, seed=1), spark=spark)
+    root, first = published
     second = pipeline.run(_config(root, seed=9), spark=spark)
     data = root / "warehouse/flight_kpis/longest_live_flight/data"
     orphan = data / "tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/orphan.parquet"
