@@ -40,8 +40,9 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m etl run --demo --data-root $(DATA_ROOT) --run-slot $(RUN_SLOT) --show --report
 
 ## Runs every test, offline, in TEST_WORKERS processes (pytest-xdist; 0: in this one), each test file wholly in one.
-## Each process starts its own Spark JVM of 3 GB, and a test may start one more: on 2 cores, 2 processes took
-## 17.5 min where one took 23 min. More cores may take more (`make test TEST_WORKERS=4`), given the memory.
+## Each process starts its own Spark JVM of 3 GB, and a test may start one more. On 2 cores, 2 processes took
+## 17.5 min; one took 23 min, two commits before (its publication fault tests still made their first run each).
+## More cores may take more processes (`make test TEST_WORKERS=4`), given the memory.
 test: $(VENV)/.installed node_modules/.installed
 	@scripts/check_prereqs.sh java node
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
