@@ -26,7 +26,7 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 # the heap, and the garbage collector took most of the run. The tests read no status. Spark keeps the classes it
 # generates for whole-stage code in a cache of 100 by default: one pipeline run makes more than that, so each run
 # compiled its code again and the JIT compiled the new classes again. 5,000 keeps them across the suite's runs: warm
-# runs of 800 flights took 11.3-12.0 s instead of 11.7-17.4 s, and `make test` 23 min instead of 26.
+# runs of 800 flights took 11.3-12.0 s instead of 11.7-17.4 s, and the suite in one process 23 min instead of 26.
 os.environ.setdefault(
     "PYSPARK_SUBMIT_ARGS",
     "--driver-memory 3g --conf spark.ui.retainedJobs=20 --conf spark.ui.retainedStages=20 "
