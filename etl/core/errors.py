@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an error's message ('' when it has none): what a one-line error or a log shows."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
+
+
 class JobError(Exception):
     """A run that cannot go on; nothing of it is published."""
 

@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 
 from etl.core.columns import PARTITION_COLUMNS, RUN_ID
 from etl.core.config import JobConfig, canonical_source
-from etl.core.errors import JobError
+from etl.core.errors import JobError, first_line
 from etl.core.layout import RunSlot
 from etl.core.log import bind_run_id, log_event
 from etl.core.spark_session import SPARK_SETTINGS, keep, require_java, session_builder
@@ -103,7 +103,7 @@ def _cancel_all_jobs(spark: SparkSession) -> None:
     try:
         spark.sparkContext.cancelAllJobs()
     except Exception as exc:  # the process is on its way out: the interrupt is what matters
-        log_event("spark_jobs_not_cancelled", logging.WARNING, error=_first_line(exc))
+        log_event("spark_jobs_not_cancelled", logging.WARNING, error=first_line(exc))
 
 
 def _cancel_jobs_on_interrupt(spark: SparkSession) -> None:
@@ -369,7 +369,7 @@ def finish(ctx: Context, works: list[SlotWork], *, metrics: bool) -> None:
     try:
         ctx.lake.append_runs([runs_row(w.manifest.to_dict()) for w in works])
     except Exception as exc:  # the manifests are written: the next run appends what is missing
-        log_event("runs_table_not_written", logging.ERROR, error=_first_line(exc))
+        log_event("runs_table_not_written", logging.ERROR, error=first_line(exc))
 
 
 def write_manifest(storage: Storage, config: JobConfig, manifest: Manifest, *, metrics: bool) -> None:
@@ -474,7 +474,7 @@ def rollback(ctx: Context, works: list[SlotWork]) -> None:
     try:
         repair(ctx.lake, ctx.storage, ctx.config.data_root, next(iter(runs)), lambda *_: None, dead=runs, only=runs)
     except Exception as exc:
-        log_event("rollback_failed", logging.ERROR, error=_first_line(exc))
+        log_event("rollback_failed", logging.ERROR, error=first_line(exc))
 
 
 def release_cache(spark: SparkSession) -> None:
@@ -483,12 +483,7 @@ def release_cache(spark: SparkSession) -> None:
     try:
         spark.catalog.clearCache()
     except Exception as exc:
-        log_event("cache_not_released", logging.WARNING, error=_first_line(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else ""
+        log_event("cache_not_released", logging.WARNING, error=first_line(exc))
 
 
 def _started(run_id: str) -> datetime:

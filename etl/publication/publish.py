@@ -41,7 +41,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from etl.core.columns import PARTITION_COLUMNS, RUN_ID
-from etl.core.errors import JobError
+from etl.core.errors import JobError, first_line
 from etl.core.layout import RunSlot, join
 from etl.core.log import log_event
 from etl.core.storage import Storage, is_s3
@@ -367,8 +367,7 @@ def _sql_text(text: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:400]
+    return f"{type(exc).__name__}: {first_line(exc)}"[:400]
 
 
 # -- runs going on -------------------------------------------------------------------------------------------------

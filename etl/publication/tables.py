@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from etl.core.columns import PARTITION_COLUMNS, RUN_ID
 from etl.core.config import LakeSettings
-from etl.core.errors import JobError
+from etl.core.errors import JobError, first_line
 from etl.core.layout import WAREHOUSE, RunSlot, join
 from etl.core.storage import is_s3, storage_for
 from etl.publication.manifest import PUBLISHED, latest_manifest, read_manifests
@@ -118,7 +118,7 @@ def read_arrow(
     except Exception as exc:  # a damaged or deleted metadata or data file
         raise JobError(
             f"{table} for slot {slot} cannot be read at snapshot {snapshot}: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''} (the table's files are damaged: restore them, or "
+            f"{first_line(exc)} (the table's files are damaged: restore them, or "
             f"re-run the slot with `etl run --run-slot {slot}`)"
         ) from None
 
