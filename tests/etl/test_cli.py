@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,12 +35,13 @@ def test_show_without_any_run_says_what_to_do(tmp_path: Path, capsys) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples/fr24 is not beside the repository")
-def test_run_on_a_real_capture_and_show_it(tmp_path: Path) -> None:
+def test_run_on_a_real_capture_and_show_it(spark, tmp_path: Path, capsys) -> None:
+    # In this process, on the tests' Spark (a new process's own output is tests/etl/presentation/test_console.py's).
     capture = SAMPLES / "flights_20250720_151519.csv"
-    cmd = [sys.executable, "-m", "etl", "run", "--snapshot", str(capture), "--data-root", str(tmp_path)]
-    args = [*cmd, "--run-slot", "2025-07-20T15", "--show", "--log-format", "console"]  # text, though on a pipe
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "run " in done.stdout and "succeeded: 1500 raw rows" in done.stdout
-    assert "Q1 Airline with the most live flights" in done.stdout
-    assert "Bonus: airport with the largest outgoing - incoming difference" in done.stdout
+    args = ["run", "--snapshot", str(capture), "--data-root", str(tmp_path), "--spark-master", "local[2]"]
+    code = main([*args, "--run-slot", "2025-07-20T15", "--show", "--log-format", "console"])  # text, on a pipe
+    out = capsys.readouterr()
+    assert code == 0, out.err[-3000:]
+    assert "run " in out.out and "succeeded: 1500 raw rows" in out.out
+    assert "Q1 Airline with the most live flights" in out.out
+    assert "Bonus: airport with the largest outgoing - incoming difference" in out.out

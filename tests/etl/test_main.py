@@ -16,7 +16,7 @@ from etl.publication.lake import runtime_jar
 from infra.packaging import write_package_zip
 from lambda_trigger.cluster_request import ICEBERG_EXTENSIONS
 from tests.etl.lakes import runs_of
-from tests.paths import REPO
+from tests.paths import REPO, short_run_java_options
 
 SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
 # The eight gold tables of DESIGN.md, written out rather than imported: the test checks the job, not itself.
@@ -73,6 +73,9 @@ def _spark_submit(step_dir: Path, *args: str) -> subprocess.CompletedProcess[str
     # What the cluster's classifications give every step (lambda_trigger/cluster_request.py): Iceberg's runtime on
     # the classpath (`iceberg-defaults`; here the locked jar) and its SQL extensions (`spark-defaults`).
     command = [str(SPARK_SUBMIT), "--master", "local[2]", "--conf", "spark.ui.enabled=false"]
+    # A step here is one short run in a JVM of its own: the JVM flags the local command line gives such runs. They
+    # change how fast, not what: this file took 114 s instead of 139 s, and 2.1 min of CPU instead of 3.8.
+    command += ["--driver-java-options", short_run_java_options()]
     command += ["--jars", runtime_jar(), "--conf", f"spark.sql.extensions={ICEBERG_EXTENSIONS}", "main.py", *args]
     return subprocess.run(command, cwd=step_dir, env=_env(step_dir), capture_output=True, text=True, timeout=600)
 

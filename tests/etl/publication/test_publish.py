@@ -4,6 +4,7 @@ one slot at once, a damaged table. Readers follow the manifests; the next run re
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from etl.publication import publish
 from etl.publication.lake import SLOT_TABLES
 from etl.publication.publish import PublicationConflict
 from tests.etl.lakes import current_rows, runs_of
-from tests.paths import REPO
+from tests.paths import REPO, short_run_java_options
 
 pytestmark = pytest.mark.slow
 
@@ -68,9 +69,14 @@ def published(_good_lake) -> tuple[Path, dict]:
 
 
 def _kill_at(root: Path, point: str, seed: int) -> subprocess.CompletedProcess:
+    # The run's JVM lives for one run: the flags the local command line gives such JVMs (how fast, not what).
+    submit = (
+        f"--driver-java-options '{short_run_java_options()}' {os.environ.get('PYSPARK_SUBMIT_ARGS', 'pyspark-shell')}"
+    )
     return subprocess.run(
         [sys.executable, "-m", "tests.etl.run_and_die", str(root), str(SLOT), str(seed), point],
         cwd=REPO,
+        env={**os.environ, "PYSPARK_SUBMIT_ARGS": submit},
         capture_output=True,
         text=True,
         timeout=600,
