@@ -213,7 +213,7 @@ def _maintain(args: argparse.Namespace) -> None:
     (etl/publication/lake.py)."""
     from etl.orchestration.pipeline import build_spark, open_lake
     from etl.presentation.console import quiet_spark
-    from etl.publication.publish import maintain
+    from etl.publication.maintenance import maintain
 
     check_data_root(args.data_root)
     values: dict[str, Any] = _read_config_file(args.config) if args.config else {}

@@ -47,8 +47,9 @@ from etl.orchestration.pipeline import (
     repair_lake,
     rollback,
 )
+from etl.publication.lake import refuse_pointer_layout
 from etl.publication.manifest import Manifest, new_run_id, versions
-from etl.publication.publish import published_by_slot, refuse_pointer_layout
+from etl.publication.publish import published_by_slot
 
 SOURCE = "backfill"
 SLOTS_PER_GROUP = 12  # slots computed and committed together (see the module's docstring)

@@ -37,10 +37,20 @@ from etl.core.log import bind_run_id, log_event
 from etl.core.spark_session import SPARK_SETTINGS, keep, require_java, session_builder
 from etl.core.storage import Storage, storage_for
 from etl.extract.feed import Feed
-from etl.publication.lake import GOLD, QUARANTINE, RUNS, SILVER, catalog_settings, runtime_jar
-from etl.publication.manifest import DEGRADED, FAILED, SUCCEEDED, Manifest, new_run_id, versions, volume_history
+from etl.publication.lake import GOLD, QUARANTINE, RUNS, SILVER, catalog_settings, refuse_pointer_layout, runtime_jar
+from etl.publication.manifest import (
+    DEGRADED,
+    FAILED,
+    SUCCEEDED,
+    Manifest,
+    new_run_id,
+    run_started,
+    versions,
+    volume_history,
+)
 from etl.publication.metrics import publish_alert, publish_run_metrics
-from etl.publication.publish import Lake, published_by_slot, refuse_pointer_layout, repair, running, with_run_columns
+from etl.publication.publish import Lake, published_by_slot, repair, with_run_columns
+from etl.publication.run_lock import running
 from etl.quality.gate import QualityReport, evaluate, inputs_from_counts, with_volume
 from etl.reference import References
 from etl.transform.enrich import SLOT_KEY
@@ -487,10 +497,7 @@ def release_cache(spark: SparkSession) -> None:
 
 
 def _started(run_id: str) -> datetime:
-    try:
-        return datetime.strptime(run_id.split("-")[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except (IndexError, ValueError):
-        return datetime.now(timezone.utc)
+    return run_started(run_id) or datetime.now(timezone.utc)
 
 
 def run(

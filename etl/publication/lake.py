@@ -26,6 +26,8 @@ from etl.core.columns import (
     SILVER_FLIGHTS_SCHEMA,
 )
 from etl.core.errors import JobError
+from etl.core.layout import join
+from etl.core.storage import Storage
 
 CATALOG = "lake"  # the Spark catalog name of the Iceberg tables, locally and on EMR
 
@@ -41,10 +43,6 @@ ICEBERG_VERSION = "1.10.2"
 SNAPSHOT_RETENTION_DAYS = 3
 SNAPSHOTS_TO_RETAIN = 1
 ORPHAN_FILE_RETENTION_DAYS = 3
-
-# Snapshot summary properties every commit of the job carries: which run wrote it, for which slots.
-RUN_ID_PROPERTY = "flight-kpis.run-id"
-SLOTS_PROPERTY = "flight-kpis.slots"
 
 
 class LakeError(JobError):
@@ -134,6 +132,21 @@ def catalog_settings(catalog: str, warehouse: str) -> dict[str, str]:
     else:
         settings[f"{prefix}.type"] = "hadoop"
     return settings
+
+
+# What a lake of the former layout (Parquet behind Hive symlink pointers) holds beside raw/ and runs/.
+POINTER_LAYOUT = ("silver/flights", "quarantine/flights", "gold", "_publish")
+
+
+def refuse_pointer_layout(storage: Storage, root: str) -> None:
+    """Stop, saying how to move on, when the data root holds a lake of the former pointer layout."""
+    found = [part for part in POINTER_LAYOUT if storage.exists(join(root, part))]
+    if found:
+        raise LakeError(
+            f"{root} holds tables of the former pointer layout ({', '.join(p + '/' for p in found)}): move them "
+            f"aside, then rebuild the Iceberg tables from the raw captures with `python -m etl backfill --data-root "
+            f"{root} --from FIRST_SLOT --to LAST_SLOT --from-raw`"
+        )
 
 
 def _hadoop_uri(path: str) -> str:

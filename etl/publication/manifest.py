@@ -31,9 +31,20 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_RUN_START = "%Y%m%dT%H%M%SZ"  # the start time inside a run id
+
+
 def new_run_id(slot: RunSlot, started: datetime) -> str:
     """Sortable and unique: `<slot>-<start time>-<random>`, e.g. 20261122T14-20261122T140312Z-3f9a1c."""
-    return f"{slot.start:%Y%m%dT%H}-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    return f"{slot.start:%Y%m%dT%H}-{started:{_RUN_START}}-{uuid.uuid4().hex[:6]}"
+
+
+def run_started(run_id: str) -> datetime | None:
+    """The start time a run id carries (to the second), or None for an id not of new_run_id's form."""
+    try:
+        return datetime.strptime(run_id.split("-")[1], _RUN_START).replace(tzinfo=timezone.utc)
+    except (IndexError, ValueError):
+        return None
 
 
 def _version(distribution: str) -> str | None:

@@ -17,9 +17,8 @@ How a run (or a backfill) makes its slots visible, and what the decisions are:
   decision is to roll back, not forward: the interrupted run passed no end-to-end check of its own (its manifest
   is missing), so only what a manifest vouches for is restored. A manifest is written for the interrupted run
   (status failed, naming the repair), and the runs table gets the rows a killed run did not append.
-- A run still going on is not repaired: locally each run holds a lock (`_running/<run_id>.lock`, an advisory lock
-  the kernel releases when the process dies, even by SIGKILL); on S3, where no such lock exists, a run younger than
-  LIVE_RUN_HOURS counts as going on (the trigger never starts two clusters for one slot).
+- A run still going on is not repaired (etl/publication/run_lock.py says which are). Table maintenance (snapshot
+  expiry, orphan files, compaction) is Iceberg's own actions: etl/publication/maintenance.py.
 """
 
 from __future__ import annotations
@@ -28,13 +27,10 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -42,28 +38,17 @@ from pyspark.sql import functions as F
 
 from etl.core.columns import PARTITION_COLUMNS, RUN_ID
 from etl.core.errors import JobError, first_line
-from etl.core.layout import RunSlot, join
+from etl.core.layout import RunSlot
 from etl.core.log import log_event
-from etl.core.storage import Storage, is_s3
-from etl.publication.lake import (
-    LAKE_TABLES,
-    ORPHAN_FILE_RETENTION_DAYS,
-    RUNS,
-    SLOT_TABLES,
-    SNAPSHOT_RETENTION_DAYS,
-    SNAPSHOTS_TO_RETAIN,
-    LakeError,
-    LakeTable,
-    identifier,
-)
+from etl.core.storage import Storage
+from etl.publication.lake import CATALOG, LAKE_TABLES, RUNS, SLOT_TABLES, LakeError, LakeTable, identifier
 from etl.publication.manifest import PUBLISHED, read_manifests
+from etl.publication.run_lock import is_live
 
 RUNS_PROPERTY = "flight-kpis.runs"  # JSON {slot: run_id} of the slots a commit wrote
 COMMIT_PROPERTY = "flight-kpis.commit"  # a commit's own id, to find its snapshot afterwards
 _PARTITION_RE = re.compile(r"/tech_day=(\d{4}-\d{2}-\d{2})/tech_hour=(\d{2})/")
-LIVE_RUN_HOURS = 3  # on S3: a run younger than this is taken as still going on
 COMMIT_THREADS = 4  # tables committed at once: each commit is mostly metadata round trips
-_RUN_START_FORMAT = "%Y%m%dT%H%M%SZ"  # the start time inside a run id (etl.publication.manifest.new_run_id)
 
 
 class PublicationConflict(JobError):
@@ -91,11 +76,7 @@ def slot_filter(slots: Iterable[RunSlot]) -> Column:
 
 def with_run_columns(df: DataFrame, slot_key: str, run_ids: Mapping[RunSlot, str], table: LakeTable) -> DataFrame:
     """`df` (rows tagged with their slot in `slot_key`) as the table's columns: run_id and the partitions added."""
-    runs = reduce(
-        lambda acc, item: acc.when(F.col(slot_key) == str(item[0]), F.lit(item[1])),
-        list(run_ids.items())[1:],
-        F.when(F.col(slot_key) == str(next(iter(run_ids))), F.lit(next(iter(run_ids.values())))),
-    )
+    runs = F.create_map(*(F.lit(text) for slot, run_id in run_ids.items() for text in (str(slot), run_id)))
     start = F.to_timestamp(F.col(slot_key), "yyyy-MM-dd'T'HH")
     parts = {
         "tech_year": F.date_format(start, "yyyy"),
@@ -104,7 +85,7 @@ def with_run_columns(df: DataFrame, slot_key: str, run_ids: Mapping[RunSlot, str
         "tech_hour": F.date_format(start, "HH"),
     }
     columns = [F.col(c) for c in table.data_columns]
-    return df.select(*columns, runs.alias(RUN_ID), *(parts[c].alias(c) for c in PARTITION_COLUMNS))
+    return df.select(*columns, runs[F.col(slot_key)].alias(RUN_ID), *(parts[c].alias(c) for c in PARTITION_COLUMNS))
 
 
 class Lake:
@@ -119,8 +100,6 @@ class Lake:
 
     def ensure_tables(self) -> None:
         """Create the database and any missing table (locally; on AWS the stack created them), partitioned by slot."""
-        from etl.publication.lake import CATALOG
-
         # One table at a time (Glue's GetTable), never a listing: the cluster's role may read these tables only.
         self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{self.database}")
         partitions = ", ".join(PARTITION_COLUMNS)
@@ -161,7 +140,9 @@ class Lake:
             )
             jtable.refresh()
         except Exception as exc:
-            raise LakeError(f"table {self.ident(table)} cannot be loaded: {_first_line(exc)}") from None
+            raise LakeError(
+                f"table {self.ident(table)} cannot be loaded: {type(exc).__name__}: {first_line(exc)}"
+            ) from None
         return jtable
 
     def snapshots(self, table: str) -> list[Snapshot]:
@@ -298,124 +279,9 @@ class Lake:
         """Run ids the runs table's retained snapshots appended."""
         return {run_id for snap in self.snapshots(RUNS.name) for run_id in snap.runs.values()}
 
-    def expire_snapshots(self, retain_hours: float, now: datetime | None = None) -> dict[str, int]:
-        """Expire snapshots older than `retain_hours` (keeping the newest), deleting the files only they used."""
-        now = now or datetime.now(timezone.utc)
-        cutoff = int((now - timedelta(hours=retain_hours)).timestamp() * 1000)
-        expired = {}
-        for name in LAKE_TABLES:
-            jtable = self.java_table(name)
-            before = sum(1 for _ in jtable.snapshots())
-            if not any(int(s.timestampMillis()) < cutoff for s in jtable.snapshots()):
-                continue
-            jtable.expireSnapshots().expireOlderThan(cutoff).retainLast(SNAPSHOTS_TO_RETAIN).commit()
-            jtable.refresh()
-            expired[name] = before - sum(1 for _ in jtable.snapshots())
-        return expired
-
-    def remove_orphan_files(self, older_than_hours: float, now: datetime | None = None) -> dict[str, int]:
-        """Delete files no snapshot references and older than `older_than_hours` (Iceberg's own Spark action)."""
-        now = now or datetime.now(timezone.utc)
-        cutoff = int((now - timedelta(hours=older_than_hours)).timestamp() * 1000)
-        actions = self._actions()
-        removed = {}
-        for name in LAKE_TABLES:
-            result = actions.deleteOrphanFiles(self.java_table(name)).olderThan(cutoff).execute()
-            removed[name] = sum(1 for _ in result.orphanFileLocations())
-        return removed
-
-    def _actions(self) -> Any:
-        jvm = self.spark.sparkContext._jvm
-        assert jvm is not None, "the Spark session is stopped"
-        return jvm.org.apache.iceberg.spark.actions.SparkActions.get(self.spark._jsparkSession)
-
-    def compact(self) -> dict[str, int]:
-        """Rewrite small data files into fewer (Iceberg's rewriteDataFiles action); table -> files rewritten."""
-        actions = self._actions()
-        return {
-            name: int(actions.rewriteDataFiles(self.java_table(name)).execute().rewrittenDataFilesCount())
-            for name in LAKE_TABLES
-        }
-
-
-def maintain(lake: Lake, now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """What Glue's table optimizers do on AWS, here: expire old snapshots, delete orphan files, compact small files."""
-    return {
-        "snapshots_expired": lake.expire_snapshots(SNAPSHOT_RETENTION_DAYS * 24, now),
-        "orphan_files_removed": lake.remove_orphan_files(ORPHAN_FILE_RETENTION_DAYS * 24, now),
-        "data_files_compacted": lake.compact(),
-    }
-
-
-# What a lake of the former layout (Parquet behind Hive symlink pointers) holds beside raw/ and runs/.
-POINTER_LAYOUT = ("silver/flights", "quarantine/flights", "gold", "_publish")
-
-
-def refuse_pointer_layout(storage: Storage, root: str) -> None:
-    """Stop, saying how to move on, when the data root holds a lake of the former pointer layout."""
-    found = [part for part in POINTER_LAYOUT if storage.exists(join(root, part))]
-    if found:
-        raise LakeError(
-            f"{root} holds tables of the former pointer layout ({', '.join(p + '/' for p in found)}): move them "
-            f"aside, then rebuild the Iceberg tables from the raw captures with `python -m etl backfill --data-root "
-            f"{root} --from FIRST_SLOT --to LAST_SLOT --from-raw`"
-        )
-
 
 def _sql_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _first_line(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {first_line(exc)}"[:400]
-
-
-# -- runs going on -------------------------------------------------------------------------------------------------
-
-
-def lock_path(root: str, run_id: str) -> str:
-    return join(root, "_running", f"{run_id}.lock")
-
-
-@contextmanager
-def running(root: str, run_id: str) -> Iterator[None]:
-    """Hold the run's lock while it runs (local roots; on S3 a no-op, see LIVE_RUN_HOURS)."""
-    if is_s3(root):
-        yield
-        return
-    import fcntl
-
-    path = Path(lock_path(root, run_id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            path.unlink(missing_ok=True)
-
-
-def is_live(root: str, run_id: str, now: datetime | None = None) -> bool:
-    """Whether a run is still going on: its lock is held (local), or it started under LIVE_RUN_HOURS ago (S3)."""
-    if is_s3(root):
-        try:
-            started = datetime.strptime(run_id.split("-")[1], _RUN_START_FORMAT).replace(tzinfo=timezone.utc)
-        except (IndexError, ValueError):
-            return False
-        return (now or datetime.now(timezone.utc)) - started < timedelta(hours=LIVE_RUN_HOURS)
-    import fcntl
-
-    path = Path(lock_path(root, run_id))
-    if not path.exists():
-        return False
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    path.unlink(missing_ok=True)  # a dead run's lock file
-    return False
 
 
 # -- repair --------------------------------------------------------------------------------------------------------

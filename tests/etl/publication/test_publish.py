@@ -19,7 +19,8 @@ from etl.core.layout import RunSlot
 from etl.orchestration import pipeline
 from etl.presentation.show import render_slot
 from etl.publication import publish
-from etl.publication.lake import SLOT_TABLES
+from etl.publication.lake import SLOT_TABLES, LakeError
+from etl.publication.maintenance import maintain
 from etl.publication.publish import PublicationConflict
 from tests.etl.lakes import current_rows, runs_of
 from tests.paths import REPO, short_run_java_options
@@ -229,7 +230,7 @@ def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spar
     lake = pipeline.open_lake(spark, _config(root))
     later = datetime.now(timezone.utc) + timedelta(days=4)  # every snapshot and file is past the 3 days
 
-    done = publish.maintain(lake, now=later)
+    done = maintain(lake, now=later)
 
     assert done["snapshots_expired"]["longest_live_flight"] >= 1
     assert not orphan.exists() and done["orphan_files_removed"]["longest_live_flight"] >= 1
@@ -245,7 +246,7 @@ def test_a_lake_of_the_former_pointer_layout_is_refused_with_the_way_on(spark, t
     (root / "gold/longest_live_flight/tech_year=2026").mkdir(parents=True)
     (root / "_publish/pending").mkdir(parents=True)
 
-    with pytest.raises(publish.LakeError) as refused:
+    with pytest.raises(LakeError) as refused:
         pipeline.run(_config(root), spark=spark)
 
     message = str(refused.value)
