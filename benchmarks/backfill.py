@@ -11,8 +11,8 @@ every slot's own silver, 100 x 20,000 rows, at the snapshots their manifests nam
 Then, each in its own process (`python -m etl ...`, local[*], the job's own Spark settings), timed end to end:
 1. `backfill` over every slot: the gold tables recomputed from silver, in one job, each slot published with its
    manifest;
-2. with `--with-from-raw`, `backfill --from-raw` over every slot: each slot's raw re-cleaned (clean runs slot by
-   slot in the one session) into silver + quarantine, then the KPIs of all slots in one job;
+2. with `--with-from-raw`, `backfill --from-raw` over every slot: every slot's raw re-cleaned in one pass (each as
+   on its own) into silver + quarantine, then the KPIs of all slots in one job;
 3. per-slot runs as the schedule runs them, one process per slot: `run --snapshot <that slot's capture>` (the
    capture replaces extraction: no feed), for `--sample` slots; the total for every slot is the sample's mean
    times the number of slots, and the output says so.

@@ -209,19 +209,26 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
     silver_parts, quarantine_parts, cleaned_all = [], [], []
     with timed(timings, "clean"):
         recleaned = [w for w in works if w.raw_path is not None]
-        for done, work in enumerate(recleaned, start=1):
-            from etl.transform.clean import QUARANTINE_RULES, clean_flights, read_raw_flights
+        if recleaned:
+            from etl.transform.clean import QUARANTINE_RULES, RULES, clean_flights, read_raw_flights
 
-            raw = read_raw_flights(ctx.spark, work.raw_path)  # type: ignore[arg-type]
-            cleaned = clean_flights(raw)
-            cleaned_all.append(cleaned)
-            work.manifest.cleaning_rules = dict(cleaned.rule_counts)
-            work.manifest.counts.update(
-                raw=raw.count(), quarantine=sum(cleaned.rule_counts.get(rule, 0) for rule in QUARANTINE_RULES)
+            # Every slot's capture in one pass, each cleaned as on its own (its duplicates are its own).
+            raw = reduce(
+                DataFrame.unionByName,
+                [_tag(read_raw_flights(ctx.spark, w.raw_path), w.slot) for w in recleaned],  # type: ignore[arg-type]
             )
-            silver_parts.append(_tag(cleaned.silver, work.slot))
-            quarantine_parts.append(_tag(cleaned.quarantine, work.slot))
-            ctx.progress("clean", done, len(recleaned))
+            cleaned = clean_flights(raw, key=SLOT_KEY)
+            cleaned_all.append(cleaned)
+            raw_rows = {row[SLOT_KEY]: int(row["count"]) for row in raw.groupBy(SLOT_KEY).count().collect()}
+            for work in recleaned:
+                rules = cleaned.rule_counts_by_key.get(str(work.slot), dict.fromkeys(RULES, 0))
+                work.manifest.cleaning_rules = dict(rules)
+                work.manifest.counts.update(
+                    raw=raw_rows.get(str(work.slot), 0), quarantine=sum(rules[rule] for rule in QUARANTINE_RULES)
+                )
+            silver_parts.append(cleaned.silver)
+            quarantine_parts.append(cleaned.quarantine)
+            ctx.progress("clean", len(recleaned), len(recleaned))
         kept = {w.slot: int(w.previous["snapshots"][SILVER.name]) for w in works if w.raw_path is None and w.previous}
         if kept:
             owners = {w.slot: w.previous["run_id"] for w in works if w.previous}

@@ -25,7 +25,8 @@ ground vehicles, balloons, drones and ships (`non_aircraft_flagged` counts them 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -101,6 +102,7 @@ class CleanResult:
     silver: DataFrame  # exactly SILVER_FLIGHTS_SCHEMA, in order
     quarantine: DataFrame  # exactly QUARANTINE_SCHEMA: the raw text as received + reason
     rule_counts: dict[str, int]  # rule -> rows (every rule of RULES, zero included)
+    rule_counts_by_key: dict[str, dict[str, int]] = field(default_factory=dict)  # key value -> rule_counts (keyed)
     kept: tuple[DataFrame, ...] = ()  # the copies kept in memory: unpersist them once silver and quarantine are read
 
     def unpersist(self) -> None:
@@ -158,8 +160,8 @@ def track_type(aircraft_code: Column) -> Column:
     return F.when(unknown, "unknown").otherwise(F.coalesce(mapped, F.lit("aircraft")))
 
 
-def select_raw_columns(raw: DataFrame) -> DataFrame:
-    """RAW_COLUMNS of a raw snapshot, in order; SnapshotFormatError naming the ones it lacks.
+def select_raw_columns(raw: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """RAW_COLUMNS of a raw snapshot, in order, then the `keys`; SnapshotFormatError naming the ones it lacks.
 
     Raw written before the airport ICAO columns existed has none: they read as empty (null).
     """
@@ -167,7 +169,12 @@ def select_raw_columns(raw: DataFrame) -> DataFrame:
     if missing:
         raise SnapshotFormatError(f"raw flights lack column(s) {', '.join(missing)}")
     absent = F.lit(None).cast("string")
-    return raw.select(*(F.col(c) if c in raw.columns else absent.alias(c) for c in RAW_COLUMNS))
+    return raw.select(*(F.col(c) if c in raw.columns else absent.alias(c) for c in RAW_COLUMNS), *keys)
+
+
+def _passed_through(frame: DataFrame, *dropped: str) -> list[str]:
+    """The columns of `frame` a cleaning step carries along untouched (a key): neither raw nor in `dropped`."""
+    return [c for c in frame.columns if c not in RAW_COLUMNS and c not in dropped]
 
 
 def with_normalised_columns(raw: DataFrame) -> DataFrame:
@@ -180,6 +187,7 @@ def with_normalised_columns(raw: DataFrame) -> DataFrame:
         *RAW_COLUMNS,
         *(normalised(F.col(c)).alias(CLEAN_NORMALISED[c]) for c in RAW_COLUMNS),
         has_na.alias(CLEAN_HAS_NA),
+        *_passed_through(raw),
     )
 
 
@@ -256,6 +264,7 @@ def with_typed_columns(normalised_raw: DataFrame) -> DataFrame:
         *_typed_on_ground(text),
         *_typed_times(text, number),
         F.col(CLEAN_HAS_NA),
+        *_passed_through(normalised_raw, *CLEAN_NORMALISED.values(), CLEAN_HAS_NA),
     )
 
 
@@ -300,25 +309,26 @@ def without_usable_raw_text(rows: DataFrame) -> DataFrame:
     )
 
 
-def repeated_ids(rows: DataFrame) -> DataFrame:
-    """The flight ids (CLEAN_FLIGHT_ID) that more than one usable row carries."""
+def repeated_ids(rows: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """The flight ids (CLEAN_FLIGHT_ID) that more than one usable row of one key carries, with the key."""
     return (
         rows.where(F.col(CLEAN_ROW_REASON).isNull())
-        .groupBy(CLEAN_FLIGHT_ID)
+        .groupBy(*keys, CLEAN_FLIGHT_ID)
         .count()
         .where(F.col("count") > 1)  # `count`: the column groupBy().count() adds
-        .select(CLEAN_FLIGHT_ID)
+        .select(*keys, CLEAN_FLIGHT_ID)
     )
 
 
-def unique_id_rows(rows: DataFrame, repeated: DataFrame) -> DataFrame:
-    """The rows whose id is not in `repeated`, with CLEAN_REASON: their row-level reason."""
-    return rows.join(repeated, CLEAN_FLIGHT_ID, "left_anti").withColumn(CLEAN_REASON, F.col(CLEAN_ROW_REASON))
+def unique_id_rows(rows: DataFrame, repeated: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """The rows whose (key, id) is not in `repeated`, with CLEAN_REASON: their row-level reason."""
+    unique = rows.join(repeated, [*keys, CLEAN_FLIGHT_ID], "left_anti")
+    return unique.withColumn(CLEAN_REASON, F.col(CLEAN_ROW_REASON))
 
 
-def with_duplicate_reason(rows: DataFrame) -> DataFrame:
+def with_duplicate_reason(rows: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
     """Add CLEAN_REASON: CLEAN_ROW_REASON, or `duplicate_id` for a usable row that is not its flight id's newest."""
-    newest_first = Window.partitionBy(CLEAN_FLIGHT_ID).orderBy(
+    newest_first = Window.partitionBy(*keys, CLEAN_FLIGHT_ID).orderBy(
         F.col(CLEAN_ROW_REASON).isNotNull(),  # usable rows first
         F.col(CLEAN_TYPED["position_time"]).desc_nulls_last(),
         F.col(CLEAN_TYPED["requested_at"]).desc_nulls_last(),
@@ -329,59 +339,72 @@ def with_duplicate_reason(rows: DataFrame) -> DataFrame:
     return rows.withColumn(CLEAN_REASON, F.when(duplicate, F.lit("duplicate_id")).otherwise(F.col(CLEAN_ROW_REASON)))
 
 
-def repeated_id_rows(raw: DataFrame, repeated: DataFrame) -> DataFrame:
-    """The raw rows whose id is in `repeated`, typed again with their raw text, and their CLEAN_REASON."""
+def repeated_id_rows(raw: DataFrame, repeated: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """The raw rows whose (key, id) is in `repeated`, typed again with their raw text, and their CLEAN_REASON."""
     # The newest-first window breaks its last ties on the raw text, and the quarantine keeps it: the usable rows
     # kept in memory have none, so these few rows are read again from the raw input.
+    # Joined by column names, so that a key both sides carry unchanged is matched side by side.
     return (
-        raw.join(repeated, normalised(F.col("id")) == repeated[CLEAN_FLIGHT_ID], "left_semi")
+        raw.withColumn(CLEAN_FLIGHT_ID, normalised(F.col("id")))
+        .join(repeated, [*keys, CLEAN_FLIGHT_ID], "left_semi")
+        .drop(CLEAN_FLIGHT_ID)
         .transform(with_rows_reason)
-        .transform(with_duplicate_reason)
+        .transform(lambda rows: with_duplicate_reason(rows, keys))
     )
 
 
-def count_rules(tagged: DataFrame) -> dict[str, int]:
-    """Rows per rule of RULES (every rule, zero included), in one pass over rows carrying CLEAN_REASON."""
+def count_rules(tagged: DataFrame, keys: tuple[str, ...] = ()) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Rows per rule of RULES (every rule, zero included) of each key value, in one pass over rows carrying
+    CLEAN_REASON; without keys, the one entry `()`."""
     reason = F.col(CLEAN_REASON)
     counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
     non_aircraft = reason.isNull() & ~F.col(CLEAN_TYPED["is_aircraft"])
     counters.append(F.sum(F.when(non_aircraft, 1).otherwise(0)).alias("non_aircraft_flagged"))
     counters.append(F.sum(F.when(F.col(CLEAN_HAS_NA), 1).otherwise(0)).alias("na_normalised"))
-    row = tagged.agg(*counters).first()
-    return {rule: int((row[rule] if row is not None else 0) or 0) for rule in RULES}
+    rows = tagged.groupBy(*keys).agg(*counters).collect()
+    counted = {tuple(row[k] for k in keys): {rule: int(row[rule] or 0) for rule in RULES} for row in rows}
+    return counted or ({(): dict.fromkeys(RULES, 0)} if not keys else {})
 
 
-def silver_flights(tagged: DataFrame) -> DataFrame:
-    """The rows without a CLEAN_REASON, as SILVER_FLIGHTS_SCHEMA."""
+def silver_flights(tagged: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """The rows without a CLEAN_REASON, as SILVER_FLIGHTS_SCHEMA (then the keys)."""
     return tagged.where(F.col(CLEAN_REASON).isNull()).select(
-        *(F.col(CLEAN_TYPED[name]).cast(type_name).alias(name) for name, type_name in SILVER_FLIGHTS_SCHEMA.items())
+        *(F.col(CLEAN_TYPED[name]).cast(type_name).alias(name) for name, type_name in SILVER_FLIGHTS_SCHEMA.items()),
+        *keys,
     )
 
 
-def quarantined_flights(tagged: DataFrame) -> DataFrame:
-    """The rows with a CLEAN_REASON, as received, and the reason (QUARANTINE_SCHEMA)."""
+def quarantined_flights(tagged: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
+    """The rows with a CLEAN_REASON, as received, and the reason (QUARANTINE_SCHEMA, then the keys)."""
     reason = F.col(CLEAN_REASON)
-    return tagged.where(reason.isNotNull()).select(*RAW_COLUMNS, reason.alias(QUARANTINE_REASON))
+    return tagged.where(reason.isNotNull()).select(*RAW_COLUMNS, reason.alias(QUARANTINE_REASON), *keys)
 
 
-def clean_flights(raw: DataFrame) -> CleanResult:
-    """Clean one raw snapshot (RAW_COLUMNS as text) into silver, quarantine and per-rule counts."""
-    raw = select_raw_columns(raw)
+def clean_flights(raw: DataFrame, key: str | None = None) -> CleanResult:
+    """Clean one raw snapshot (RAW_COLUMNS as text) into silver, quarantine and per-rule counts.
+
+    With `key`, a column of `raw` naming the snapshot of each row (a backfill's slot), several snapshots are cleaned
+    at once, each as on its own: duplicates are those of one snapshot, silver and quarantine keep the column, and
+    `rule_counts_by_key` gives each snapshot's counts (`rule_counts`: their sum).
+    """
+    keys = (key,) if key else ()
+    raw = select_raw_columns(raw, keys)
     # Typed once and kept: the counts, silver, quarantine and the KPIs all read these rows. Only quarantined rows
     # are written as received, so usable rows keep no raw text: the copy is smaller and quicker to build.
     rows = raw.transform(with_rows_reason).transform(without_usable_raw_text).persist(StorageLevel.MEMORY_AND_DISK)
     # Duplicates are rare (the extractor keeps one row per id): the ids with more than one usable row come from
     # the kept id column. Only their rows go through the newest-first window, typed again from the raw input. With
     # no repeated id (the usual case) that join has an empty side, and Spark skips reading the input again.
-    repeated_kept = repeated_ids(rows).persist(StorageLevel.MEMORY_AND_DISK)
+    repeated_kept = repeated_ids(rows, keys).persist(StorageLevel.MEMORY_AND_DISK)
     repeated = F.broadcast(repeated_kept)
-    once = unique_id_rows(rows, repeated)
-    several = repeated_id_rows(raw, repeated).persist(StorageLevel.MEMORY_AND_DISK)
+    once = unique_id_rows(rows, repeated, keys)
+    several = repeated_id_rows(raw, repeated, keys).persist(StorageLevel.MEMORY_AND_DISK)
     tagged = once.unionByName(several).drop(CLEAN_ROW_REASON)
-    rule_counts = count_rules(tagged)  # the one action: it also fills the three copies kept above
+    counted = count_rules(tagged, keys)  # the one action: it also fills the three copies kept above
     return CleanResult(
-        silver=silver_flights(tagged),
-        quarantine=quarantined_flights(tagged),
-        rule_counts=rule_counts,
+        silver=silver_flights(tagged, keys),
+        quarantine=quarantined_flights(tagged, keys),
+        rule_counts={rule: sum(counts[rule] for counts in counted.values()) for rule in RULES},
+        rule_counts_by_key={str(k[0]): counts for k, counts in counted.items()} if key else {},
         kept=(rows, repeated_kept, several),
     )

@@ -247,6 +247,32 @@ def test_repeated_ids_identical_copies_and_three_way(spark: SparkSession):
     assert result.rule_counts["na_normalised"] == 2
 
 
+def test_snapshots_cleaned_at_once_are_each_cleaned_as_on_their_own(spark: SparkSession):
+    # Two slots' captures in one frame: an id seen once in each slot is a duplicate in neither; within a slot the
+    # newest still wins. Each slot's counts, silver and quarantine are what cleaning it alone gives.
+    by_slot = {
+        "2026-11-22T14": [raw(id="x1"), raw(id="x1", time="1795355990"), raw(id="m1", latitude="")],
+        "2026-11-22T16": [raw(id="x1", callsign="LATER"), raw(id="y1", altitude="high")],
+    }
+    schema = ", ".join(f"{c} string" for c in RAW_COLUMNS)
+    together = spark.createDataFrame(
+        [(*(r[c] for c in RAW_COLUMNS), slot) for slot, rows in by_slot.items() for r in rows], f"{schema}, slot string"
+    )
+
+    result = clean_flights(together, key="slot")
+
+    for slot, rows in by_slot.items():
+        alone = clean_flights(spark.createDataFrame([tuple(r[c] for c in RAW_COLUMNS) for r in rows], schema))
+        assert result.rule_counts_by_key[slot] == alone.rule_counts, slot
+        silver = sorted(tuple(r) for r in result.silver.where(f"slot = '{slot}'").drop("slot").collect())
+        assert silver == sorted(tuple(r) for r in alone.silver.collect()), slot
+        quarantine = sorted(tuple(r) for r in result.quarantine.where(f"slot = '{slot}'").drop("slot").collect())
+        assert quarantine == sorted(tuple(r) for r in alone.quarantine.collect()), slot
+    assert result.rule_counts_by_key["2026-11-22T14"]["duplicate_id"] == 1
+    assert result.rule_counts_by_key["2026-11-22T16"]["duplicate_id"] == 0
+    assert result.rule_counts["duplicate_id"] == 1 and result.rule_counts["bad_number"] == 1
+
+
 TIME_TEXTS = [  # id, position time as captured, the instant clean reads (UTC)
     ("s", "1752914978", datetime(2025, 7, 19, 8, 49, 38)),  # epoch seconds, as the feed sends
     ("sf", "1752914978.5", datetime(2025, 7, 19, 8, 49, 38, 500000)),
