@@ -97,7 +97,7 @@ _MAX_EPOCH_S = 4_102_444_800  # 2100-01-01T00:00:00Z
 
 @dataclass(frozen=True)
 class CleanResult:
-    """Silver and quarantine of one raw snapshot, and how many rows each rule touched."""
+    """Silver and quarantine of one raw snapshot (or of several, keyed), and how many rows each rule touched."""
 
     silver: DataFrame  # exactly SILVER_FLIGHTS_SCHEMA, in order
     quarantine: DataFrame  # exactly QUARANTINE_SCHEMA: the raw text as received + reason
@@ -355,15 +355,14 @@ def repeated_id_rows(raw: DataFrame, repeated: DataFrame, keys: tuple[str, ...] 
 
 def count_rules(tagged: DataFrame, keys: tuple[str, ...] = ()) -> dict[tuple[Any, ...], dict[str, int]]:
     """Rows per rule of RULES (every rule, zero included) of each key value, in one pass over rows carrying
-    CLEAN_REASON; without keys, the one entry `()`."""
+    CLEAN_REASON; without keys, the one entry `()` (an aggregate without groups always gives one row)."""
     reason = F.col(CLEAN_REASON)
     counters = [F.sum(F.when(reason == rule, 1).otherwise(0)).alias(rule) for rule in QUARANTINE_RULES]
     non_aircraft = reason.isNull() & ~F.col(CLEAN_TYPED["is_aircraft"])
     counters.append(F.sum(F.when(non_aircraft, 1).otherwise(0)).alias("non_aircraft_flagged"))
     counters.append(F.sum(F.when(F.col(CLEAN_HAS_NA), 1).otherwise(0)).alias("na_normalised"))
     rows = tagged.groupBy(*keys).agg(*counters).collect()
-    counted = {tuple(row[k] for k in keys): {rule: int(row[rule] or 0) for rule in RULES} for row in rows}
-    return counted or ({(): dict.fromkeys(RULES, 0)} if not keys else {})
+    return {tuple(row[k] for k in keys): {rule: int(row[rule] or 0) for rule in RULES} for row in rows}
 
 
 def silver_flights(tagged: DataFrame, keys: tuple[str, ...] = ()) -> DataFrame:
