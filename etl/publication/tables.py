@@ -8,6 +8,7 @@ etl/publication/publish.py.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,9 @@ from etl.publication.manifest import PUBLISHED, latest_manifest, read_manifests
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+
+_METADATA_RE = re.compile(r"v(\d+)\.metadata\.json$")
 
 
 class TableNotPublishedError(JobError):
@@ -55,9 +59,14 @@ def load_table(data_root: str, table: str, lake: LakeSettings | None = None) -> 
     try:
         version = int(hint.read_text(encoding="utf-8").strip())
     except FileNotFoundError:
-        raise TableNotPublishedError(
-            f"table {table} has no Iceberg metadata under {metadata}: run `etl run` first"
-        ) from None
+        # Iceberg's Hadoop catalog replaces the hint by deleting it, then renaming a new one in: a process killed in
+        # between leaves none. As Iceberg itself does then, the newest vN.metadata.json is the table's current one.
+        versions = [int(m.group(1)) for f in metadata.glob("v*.metadata.json") if (m := _METADATA_RE.match(f.name))]
+        if not versions:
+            raise TableNotPublishedError(
+                f"table {table} has no Iceberg metadata under {metadata}: run `etl run` first"
+            ) from None
+        version = max(versions)
     except (ValueError, OSError) as exc:
         raise JobError(
             f"table {table}: {hint} cannot be read ({exc}): write in it the newest N of vN.metadata.json"
