@@ -49,8 +49,9 @@ from etl.publication.manifest import (
     volume_history,
 )
 from etl.publication.metrics import publish_alert, publish_run_metrics
-from etl.publication.publish import Lake, published_by_slot, repair, with_run_columns
+from etl.publication.publish import publish_tables, published_by_slot, repair, with_run_columns
 from etl.publication.run_lock import running
+from etl.publication.spark_lake import Lake
 from etl.quality.gate import QualityReport, evaluate, inputs_from_counts, with_volume
 from etl.reference import References
 from etl.transform.enrich import SLOT_KEY
@@ -271,7 +272,7 @@ def process(ctx: Context, works: list[SlotWork]) -> None:
                 committed_tables.append(table)
                 ctx.progress("publish", len(committed_tables), len(frames))
 
-            snapshots = ctx.lake.publish_tables(frames, run_ids, on_commit=committed)
+            snapshots = publish_tables(ctx.lake, frames, run_ids, on_commit=committed)
             for slot in passing:
                 work = by_slot[slot]
                 previous = work.previous or {}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from etl.publication.lake import LAKE_TABLES, ORPHAN_FILE_RETENTION_DAYS, SNAPSHOT_RETENTION_DAYS, SNAPSHOTS_TO_RETAIN
-from etl.publication.publish import Lake
+from etl.publication.spark_lake import Lake
 
 
 def maintain(lake: Lake, now: datetime | None = None) -> dict[str, dict[str, int]]:

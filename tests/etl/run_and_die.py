@@ -13,7 +13,7 @@ import sys
 from etl.core.config import JobConfig
 from etl.core.layout import RunSlot
 from etl.orchestration import pipeline
-from etl.publication import publish
+from etl.publication.spark_lake import Lake
 
 
 def _die() -> None:
@@ -24,7 +24,7 @@ def _die() -> None:
 def main(root: str, slot: str, seed: str, point: str) -> None:
     if point.startswith("commit:"):
         limit, done = int(point.split(":")[1]), []
-        real_commit = publish.Lake.commit
+        real_commit = Lake.commit
 
         def commit(self, *args, **kwargs):
             snapshot = real_commit(self, *args, **kwargs)
@@ -33,16 +33,16 @@ def main(root: str, slot: str, seed: str, point: str) -> None:
                 _die()
             return snapshot
 
-        publish.Lake.commit = commit  # type: ignore[method-assign]
+        Lake.commit = commit  # type: ignore[method-assign]
     elif point == "manifest":
-        real_append = publish.Lake.append_runs
+        real_append = Lake.append_runs
 
         def append_runs(self, rows):
             if any(r["status"] != "failed" for r in rows):
                 _die()
             return real_append(self, rows)
 
-        publish.Lake.append_runs = append_runs  # type: ignore[method-assign]
+        Lake.append_runs = append_runs  # type: ignore[method-assign]
     config = JobConfig(
         data_root=root, run_slot=RunSlot.parse(slot), source="demo", demo_flights=800, demo_seed=int(seed)
     )

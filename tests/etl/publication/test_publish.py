@@ -21,7 +21,7 @@ from etl.presentation.show import render_slot
 from etl.publication import publish
 from etl.publication.lake import SLOT_TABLES, LakeError
 from etl.publication.maintenance import maintain
-from etl.publication.publish import PublicationConflict
+from etl.publication.spark_lake import Lake, PublicationConflict
 from tests.etl.lakes import current_rows, runs_of
 from tests.paths import REPO, short_run_java_options
 
@@ -126,7 +126,7 @@ def test_a_run_killed_at_a_commit_point_is_repaired_by_the_next_run(spark, publi
 
 def test_an_io_error_between_two_tables_rolls_the_run_back(spark, published, monkeypatch) -> None:
     root, good = published
-    real_commit = publish.Lake.commit
+    real_commit = Lake.commit
     calls: list[str] = []
 
     def failing(self, table, *args, **kwargs):
@@ -135,10 +135,10 @@ def test_an_io_error_between_two_tables_rolls_the_run_back(spark, published, mon
             raise OSError(28, "No space left on device")
         return real_commit(self, table, *args, **kwargs)
 
-    monkeypatch.setattr(publish.Lake, "commit", failing)
+    monkeypatch.setattr(Lake, "commit", failing)
     with pytest.raises(OSError, match="No space left on device"):
         pipeline.run(_config(root, seed=2), spark=spark)
-    monkeypatch.setattr(publish.Lake, "commit", real_commit)
+    monkeypatch.setattr(Lake, "commit", real_commit)
 
     # The tables the failed run had committed are rolled back at once: the slot is wholly the good run's.
     assert _owners(root, SLOT) == _only(good["run_id"])
@@ -149,18 +149,18 @@ def test_an_io_error_between_two_tables_rolls_the_run_back(spark, published, mon
 
 def test_two_runs_of_one_slot_at_once_never_mix(spark, published, monkeypatch) -> None:
     root, _ = published
-    real_commit = publish.Lake.commit
+    real_commit = Lake.commit
     second: dict[str, dict] = {}
 
     def interleaved(self, table, *args, **kwargs):
         snapshot = real_commit(self, table, *args, **kwargs)
         if not second:  # after the first run's first commit, a second run of the slot runs from start to end
-            monkeypatch.setattr(publish.Lake, "commit", real_commit)
+            monkeypatch.setattr(Lake, "commit", real_commit)
             second["manifest"] = pipeline.run(_config(root, seed=5), spark=spark)
-            monkeypatch.setattr(publish.Lake, "commit", interleaved)
+            monkeypatch.setattr(Lake, "commit", interleaved)
         return snapshot
 
-    monkeypatch.setattr(publish.Lake, "commit", interleaved)
+    monkeypatch.setattr(Lake, "commit", interleaved)
     monkeypatch.setattr(publish, "COMMIT_THREADS", 1)  # the first run's commits in a known order
     with pytest.raises(PublicationConflict, match="another run wrote slot"):
         pipeline.run(_config(root, seed=2), spark=spark)
