@@ -22,15 +22,17 @@ NO_SAMPLES = not any(SAMPLES.glob("flights_*.csv"))
 
 
 @pytest.fixture(scope="module")
-def full_figures(spark: SparkSession):
-    return load_script().measure(spark, SAMPLES)
+def figures(spark: SparkSession) -> dict:
+    """Every capture as it is ("full") and without its address column ("bare"), measured in one pass."""
+    script = load_script()
+    return script.measure_variants(spark, SAMPLES, {"full": (), "bare": (script.ADDRESS,)})
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(NO_SAMPLES, reason="no ../shared/samples/fr24 captures here")
-def test_reference_coverage_on_every_real_capture(full_figures, capsys):
+def test_reference_coverage_on_every_real_capture(figures, capsys):
     script = load_script()
-    figures = full_figures
+    figures = figures["full"]
     # The 13 captures with airborne aircraft (the two 10-row ones hold gliders and balloons only).
     assert len(figures) == 13
     for capture, after in figures.items():
@@ -50,9 +52,9 @@ def test_reference_coverage_on_every_real_capture(full_figures, capsys):
 
 @pytest.mark.slow
 @pytest.mark.skipif(NO_SAMPLES, reason="no ../shared/samples/fr24 captures here")
-def test_captures_without_addresses_stay_within_one_point(spark: SparkSession, full_figures):
+def test_captures_without_addresses_stay_within_one_point(figures):
     script = load_script()
-    bare = script.measure(spark, SAMPLES, without=("icao_24bit",))
+    full_figures, bare = figures["full"], figures["bare"]
     assert set(bare) == set(full_figures)
     assert script.address_drops(full_figures, bare) == []
     for capture, figures in bare.items():
