@@ -7,9 +7,8 @@
 - How: `etl.orchestration.pipeline.process`, the scheduled run's own path, for groups of slots in order: one read of the
   group's silver, their figures in one pass, the quality gate per slot (the job config's `quality` section), the KPIs
   grouped by slot, one Iceberg commit per table for every slot that passed, one manifest per slot. A group holds at most
-  SLOTS_PER_GROUP slots (a day of the schedule), at most RECLEANED_PER_GROUP of them re-cleaned: each capture is a read
-  and a cleaning plan of its own, unioned, and past a few of them the plan's analysis and the cleaning's copies in
-  memory cost more than another group (the 15 real captures in one group filled a 3 GB heap). When a group fails as a
+  SLOTS_PER_GROUP slots (a day of the schedule), their captures read in one scan and cleaned in one pass. When a
+  group fails as a
   whole, it is split in halves until the slot that breaks it stands alone; if two slots fail alone before any succeeds,
   the failure is taken as not one slot's and the backfill stops.
 - References: the newest airports and airlines snapshots under raw/reference (else the packaged lists), the same
@@ -53,7 +52,6 @@ from etl.publication.publish import published_by_slot
 
 SOURCE = "backfill"
 SLOTS_PER_GROUP = 12  # slots computed and committed together (see the module's docstring)
-RECLEANED_PER_GROUP = 4  # of which re-cleaned from their capture
 LAYERS = ("gold",)  # the layer recomputed from silver; `from_raw` adds silver and quarantine where raw is kept
 _RAW_RE = re.compile(r"/tech_day=(\d{4}-\d{2}-\d{2})/tech_hour=(\d{2})/([^/]+\.csv(?:\.gz)?)$")
 _REFERENCE_RE = re.compile(r"/tech_day=(\d{4}-\d{2}-\d{2})/([^/]+)\.csv$")
@@ -263,16 +261,9 @@ def _works(
     return works
 
 
-def _groups(slots: list[RunSlot], plan: _Plan) -> list[list[RunSlot]]:
-    """The slots in order, cut into groups of at most RECLEANED_PER_GROUP re-cleaned and SLOTS_PER_GROUP slots."""
-    groups: list[list[RunSlot]] = [[]]
-    for slot in slots:
-        group = groups[-1]
-        recleaned = sum(1 for s in group if s in plan.raw)
-        if len(group) >= SLOTS_PER_GROUP or (slot in plan.raw and recleaned >= RECLEANED_PER_GROUP):
-            groups.append([])
-        groups[-1].append(slot)
-    return [group for group in groups if group]
+def _groups(slots: list[RunSlot]) -> list[list[RunSlot]]:
+    """The slots in order, cut into groups of at most SLOTS_PER_GROUP."""
+    return [slots[start : start + SLOTS_PER_GROUP] for start in range(0, len(slots), SLOTS_PER_GROUP)]
 
 
 def _run_isolating(
@@ -286,7 +277,7 @@ def _run_isolating(
 ) -> None:
     """Process the slots in as few groups as allowed; a failing group is halved until its culprit stands alone."""
     failed_alone = 0
-    pending = _groups(slots, plan)
+    pending = _groups(slots)
     while pending:
         group = pending.pop(0)
         works = _works(ctx, config, plan, group, backfill_id, started)

@@ -25,7 +25,9 @@ ground vehicles, balloons, drones and ships (`non_aircraft_flagged` counts them 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from pyspark import StorageLevel
@@ -110,26 +112,37 @@ class CleanResult:
             frame.unpersist()
 
 
-def read_raw_flights(spark: SparkSession, path: str) -> DataFrame:
-    """The raw CSV (header = RAW_COLUMNS, comma, RFC 4180 quotes) with every column as text."""
-    try:
-        header = spark.read.option("header", True).csv(path).columns
-    except AnalysisException as exc:
-        raise SnapshotFormatError(f"raw flights: cannot read {path}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in RAW_COLUMNS if c not in header and c not in RAW_AIRPORT_ICAO_COLUMNS]
-    if missing:
-        raise SnapshotFormatError(f"raw flights: {path} lacks column(s) {', '.join(missing)}")
-    schema = T.StructType([T.StructField(c, T.StringType()) for c in header])
+def read_raw_flights(spark: SparkSession, path: str | Sequence[str]) -> DataFrame:
+    """The raw CSV (header = RAW_COLUMNS, comma, RFC 4180 quotes) with every column as text; of several, their rows.
+
+    Captures with the same header are read in one scan (one branch of the query plan, however many files): a
+    column is read by its position in the file, so captures whose headers differ (raw written before the airport
+    ICAO columns existed) are read apart and their rows put together by column name.
+    """
+    paths = [path] if isinstance(path, str) else list(path)
+    by_header: dict[tuple[str, ...], list[str]] = {}
+    for one in paths:
+        try:
+            header = tuple(spark.read.option("header", True).csv(one).columns)
+        except AnalysisException as exc:
+            raise SnapshotFormatError(f"raw flights: cannot read {one}: {str(exc).splitlines()[0]}") from None
+        missing = [c for c in RAW_COLUMNS if c not in header and c not in RAW_AIRPORT_ICAO_COLUMNS]
+        if missing:
+            raise SnapshotFormatError(f"raw flights: {one} lacks column(s) {', '.join(missing)}")
+        by_header.setdefault(header, []).append(one)
     # Values keep their surrounding spaces here (the raw layer is as received); clean trims them.
-    frame = (
-        spark.read.option("header", True)
-        .option("escape", '"')
-        .option("ignoreLeadingWhiteSpace", False)
-        .option("ignoreTrailingWhiteSpace", False)
-        .schema(schema)
-        .csv(path)
-    )
-    return select_raw_columns(frame)
+    frames = [
+        select_raw_columns(
+            spark.read.option("header", True)
+            .option("escape", '"')
+            .option("ignoreLeadingWhiteSpace", False)
+            .option("ignoreTrailingWhiteSpace", False)
+            .schema(T.StructType([T.StructField(c, T.StringType()) for c in header]))
+            .csv(files)
+        )
+        for header, files in by_header.items()
+    ]
+    return reduce(DataFrame.unionByName, frames)
 
 
 _NA_SPELLINGS = ("N/A", "n/a", "N/a", "n/A")

@@ -285,14 +285,10 @@ def test_two_slots_failing_alone_before_any_success_stop_the_backfill(monkeypatc
     assert groups.groups == [["00", "02", "04", "06"], ["00", "02"], ["00"], ["02"]]
 
 
-def test_slots_are_grouped_by_a_day_with_a_few_captures_each() -> None:
+def test_slots_are_grouped_by_a_day() -> None:
     day = [RunSlot.parse(f"2026-11-01T{h:02d}") for h in range(0, 24, 2)]
     next_day = [RunSlot.parse(f"2026-11-02T{h:02d}") for h in range(0, 6, 2)]
-    recleaned = {slot: "raw.csv" for slot in day[6:]}  # the afternoon still has its captures
-    plan = backfill_module._Plan(published={}, raw=recleaned)
 
-    groups = backfill_module._groups(day + next_day, plan)
-
-    # 12 slots at most (6 published + 4 captures, then 2 captures + 3 published): 4 re-cleaned at most.
-    assert groups == [day[:10], day[10:] + next_day]
-    assert backfill_module._groups(day + next_day, NO_RAW) == [day, next_day]
+    assert backfill_module._groups(day + next_day) == [day, next_day]
+    assert backfill_module._groups(next_day) == [next_day]
+    assert backfill_module._groups([]) == []
