@@ -58,6 +58,15 @@ class Lake:
     def __init__(self, spark: SparkSession, database: str) -> None:
         self.spark = spark
         self.database = database
+        self._classes: dict[str, Any] = {}
+
+    def _jclass(self, name: str) -> Any:
+        """A JVM class, looked up once: each lookup through PySpark's gateway is a round trip per name part."""
+        if name not in self._classes:
+            jvm = self.spark.sparkContext._jvm
+            assert jvm is not None, "the Spark session is stopped"
+            self._classes[name] = reduce(getattr, name.split("."), jvm)
+        return self._classes[name]
 
     def ident(self, table: str) -> str:
         return identifier(self.database, table)
@@ -88,7 +97,8 @@ class Lake:
             for column in PARTITION_COLUMNS:
                 update = update.addField(column)
             update.commit()
-        present = {field.name() for field in jtable.schema().columns()}
+        schema = json.loads(self._jclass("org.apache.iceberg.SchemaParser").toJson(jtable.schema()))
+        present = {field["name"] for field in schema["fields"]}
         missing = [(c, t) for c, t in table.columns.items() if c not in present]
         if missing:
             added = ", ".join(f"`{c}` {t}" for c, t in missing)
@@ -96,10 +106,8 @@ class Lake:
 
     def java_table(self, table: str) -> Any:
         """Iceberg's own Table object (through the JVM), freshly loaded."""
-        jvm = self.spark.sparkContext._jvm
-        assert jvm is not None, "the Spark session is stopped"
         try:
-            jtable = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+            jtable = self._jclass("org.apache.iceberg.spark.Spark3Util").loadIcebergTable(
                 self.spark._jsparkSession, self.ident(table)
             )
             jtable.refresh()
@@ -109,20 +117,25 @@ class Lake:
             ) from None
         return jtable
 
+    def metadata(self, table: str) -> dict[str, Any]:
+        """The table's current metadata, freshly loaded, as Iceberg writes it (`vN.metadata.json`): one call to the
+        JVM for what walking its snapshot objects took several calls a snapshot."""
+        current = self.java_table(table).operations().current()
+        return dict(json.loads(self._jclass("org.apache.iceberg.TableMetadataParser").toJson(current)))
+
     def snapshots(self, table: str) -> list[Snapshot]:
         """The table's snapshots, oldest first (metadata only: no data file is read)."""
         found = []
-        for snap in self.java_table(table).snapshots():
-            summary = snap.summary()
-            text = summary.get(RUNS_PROPERTY) if summary is not None else None
+        for snap in self.metadata(table).get("snapshots") or []:
+            text = (snap.get("summary") or {}).get(RUNS_PROPERTY)
             found.append(
-                Snapshot(int(snap.snapshotId()), int(snap.timestampMillis()), json.loads(text) if text else {})
+                Snapshot(int(snap["snapshot-id"]), int(snap["timestamp-ms"]), json.loads(text) if text else {})
             )
         return sorted(found, key=lambda s: (s.committed_ms, s.snapshot_id))
 
     def current_snapshot(self, table: str) -> int | None:
-        snap = self.java_table(table).currentSnapshot()
-        return None if snap is None else int(snap.snapshotId())
+        current = self.metadata(table).get("current-snapshot-id")
+        return None if current is None or int(current) < 0 else int(current)  # -1: none, in older metadata
 
     def owners(self, table: str) -> dict[str, tuple[str, int]]:
         """Slot -> (the run whose rows the table holds now, the snapshot that wrote them), from the snapshot log."""
@@ -154,10 +167,9 @@ class Lake:
                     "nothing of them"
                 ) from None
             raise
-        for snap in reversed(list(self.java_table(table).snapshots())):
-            summary = snap.summary()
-            if summary is not None and summary.get(COMMIT_PROPERTY) == commit_id:
-                return int(snap.snapshotId())
+        for snap in reversed(self.metadata(table).get("snapshots") or []):
+            if (snap.get("summary") or {}).get(COMMIT_PROPERTY) == commit_id:
+                return int(snap["snapshot-id"])
         raise LakeError(f"{table}: the commit {commit_id} is not in the table's snapshots")
 
     def added_rows(self, table: str, snapshot_id: int) -> dict[str, int]:
@@ -183,11 +195,11 @@ class Lake:
 
         A snapshot expired by retention is read as the slot's current rows of the slot's run (`run_ids`).
         """
-        jtable = self.java_table(table)
+        retained = {int(snap["snapshot-id"]) for snap in self.metadata(table).get("snapshots") or []}
         by_snapshot: dict[int, list[RunSlot]] = {}
         expired: list[RunSlot] = []
         for slot, snapshot in snapshots.items():
-            if jtable.snapshot(int(snapshot)) is None and run_ids is not None:
+            if int(snapshot) not in retained and run_ids is not None:
                 expired.append(slot)
             else:
                 by_snapshot.setdefault(snapshot, []).append(slot)
