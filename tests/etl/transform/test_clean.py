@@ -160,17 +160,26 @@ def test_flags_nulls_and_dedup_choice(spark, result):
     assertDataFrameEqual(got, want)
 
 
-@pytest.mark.parametrize(
-    ("code", "kind", "aircraft"),
-    [("BALL", "balloon", False), ("DRON", "drone", False), ("SHIP", "ship", False), ("GLID", "glider", True),
-     ("0000", "unknown", True), ("B738", "aircraft", True)],
-)  # fmt: skip
-def test_track_types(spark, code, kind, aircraft):
+TRACK_TYPES = [("BALL", "balloon", False), ("DRON", "drone", False), ("SHIP", "ship", False),
+               ("GLID", "glider", True), ("0000", "unknown", True), ("B738", "aircraft", True)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def track_types(spark: SparkSession) -> dict[str, tuple[str, bool]]:
+    """aircraft code -> (track_type, is_aircraft) of one flight each, cleaned together."""
+    rows = [raw(id=f"k{n}", aircraft_code=code) for n, (code, _, _) in enumerate(TRACK_TYPES)]
     frame = spark.createDataFrame(
-        [tuple(raw(aircraft_code=code)[c] for c in RAW_COLUMNS)], ", ".join(f"{c} string" for c in RAW_COLUMNS)
+        [tuple(r[c] for c in RAW_COLUMNS) for r in rows], ", ".join(f"{c} string" for c in RAW_COLUMNS)
     )
-    row = clean_flights(frame).silver.select("track_type", "is_aircraft").first()
-    assert (row["track_type"], row["is_aircraft"]) == (kind, aircraft)
+    silver = clean_flights(frame).silver.select("aircraft_code", "track_type", "is_aircraft").collect()
+    found = {row["aircraft_code"] or "0000": (row["track_type"], row["is_aircraft"]) for row in silver}
+    assert len(found) == len(TRACK_TYPES)  # every flight kept, each under its own code
+    return found
+
+
+@pytest.mark.parametrize(("code", "kind", "aircraft"), TRACK_TYPES)
+def test_track_types(track_types, code, kind, aircraft):
+    assert track_types[code] == (kind, aircraft)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> str:
