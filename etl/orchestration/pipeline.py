@@ -15,6 +15,7 @@ go on. Every row carries its slot's run id and partition columns.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
@@ -197,6 +198,11 @@ def _tag(df: DataFrame, slot: RunSlot) -> DataFrame:
     return df.withColumn(SLOT_KEY, F.lit(str(slot)))
 
 
+_PLAIN_NAME = re.compile(
+    r"[A-Za-z0-9_.-]+"
+)  # a file name its URI spells as it is (a run id's: `<slot>-<time>-<hex>.csv`)
+
+
 def _raw_captures(spark: SparkSession, works: list[SlotWork]) -> DataFrame:
     """The raw rows of the works' captures, each tagged with its slot in SLOT_KEY.
 
@@ -208,7 +214,8 @@ def _raw_captures(spark: SparkSession, works: list[SlotWork]) -> DataFrame:
     from etl.transform.clean import read_raw_flights
 
     slots = {PurePosixPath(str(w.raw_path)).name: str(w.slot) for w in works}
-    if len(slots) < len(works):  # two captures of one name: each read apart
+    # Each read apart: two captures of one name, or a name a file URI would spell otherwise (%20 for a space).
+    if len(slots) < len(works) or not all(_PLAIN_NAME.fullmatch(name) for name in slots):
         return reduce(DataFrame.unionByName, [_tag(read_raw_flights(spark, str(w.raw_path)), w.slot) for w in works])
     names = F.create_map(*(F.lit(text) for item in slots.items() for text in item))
     raw = read_raw_flights(spark, [str(w.raw_path) for w in works])

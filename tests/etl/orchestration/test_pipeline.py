@@ -187,3 +187,27 @@ def test_an_interrupted_run_records_itself_and_the_next_run_completes_the_runs_t
     assert sorted((r[RUN_ID], r["status"], r["error"]) for r in runs) == sorted(
         [(interrupted["run_id"], "failed", "interrupted (SIGINT)"), (after["run_id"], "succeeded", None)]
     )
+
+
+@pytest.mark.parametrize("names", [("a.csv", "b.csv"), ("a.csv", "b c.csv")], ids=["one scan", "a name to escape"])
+def test_captures_read_together_keep_each_row_under_its_files_slot(spark, tmp_path, names) -> None:
+    from datetime import datetime, timezone
+
+    from etl.core.columns import RAW_COLUMNS
+    from etl.extract.landing import raw_csv
+    from etl.publication.manifest import Manifest
+    from etl.transform.enrich import SLOT_KEY
+
+    slots = [SLOT, OTHER]
+    works = []
+    for number, (slot, name) in enumerate(zip(slots, names, strict=True)):
+        path = tmp_path / name
+        path.write_bytes(
+            raw_csv([{**dict.fromkeys(RAW_COLUMNS, ""), "id": f"{number}-{n}"} for n in range(number + 1)])
+        )
+        manifest = Manifest(run_id=f"r{number}", run_slot=slot, source="demo", started_at=datetime.now(timezone.utc))
+        works.append(pipeline.SlotWork(slot, manifest, raw_path=str(path)))
+
+    rows = pipeline._raw_captures(spark, works).groupBy(SLOT_KEY).count().collect()
+
+    assert {row[SLOT_KEY]: row["count"] for row in rows} == {str(SLOT): 1, str(OTHER): 2}
