@@ -29,19 +29,6 @@ def _config(root: Path, slot: RunSlot, seed: int, flights: int = 1000) -> JobCon
     return JobConfig(data_root=str(root), run_slot=slot, source="demo", demo_flights=flights, demo_seed=seed).validate()
 
 
-def _rows(root: Path, table: str, slot: RunSlot) -> list[tuple]:
-    """The slot's current rows, without run_id and partitions, floats to 12 significant digits.
-
-    An average's sum is added in the order Spark's partitions give, which differs between one slot's job and a
-    many-slot job in the last bit (e.g. 1848.0322150493685 vs ...682).
-    """
-    return [tuple((k, _same(v)) for k, v in row) for row in data_rows(str(root), table, slot)]
-
-
-def _same(value):
-    return float(f"{value:.12g}") if isinstance(value, float) else value
-
-
 def _checks(manifest: dict) -> list[dict]:
     return [c for c in manifest["quality"]["checks"] if c["name"] != "volume"]
 
@@ -58,7 +45,7 @@ def singles(spark, tmp_path_factory):
     for number, slot in enumerate([*SLOTS, OUTSIDE]):
         manifests[slot] = pipeline.run(_config(root, slot, seed=100 + number), spark=spark)
     tables = {
-        slot: {t: _rows(root, t, slot) for t in (*GOLD_TABLES, "silver_flights", "quarantine_flights")}
+        slot: {t: data_rows(str(root), t, slot) for t in (*GOLD_TABLES, "silver_flights", "quarantine_flights")}
         for slot in SLOTS
     }
     return root, manifests, tables
@@ -66,7 +53,7 @@ def singles(spark, tmp_path_factory):
 
 def test_three_slot_backfill_equals_three_single_runs_row_for_row(spark, singles) -> None:
     root, manifests, expected = singles
-    outside_before = {t: (_rows(root, t, OUTSIDE), runs_of(str(root), t, OUTSIDE)) for t in GOLD_TABLES}
+    outside_before = {t: (data_rows(str(root), t, OUTSIDE), runs_of(str(root), t, OUTSIDE)) for t in GOLD_TABLES}
 
     report = backfill(BackfillConfig.parse(str(root), "2026-11-22T00", "2026-11-22T23"), spark=spark)
 
@@ -75,13 +62,15 @@ def test_three_slot_backfill_equals_three_single_runs_row_for_row(spark, singles
     assert sorted(backfilled) == SLOTS
     for slot in SLOTS:
         for table in GOLD_TABLES:
-            got = _rows(root, table, slot)
+            got = data_rows(str(root), table, slot)
             assert got == expected[slot][table], (slot, table)
             assert got, (slot, table)  # each of the demo's tables has rows: the comparison is not of nothing
             assert runs_of(str(root), table, slot) == {backfilled[slot]["run_id"]}
         # Silver was read, not rewritten: it is still the single run's.
         assert runs_of(str(root), "silver_flights", slot) == {manifests[slot]["run_id"]}
-    assert {t: (_rows(root, t, OUTSIDE), runs_of(str(root), t, OUTSIDE)) for t in GOLD_TABLES} == outside_before
+    assert {
+        t: (data_rows(str(root), t, OUTSIDE), runs_of(str(root), t, OUTSIDE)) for t in GOLD_TABLES
+    } == outside_before
     for slot, manifest in backfilled.items():
         single = manifests[slot]
         assert manifest["status"] == "succeeded" and manifest["error"] is None
@@ -113,7 +102,7 @@ def test_backfill_from_raw_recleans_silver_and_quarantine_as_single_runs(spark, 
             latest[RunSlot.parse(m["run_slot"])] = m  # run ids sort by start time: the last is this backfill's
     for slot in SLOTS:
         for table in ("silver_flights", "quarantine_flights", *GOLD_TABLES):
-            assert _rows(root, table, slot) == expected[slot][table], (slot, table)
+            assert data_rows(str(root), table, slot) == expected[slot][table], (slot, table)
         assert runs_of(str(root), "silver_flights", slot) == {latest[slot]["run_id"]}
         # The capture the single run landed, the one its manifest names, is the one re-cleaned.
         assert latest[slot]["outputs"]["raw"] == manifests[slot]["outputs"]["raw"]
