@@ -129,7 +129,7 @@ def main() -> None:
     per_slot_total = per_slot * args.slots
     load_after = os.getloadavg()
 
-    measured = f"{len(sample)} timed x {args.slots / len(sample):g}" if len(sample) < args.slots else "all timed"
+    measured = f"mean of {len(sample)} timed x {args.slots}" if len(sample) < args.slots else "all timed"
     print()
     print("| case | processes | wall time | per slot | per-slot runs / this |")
     print("|---|---|---|---|---|")
