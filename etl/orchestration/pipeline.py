@@ -36,7 +36,7 @@ from etl.core.config import JobConfig, canonical_source
 from etl.core.errors import JobError, first_line
 from etl.core.layout import RunSlot
 from etl.core.log import bind_run_id, log_event
-from etl.core.spark_session import SPARK_SETTINGS, keep, require_java, session_builder
+from etl.core.spark_session import SPARK_SETTINGS, import_short_names, keep, require_java, session_builder
 from etl.core.storage import Storage, storage_for
 from etl.extract.feed import Feed
 from etl.publication.lake import GOLD, QUARANTINE, RUNS, SILVER, catalog_settings, refuse_pointer_layout, runtime_jar
@@ -146,6 +146,7 @@ def open_lake(spark: SparkSession, config: JobConfig) -> Lake:
     for key, value in catalog_settings(config.lake.catalog, config.warehouse).items():
         spark.conf.set(key, value)
     spark._jsparkSession.sessionState().catalogManager().reset()
+    import_short_names(spark)
     lake = Lake(spark, config.lake.database)
     lake.ensure_tables()
     return lake

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
-from etl.core.spark_session import SPARK_SETTINGS, apply_settings, keep
+from etl.core.spark_session import JVM_SHORT_NAMES, SPARK_SETTINGS, apply_settings, import_short_names, keep
 from tests.paths import REPO
 
 MARKER = "mapreduce.fileoutputcommitter.marksuccessfuljobs"
@@ -84,3 +84,14 @@ def test_a_kept_frame_on_a_cluster_is_persisted_with_its_lineage() -> None:
 
     assert keep(frame) == "persisted"  # type: ignore[arg-type]
     assert calls == [str(StorageLevel.MEMORY_AND_DISK)]
+
+
+def test_each_short_name_imported_is_a_class_pyspark_reaches_by_it(spark: SparkSession) -> None:
+    import_short_names(spark)
+    jvm = spark.sparkContext._jvm
+    for name in JVM_SHORT_NAMES:
+        short = name.rsplit(".", 1)[1]
+        # A misspelt import would cost nothing and save nothing: each names a real class ...
+        assert jvm.java.lang.Class.forName(name).getName() == name
+        # ... which the session's view now finds by its short name, as PySpark asks for it.
+        assert getattr(jvm, short)._fqn == name
