@@ -37,9 +37,10 @@ os.environ.setdefault(
 
 # The test session's JVM flags (how fast, not what). Spark makes new classes for each query, and the JVM's optimising
 # compiler kept compiling them: in 12 runs of 800 flights in one JVM it took 86 s of the JVM's 195 s of CPU. Asking
-# five times its default calls of a method before optimising it, and the serial collector (the tests' heap is small
-# and the cores few), the same 12 runs took 166 s of CPU, at the same speed (9-10 s a warm run). The suite is bound
-# by CPU on 2 cores. Runs in a process of their own keep the command line's flags (C1 only, etl/core/spark_conf/).
+# four times the default calls and loop turns of a method before optimising it (the compile threshold 40,000 for
+# 15,000), and the serial collector (the tests' heap is small and the cores few), the same 12 runs took 166 s of
+# CPU, at the same speed (9-10 s a warm run). The suite is bound by CPU on 2 cores. Runs in a process of their own
+# keep the command line's flags (C1 only, etl/core/spark_conf/).
 TEST_JVM_OPTIONS = (
     "-XX:+UseSerialGC -XX:Tier4InvocationThreshold=20000 -XX:Tier4CompileThreshold=40000 "
     "-XX:Tier4BackEdgeThreshold=160000"

@@ -199,9 +199,8 @@ def _tag(df: DataFrame, slot: RunSlot) -> DataFrame:
     return df.withColumn(SLOT_KEY, F.lit(str(slot)))
 
 
-_PLAIN_NAME = re.compile(
-    r"[A-Za-z0-9_.-]+"
-)  # a file name its URI spells as it is (a run id's: `<slot>-<time>-<hex>.csv`)
+# A file name its URI spells as it is (a run id's: `<slot>-<time>-<hex>.csv`).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _raw_captures(spark: SparkSession, works: list[SlotWork]) -> DataFrame:

@@ -93,5 +93,5 @@ def test_each_short_name_imported_is_a_class_pyspark_reaches_by_it(spark: SparkS
         short = name.rsplit(".", 1)[1]
         # A misspelt import would cost nothing and save nothing: each names a real class ...
         assert jvm.java.lang.Class.forName(name).getName() == name
-        # ... which the session's view now finds by its short name, as PySpark asks for it.
+        # ... which the session's view finds by its short name, as PySpark asks for it.
         assert getattr(jvm, short)._fqn == name
