@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the project is importable only once the zip is on the path
+    from pyspark.sql import SparkSession
+
     from etl.core.config import JobConfig
 
 EXIT_JOB_FAILED = 1
@@ -58,31 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On EMR an s3:// URI is passed as is: Spark fetches it through EMRFS to the driver and each executor,
         # so no download code (and no credentials handling) is needed here.
         spark.sparkContext.addPyFile(args.code)
-        from etl.core.config import ConfigError, JobConfig
-        from etl.core.errors import JobError
-        from etl.core.layout import RunSlotError
-        from etl.core.spark_session import apply_settings
-        from etl.core.storage import storage_for
-        from etl.orchestration.pipeline import run
-
-        # The job's settings (etl/core/spark_session.py), the session's time zone and the Hadoop setting that keeps
-        # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
-        apply_settings(spark)
-        try:
-            text = storage_for(args.config).read_bytes(args.config).decode("utf-8")
-            config = JobConfig.from_json(text, run_slot=args.run_slot or args.backfill_from, data_root=args.data_root)
-        except (ConfigError, RunSlotError, OSError, UnicodeDecodeError) as exc:
-            _error(f"job config {args.config}: {exc}")
-            return EXIT_BAD_CONFIG
-        if args.backfill_from:
-            return _backfill(config, args)
-        try:
-            manifest = run(config)  # the job applies its own session settings to the session started here
-        except JobError as exc:
-            _error(f"{type(exc).__name__}: {exc}")
-            return EXIT_JOB_FAILED
-        print(f"run {manifest.get('run_id')} of slot {config.run_slot}: {manifest.get('status')}")
-        return 0
+        return step(spark, args)
     except Exception as exc:  # anything unforeseen still ends in one readable line and a failed step
         _error(f"unexpected {type(exc).__name__}: {exc}")
         return EXIT_JOB_FAILED
@@ -90,7 +68,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         spark.stop()
 
 
-def _backfill(job: JobConfig, args: argparse.Namespace) -> int:
+def step(spark: SparkSession, args: argparse.Namespace) -> int:
+    """The step's work on a running session from which `etl` imports: read the job config, run the slot (or the
+    backfill) on `spark`, print one line; the exit code of `main`."""
+    from etl.core.config import ConfigError, JobConfig
+    from etl.core.errors import JobError
+    from etl.core.layout import RunSlotError
+    from etl.core.spark_session import apply_settings
+    from etl.core.storage import storage_for
+    from etl.orchestration.pipeline import run
+
+    # The job's settings (etl/core/spark_session.py), the session's time zone and the Hadoop setting that keeps
+    # _SUCCESS markers out of the tables included: set on the context here, as they could not be at its start.
+    apply_settings(spark)
+    try:
+        text = storage_for(args.config).read_bytes(args.config).decode("utf-8")
+        config = JobConfig.from_json(text, run_slot=args.run_slot or args.backfill_from, data_root=args.data_root)
+    except (ConfigError, RunSlotError, OSError, UnicodeDecodeError) as exc:
+        _error(f"job config {args.config}: {exc}")
+        return EXIT_BAD_CONFIG
+    if args.backfill_from:
+        return _backfill(spark, config, args)
+    try:
+        manifest = run(config, spark=spark)
+    except JobError as exc:
+        _error(f"{type(exc).__name__}: {exc}")
+        return EXIT_JOB_FAILED
+    print(f"run {manifest.get('run_id')} of slot {config.run_slot}: {manifest.get('status')}")
+    return 0
+
+
+def _backfill(spark: SparkSession, job: JobConfig, args: argparse.Namespace) -> int:
     """Run a backfill step; 0 when every slot found was published, 1 when any failed, 2 on a bad range.
 
     Each slot is judged by the job config's `quality` section, as the scheduled runs are.
@@ -113,7 +121,7 @@ def _backfill(job: JobConfig, args: argparse.Namespace) -> int:
         _error(f"backfill: {exc}")
         return EXIT_BAD_CONFIG
     try:
-        report = backfill(config)  # the job applies its own session settings to the session started here
+        report = backfill(config, spark=spark)
     except JobError as exc:
         _error(f"{type(exc).__name__}: {exc}")
         return EXIT_JOB_FAILED

@@ -1,4 +1,5 @@
-"""The EMR step, run the way the cluster runs it: `spark-submit main.py` against the zipped package only."""
+"""The EMR step: run the way the cluster runs it (`spark-submit main.py` against the zipped package only) where the
+zip's route is what is tested; its exit codes and lines, by `etl.main.step` on the tests' own session."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from etl.core.layout import RunSlot
+from etl.core.spark_session import SPARK_SETTINGS
+from etl.main import EXIT_BAD_CONFIG, EXIT_JOB_FAILED, parse_args, step
 from etl.publication.lake import runtime_jar
 from infra.packaging import write_package_zip
 from lambda_trigger.cluster_request import ICEBERG_EXTENSIONS
@@ -69,6 +72,34 @@ def _env(step_dir: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def session(spark):
+    """The tests' session for a step run in this process, its settings put back afterwards (a step applies the
+    job's own, etl.core.spark_session.SPARK_SETTINGS, to the session it is given)."""
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    names = {key: key.removeprefix("spark.hadoop.") for key in SPARK_SETTINGS if key.startswith("spark.hadoop.")}
+    session_before = {key: spark.conf.get(key, None) for key in SPARK_SETTINGS if key not in names}
+    hadoop_before = {name: hadoop.get(name) for name in names.values()}
+    yield spark
+    for key, value in session_before.items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)
+    for name, value in hadoop_before.items():
+        if value is None:
+            hadoop.unset(name)
+        else:
+            hadoop.set(name, value)
+
+
+def _step(spark, capsys, *args: str) -> tuple[int, list[str], str]:
+    """`main.py ARGS` run by etl.main.step on `spark`: its exit code, its `error:` lines and what it printed."""
+    code = step(spark, parse_args(args))
+    out = capsys.readouterr()
+    return code, [line for line in out.err.splitlines() if line.startswith("error: ")], out.out
+
+
 def _spark_submit(step_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # What the cluster's classifications give every step (lambda_trigger/cluster_request.py): Iceberg's runtime on
     # the classpath (`iceberg-defaults`; here the locked jar) and its SQL extensions (`spark-defaults`).
@@ -111,36 +142,37 @@ def test_step_runs_the_slot_from_the_zip_and_writes_every_gold_table(step_dir: P
     assert f"of slot 2026-11-22T14: {manifest['status']}" in done.stdout
 
 
-def test_unusable_config_fails_the_step_with_one_line(step_dir: Path) -> None:
+def test_unusable_config_fails_the_step_with_one_line(session, step_dir: Path, capsys) -> None:
     (step_dir / "bad_config.json").write_text(json.dumps({"source": "demo", "extract": {"concurrency": 0}}))
 
-    done = _spark_submit(
-        step_dir,
-        *("--code", "etl.zip", "--config", "bad_config.json", "--run-slot", "2026-11-22T14"),
+    code, errors, _ = _step(
+        session,
+        capsys,
+        *("--code", "etl.zip", "--config", str(step_dir / "bad_config.json"), "--run-slot", "2026-11-22T14"),
         *("--data-root", str(step_dir / "bad_lake")),
     )
 
-    assert done.returncode == 2
-    # spark-submit merges the Python driver's stderr into its own stdout.
-    errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("error: ")]
-    assert errors == ["error: job config bad_config.json: extract: concurrency must be between 1 and 64"]
+    assert code == EXIT_BAD_CONFIG == 2
+    assert errors == [
+        f"error: job config {step_dir / 'bad_config.json'}: extract: concurrency must be between 1 and 64"
+    ]
     assert not (step_dir / "bad_lake").exists()
 
 
-def test_a_failed_quality_gate_fails_the_step(step_dir: Path) -> None:
+def test_a_failed_quality_gate_fails_the_step(session, step_dir: Path, capsys) -> None:
     # 400 simulated flights can never make 1,000,000 live flights: the gate fails, the step must fail too.
     config = {"source": "demo", "demo_flights": 400, "quality": {"min_live_flights": 1_000_000}}
     (step_dir / "strict_config.json").write_text(json.dumps(config))
     lake = step_dir / "strict_lake"
 
-    done = _spark_submit(
-        step_dir,
-        *("--code", "etl.zip", "--config", "strict_config.json", "--run-slot", "2026-11-22T16"),
+    code, errors, _ = _step(
+        session,
+        capsys,
+        *("--code", "etl.zip", "--config", str(step_dir / "strict_config.json"), "--run-slot", "2026-11-22T16"),
         *("--data-root", str(lake)),
     )
 
-    assert done.returncode == 1
-    errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("error: ")]
+    assert code == EXIT_JOB_FAILED == 1
     assert len(errors) == 1
     assert errors[0].startswith("error: QualityGateError: quality gate failed: live_flights (")
     assert "(min_live_flights 1000000))" in errors[0]
@@ -154,19 +186,20 @@ def test_a_failed_quality_gate_fails_the_step(step_dir: Path) -> None:
     assert manifest["quality"]["failed"] == ["live_flights"]
 
 
-def test_backfill_step_recomputes_the_slots_of_its_range(step_dir: Path) -> None:
+def test_backfill_step_recomputes_the_slots_of_its_range(session, step_dir: Path, capsys) -> None:
     lake = step_dir / "lake"  # the slot the first test's step published
     if not (lake / "runs").is_dir():
         test_step_runs_the_slot_from_the_zip_and_writes_every_gold_table(step_dir)
 
-    done = _spark_submit(
-        step_dir,
-        *("--code", "etl.zip", "--config", "job_config.json"),
+    code, errors, printed = _step(
+        session,
+        capsys,
+        *("--code", "etl.zip", "--config", str(step_dir / "job_config.json")),
         *("--backfill-from", "2026-11-22T00", "--backfill-to", "2026-11-22T23", "--data-root", str(lake)),
     )
 
-    assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("error: ")]
-    assert ": 1 of 1 slots published" in done.stdout
+    assert code == 0, errors
+    assert ": 1 of 1 slots published" in printed
     manifests = [json.loads(p.read_text()) for p in (lake / "runs").glob("*.json")]
     (backfilled,) = [m for m in manifests if m["source"] == "backfill"]
     assert backfilled["run_slot"] == "2026-11-22T14" and backfilled["status"] == "succeeded"
