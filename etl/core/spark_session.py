@@ -18,8 +18,18 @@ from pyspark.sql import DataFrame, SparkSession
 
 from etl.core.errors import JobError
 
+# Read when a session starts, and only then (Spark's static SQL settings): a running session keeps its own.
+START_SETTINGS: dict[str, str] = {
+    # Spark compiles the Java code it generates for a query's operators, and keeps each class for the same code:
+    # 100 classes by default, while one run of the job generates about 230. The next run in the session (a
+    # backfill's next group, the tests' runs, a long-lived session) then compiled every one again: 2.3 s of each
+    # warm 800-flight run (Spark's CodeGenerator log), which now compiles none. An EMR step's session is started by
+    # spark-submit with the cluster's default, as it runs one slot (or one backfill) and stops.
+    "spark.sql.codegen.cache.maxEntries": "2000",
+}
+
 # What every session of the project has: times are read, computed and shown in UTC.
-BASE_SETTINGS: dict[str, str] = {"spark.sql.session.timeZone": "UTC"}
+BASE_SETTINGS: dict[str, str] = {"spark.sql.session.timeZone": "UTC", **START_SETTINGS}
 
 # The job's settings, whatever the master; benchmarks/transform_scale.py measures with the same ones.
 SPARK_SETTINGS: dict[str, str] = {
@@ -81,12 +91,15 @@ def session_builder(
 
 
 def apply_settings(spark: SparkSession, settings: Mapping[str, str] = SPARK_SETTINGS) -> None:
-    """Apply `settings` to a session already running: SQL settings to the session, Hadoop ones to its context."""
+    """Apply `settings` to a session already running: SQL settings to the session, Hadoop ones to its context
+    (START_SETTINGS, which only a session's start reads, are left as they are)."""
     # The EMR step starts Spark before `etl` can be imported (the package reaches the cluster as a zip that only
     # a running context can add), so the settings a builder would give at start are applied here instead,
     # before the job runs any Spark work. The cluster's own settings (master, memory, executors) stay EMR's.
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()  # the configuration every job of the context copies
     for key, value in settings.items():
+        if key in START_SETTINGS:  # the session's own, from its start
+            continue
         if key.startswith(_HADOOP_PREFIX):
             hadoop.set(key.removeprefix(_HADOOP_PREFIX), value)
         else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl.core.layout import RunSlot
-from etl.core.spark_session import SPARK_SETTINGS
+from etl.core.spark_session import SPARK_SETTINGS, START_SETTINGS
 from etl.main import EXIT_BAD_CONFIG, EXIT_JOB_FAILED, parse_args, step
 from etl.publication.lake import runtime_jar
 from infra.packaging import write_package_zip
@@ -75,10 +75,11 @@ def _env(step_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def session(spark):
     """The tests' session for a step run in this process, its settings put back afterwards (a step applies the
-    job's own, etl.core.spark_session.SPARK_SETTINGS, to the session it is given)."""
+    job's own, etl.core.spark_session.SPARK_SETTINGS, to the session it is given: all but START_SETTINGS)."""
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     names = {key: key.removeprefix("spark.hadoop.") for key in SPARK_SETTINGS if key.startswith("spark.hadoop.")}
-    session_before = {key: spark.conf.get(key, None) for key in SPARK_SETTINGS if key not in names}
+    running = [key for key in SPARK_SETTINGS if key not in names and key not in START_SETTINGS]
+    session_before = {key: spark.conf.get(key, None) for key in running}
     hadoop_before = {name: hadoop.get(name) for name in names.values()}
     yield spark
     for key, value in session_before.items():

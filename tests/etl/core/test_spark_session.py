@@ -8,7 +8,14 @@ from types import SimpleNamespace
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
-from etl.core.spark_session import JVM_SHORT_NAMES, SPARK_SETTINGS, apply_settings, import_short_names, keep
+from etl.core.spark_session import (
+    JVM_SHORT_NAMES,
+    SPARK_SETTINGS,
+    START_SETTINGS,
+    apply_settings,
+    import_short_names,
+    keep,
+)
 from tests.paths import REPO
 
 MARKER = "mapreduce.fileoutputcommitter.marksuccessfuljobs"
@@ -36,6 +43,20 @@ def test_settings_applied_to_a_running_session_reach_its_sql_and_hadoop_configur
     assert (tmp_path / "before" / "_SUCCESS").exists()  # Hadoop's default: a marker per written folder
     assert not (tmp_path / "after" / "_SUCCESS").exists()
     assert partitions == "3"
+
+
+def test_a_session_keeps_the_generated_classes_of_a_whole_run_and_applying_the_job_settings_leaves_that(
+    spark: SparkSession,
+) -> None:
+    # Read at the session's start only: the tests' session was built with it; applied again, it is skipped, where
+    # setting it on the running session would raise (Spark's static settings cannot be modified).
+    assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == START_SETTINGS["spark.sql.codegen.cache.maxEntries"]
+    partitions = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        apply_settings(spark, {**START_SETTINGS, "spark.sql.shuffle.partitions": partitions})
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", partitions)
+    assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == "2000"
 
 
 def test_the_job_settings_are_the_ones_the_readme_cites() -> None:
