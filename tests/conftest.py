@@ -23,15 +23,12 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 # JVM serves the whole run, hundreds of Iceberg commits and backfills of every real capture included, so a 3 GB
 # heap rather than local mode's 1 GB; and Spark's status store, which keeps the last 1,000 jobs, stages and SQL
 # queries with their plans and metrics (web UI or not), keeps a few: over the suite's thousands of queries it filled
-# the heap, and the garbage collector took most of the run. The tests read no status. Spark keeps the classes it
-# generates for whole-stage code in a cache of 100 by default: one pipeline run makes more than that, so each run
-# compiled its code again and the JIT compiled the new classes again. 5,000 keeps them across the suite's runs: warm
-# runs of 800 flights took 11.3-12.0 s instead of 11.7-17.4 s, and the suite in one process 23 min instead of 26.
+# the heap, and the garbage collector took most of the run. The tests read no status. (The classes Spark generates
+# are kept across the runs by every session's START_SETTINGS, etl/core/spark_session.py.)
 os.environ.setdefault(
     "PYSPARK_SUBMIT_ARGS",
     "--driver-memory 3g --conf spark.ui.retainedJobs=20 --conf spark.ui.retainedStages=20 "
-    "--conf spark.ui.retainedTasks=200 --conf spark.sql.ui.retainedExecutions=5 "
-    "--conf spark.sql.codegen.cache.maxEntries=5000 pyspark-shell",
+    "--conf spark.ui.retainedTasks=200 --conf spark.sql.ui.retainedExecutions=5 pyspark-shell",
 )
 
 

@@ -56,7 +56,7 @@ def test_a_session_keeps_the_generated_classes_of_a_whole_run_and_applying_the_j
         apply_settings(spark, {**START_SETTINGS, "spark.sql.shuffle.partitions": partitions})
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", partitions)
-    assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == "2000"
+    assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == START_SETTINGS["spark.sql.codegen.cache.maxEntries"]
 
 
 def test_the_job_settings_are_the_ones_the_readme_cites() -> None:
