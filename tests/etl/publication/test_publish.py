@@ -59,14 +59,38 @@ def _good_lake(spark, tmp_path_factory) -> tuple[Path, Path, dict]:
     return root, template, good
 
 
-@pytest.fixture
-def published(_good_lake) -> tuple[Path, dict]:
-    """A data root holding the good run of SLOT alone, and its manifest. The copy goes back to the very path it was
-    made at: Iceberg's metadata names its files by absolute path."""
-    root, template, good = _good_lake
+def _restore(root: Path, template: Path) -> None:
+    """The copy goes back to the very path it was made at: Iceberg's metadata names its files by absolute path."""
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(template, root)
+
+
+@pytest.fixture
+def published(_good_lake) -> tuple[Path, dict]:
+    """A data root holding the good run of SLOT alone, and its manifest."""
+    root, template, good = _good_lake
+    _restore(root, template)
     return root, good
+
+
+@pytest.fixture(scope="module")
+def _replaced_lake(spark, _good_lake) -> tuple[Path, Path, dict, dict]:
+    """The good run of SLOT, then a second run of the slot on another world (seed 9), kept as a copy beside it."""
+    root, template, good = _good_lake
+    _restore(root, template)
+    second = pipeline.run(_config(root, seed=9), spark=spark)
+    assert second["status"] == "succeeded"
+    copy = root.with_name("lake-as-replaced")
+    shutil.copytree(root, copy)
+    return root, copy, good, second
+
+
+@pytest.fixture
+def replaced(_replaced_lake) -> tuple[Path, dict, dict]:
+    """A data root whose slot SLOT the good run published, then a second run replaced: both manifests."""
+    root, copy, good, second = _replaced_lake
+    _restore(root, copy)
+    return root, good, second
 
 
 def _kill_at(root: Path, point: str, seed: int) -> subprocess.CompletedProcess:
@@ -203,9 +227,8 @@ def test_a_damaged_metadata_file_names_the_table_and_the_repair(published, capsy
     assert len(err) == 1 and "manufacturer_most_live_flights" in err[0] and f"v{version}.metadata.json" in err[0]
 
 
-def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, published, capsys) -> None:
-    root, first = published
-    second = pipeline.run(_config(root, seed=9), spark=spark)
+def test_show_as_of_an_earlier_run_reads_it_through_time_travel(replaced, capsys) -> None:
+    root, first, second = replaced
     assert first["counts"]["gold"] != second["counts"]["gold"]  # two different worlds
 
     assert main(["show", "--data-root", str(root), "--as-of", first["run_id"]]) == 0
@@ -219,11 +242,10 @@ def test_show_as_of_an_earlier_run_reads_it_through_time_travel(spark, published
     assert earlier != latest
 
 
-def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, published, capsys) -> None:
+def test_maintenance_expires_old_snapshots_and_orphans_and_the_answers_stay(spark, replaced, capsys) -> None:
     from datetime import datetime, timedelta, timezone
 
-    root, first = published
-    second = pipeline.run(_config(root, seed=9), spark=spark)
+    root, first, second = replaced
     data = root / "warehouse/flight_kpis/longest_live_flight/data"
     orphan = data / "tech_year=2026/tech_month=2026-11/tech_day=2026-11-22/tech_hour=14/orphan.parquet"
     orphan.write_bytes(b"not referenced by any snapshot")
