@@ -11,9 +11,9 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from etl.core.airports import airportsdata_airports
-from etl.core.columns import CONTINENTS
+from etl.core.columns import CONTINENTS, RAW_AIRPORT_COLUMNS
 from etl.core.errors import ReferenceDataError
-from etl.reference import _read_csv, load_references
+from etl.reference import _read_csv, _surely_kept, load_references, normalise_airports
 from etl.reference.aircraft import NO_TYPE_CODES, aircraft_types, manufacturer_name
 from etl.reference.airlines import AIRLINES, LEASED_FLEETS
 from etl.reference.countries import countries_by_code, resolve_countries, resolve_country
@@ -246,6 +246,57 @@ def test_empty_airline_list_and_package_airports(spark: SparkSession, tmp_path: 
     jfk = refs.airports.where("iata = 'JFK'").first()
     assert (jfk["country"], jfk["continent"]) == ("United States", "North America")
     assert refs.sources["airports"].startswith("airportsdata")
+
+
+# Airport rows at the edges of what a reader takes for a code or a number: iata, latitude, longitude, and whether the
+# driver is sure the row is kept (an upper-case code, plain decimal coordinates in range).
+EDGE_AIRPORTS = [
+    ("CDG", "49.0097", "2.5479", True),
+    (" JFK ", " 40.6398 ", "-73.7789", True),
+    ("AAA", "+1e1", ".5", True),
+    ("AAB", "5.", "-180", True),
+    ("cdg", "49.0", "2.5", False),  # Spark upper-cases it and keeps it: the driver leaves that to Spark
+    ("CDGX", "49.0", "2.5", False),
+    ("C-G", "49.0", "2.5", False),
+    ("AAC", "90.0000001", "0", False),
+    ("AAD", "NaN", "0", False),
+    ("AAE", "Infinity", "0", False),
+    ("AAF", "1_0", "0", False),
+    ("AAG", "1.0d", "0", False),
+    ("AAH", "0x1p3", "0", False),
+    ("AAI", "1e400", "0", False),
+    ("AAJ", "", "0", False),
+    ("AAK", None, "0", False),
+    ("AAL", "1,5", "0", False),
+]
+
+
+@pytest.mark.parametrize("iata, latitude, longitude, sure", EDGE_AIRPORTS)
+def test_a_row_the_driver_is_sure_of_is_kept_by_spark(spark: SparkSession, iata, latitude, longitude, sure) -> None:
+    # The driver decides only when sure (then a list needs no Spark job to be judged usable); Spark is the oracle.
+    values = {"iata": iata, "icao": "XXXX", "name": "Edge", "country": "France", "latitude": latitude}
+    row = tuple({**values, "longitude": longitude, "source": "fr24"}.get(c) for c in RAW_AIRPORT_COLUMNS)
+    raw = spark.createDataFrame([row], ", ".join(f"{c} string" for c in RAW_AIRPORT_COLUMNS))
+    kept_by_spark = normalise_airports(spark, raw, ["France"]).count() == 1
+
+    assert _surely_kept(row) == sure
+    if sure:
+        assert kept_by_spark
+
+
+def test_an_airport_list_spark_alone_finds_usable_is_kept_and_one_without_any_falls_back(spark, tmp_path) -> None:
+    header = ["iata", "icao", "name", "country", "latitude", "longitude", "altitude", "source"]
+    lower = write(
+        tmp_path / "lower.csv", header, [["cdg", "LFPG", "Paris", "France", "49.0097", "2.5479", "0", "fr24"]]
+    )
+    refs = load_references(spark, airports_csv=lower, airlines_csv=None)
+    assert [tuple(r) for r in refs.airports.select("iata", "country").collect()] == [("CDG", "France")]
+    assert refs.sources["airports"] == f"fr24 airports list ({lower})"
+
+    unusable = write(tmp_path / "bad.csv", header, [["CDG", "LFPG", "Paris", "France", "95", "2.5479", "0", "fr24"]])
+    refs = load_references(spark, airports_csv=unusable, airlines_csv=None)
+    assert refs.airports.where("iata = 'CDG'").first()["latitude"] == pytest.approx(49.0097, abs=0.01)
+    assert refs.sources["airports"].endswith(f", as {unusable} has no usable airport")
 
 
 def test_airports_list_without_columns_is_refused(spark: SparkSession, tmp_path: Path):
