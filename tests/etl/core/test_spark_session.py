@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from etl.core.spark_session import (
     JVM_SHORT_NAMES,
@@ -116,3 +117,25 @@ def test_each_short_name_imported_is_a_class_pyspark_reaches_by_it(spark: SparkS
         assert jvm.java.lang.Class.forName(name).getName() == name
         # ... which the session's view finds by its short name, as PySpark asks for it.
         assert getattr(jvm, short)._fqn == name
+
+
+def test_a_column_function_is_one_round_trip_once_the_names_are_imported(spark: SparkSession, monkeypatch) -> None:
+    import_short_names(spark)
+    F.col("warm"), F.lit(0)  # each method found once, then kept
+    client = spark.sparkContext._gateway._gateway_client
+    sent: list[str] = []
+    real_send = client.send_command
+
+    def counted(command: str, *args, **kwargs):
+        sent.append(command)
+        return real_send(command, *args, **kwargs)
+
+    monkeypatch.setattr(client, "send_command", counted)
+    column = F.col("id") + F.lit(1)
+    monkeypatch.undo()
+
+    # Py4J's commands: `r` asks the JVM what a name is (a class, a method), `c` calls. Before, each F.col and F.lit
+    # asked twice (the class `functions`, then its method) before calling.
+    assert [command.split("\n", 1)[0] for command in sent] == ["c", "c", "c"]  # col, lit, plus
+    assert [row["n"] for row in spark.range(3).select(column.alias("n")).collect()] == [1, 2, 3]
+    assert spark.sparkContext._jvm.functions.col("id").toString() == "id"  # the kept class still answers
