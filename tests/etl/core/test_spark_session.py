@@ -46,7 +46,7 @@ def test_settings_applied_to_a_running_session_reach_its_sql_and_hadoop_configur
     assert partitions == "3"
 
 
-def test_a_session_keeps_the_generated_classes_of_a_whole_run_and_applying_the_job_settings_leaves_that(
+def test_the_generated_class_cache_is_set_at_start_and_applying_the_job_settings_leaves_it(
     spark: SparkSession,
 ) -> None:
     # Read at the session's start only: the tests' session was built with it; applied again, it is skipped, where
