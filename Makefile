@@ -12,19 +12,23 @@ TEST_WORKERS ?= 2
 
 LOCK := requirements/local.txt
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+UV_PIP := $(BIN)/uv --quiet pip
 
 .PHONY: demo test bench lint lint-imports setup lock wheels deploy clean
 
 # A new venv each time the lock changes, so that it holds the lock and nothing else. The locked build tools
-# come first; then nothing is built in isolation (pyspark is an sdist, and so is the project), so no build
-# tool is fetched that the lock does not name.
+# come first (pip, setuptools and uv, by pip); then uv installs the lock, hash-checked, in parallel and from
+# its cache (~/.cache/uv) when it has the wheels: 13 s instead of pip's 85 s on a fresh clone here (32 s the
+# first time, with nothing cached). Nothing is built in isolation (pyspark is an sdist, and so is the
+# project), so no build tool is fetched that the lock does not name. uv reads its index from UV_INDEX_URL
+# (or uv.toml), not from pip.conf.
 $(VENV)/.installed: pyproject.toml $(LOCK) requirements/build.txt
 	@scripts/check_prereqs.sh python
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --require-hashes --no-deps -r requirements/build.txt
-	$(PIP) install --require-hashes --no-deps --no-build-isolation -r $(LOCK)
-	$(PIP) install --no-deps --no-build-isolation -e .
+	$(UV_PIP) install --python $(BIN)/python --require-hashes --no-deps --no-build-isolation -r $(LOCK)
+	$(UV_PIP) install --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -1,8 +1,8 @@
 """Every dependency locked: `python -m infra.dependencies lock` resolves the locks, `... wheels` fills the wheelhouse.
 
 - `requirements/local.txt`: this machine's venv (runtime, dev and build tools), for any platform and Python 3.10-3.11;
-  `make demo` and `make test` install exactly it, hash-checked, after `requirements/build.txt` (pip and setuptools,
-  which build the one sdist, pyspark's, with no download of their own).
+  `make demo` and `make test` install exactly it, hash-checked, with uv, after `requirements/build.txt` (pip,
+  setuptools and uv: setuptools builds the one sdist, pyspark's, with no download of its own).
 - `requirements/cluster.txt`: the EMR nodes (CPython 3.11 on Graviton), the runtime dependencies of pyproject.toml
   minus what EMR provides, at the same versions as the local lock; wheels only.
 - `build/cluster-wheels/`: those wheels, downloaded once by `make wheels` (a deploy step, never by the tests) and
@@ -27,7 +27,7 @@ from infra.packaging import REPO_ROOT, cluster_requirements
 REQUIREMENTS = REPO_ROOT / "requirements"
 LOCAL_LOCK = REQUIREMENTS / "local.txt"
 BUILD_INPUT = REQUIREMENTS / "build.in"
-BUILD_LOCK = REQUIREMENTS / "build.txt"  # pip and setuptools, installed first: they build pyspark's sdist
+BUILD_LOCK = REQUIREMENTS / "build.txt"  # pip, setuptools and uv, installed first: uv installs the rest
 CLUSTER_INPUT = REQUIREMENTS / "cluster.in"
 CLUSTER_LOCK = REQUIREMENTS / "cluster.txt"
 WHEELHOUSE = REPO_ROOT / "build" / "cluster-wheels"

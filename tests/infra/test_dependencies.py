@@ -56,10 +56,10 @@ def test_local_lock_pins_every_package_with_hashes_and_the_build_tools() -> None
         assert name in pins
 
 
-def test_build_lock_is_pip_and_setuptools_at_the_local_versions() -> None:
+def test_build_lock_is_pip_setuptools_and_uv_at_the_local_versions() -> None:
     build, local = _pins(BUILD_LOCK), _pins(LOCAL_LOCK)
 
-    assert sorted(build) == ["pip", "setuptools"]
+    assert sorted(build) == ["pip", "setuptools", "uv"]
     assert all(build[name][0][0] == local[name][0][0] and build[name][0][2] for name in build)
 
 
@@ -67,7 +67,10 @@ def test_makefile_installs_the_locks_with_hashes() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text()
 
     assert "install --require-hashes --no-deps -r requirements/build.txt" in makefile
-    assert "install --require-hashes --no-deps --no-build-isolation -r $(LOCK)" in makefile
+    # The build tools by pip, then the lock by the uv they brought, hash-checked too.
+    assert "$(BIN)/uv --quiet pip" in makefile
+    uv_install = "$(UV_PIP) install --python $(BIN)/python --require-hashes --no-deps --no-build-isolation -r $(LOCK)"
+    assert uv_install in makefile
 
 
 def test_unpinned_line_is_refused() -> None:
