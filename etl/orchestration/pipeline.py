@@ -545,7 +545,7 @@ def run(
     Without `spark`, the job's session (build_spark) starts in the background as the run begins.
     """
     from etl.extract import extract_to_raw
-    from etl.reference import load_references
+    from etl.reference import load_references, prepare_references
 
     config.validate()
     storage = storage or storage_for(config.data_root)
@@ -580,6 +580,7 @@ def run(
 
             with timed(manifest.timings_s, "spark_start"):
                 if starting is not None:
+                    prepare_references()  # in Python, while the JVM is still starting
                     spark, lake = starting.result()
                 else:
                     assert spark is not None  # given, since nothing was started

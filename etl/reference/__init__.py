@@ -307,6 +307,19 @@ def _packaged(spark: SparkSession, build: Callable[[SparkSession], DataFrame]) -
     return _PACKAGED[key].cache()
 
 
+def prepare_references() -> None:
+    """Load, in Python alone, what building the reference tables waits for besides Spark: pandas (PySpark imports it
+    at the first `createDataFrame`) and country_converter's table of countries (read with pandas).
+
+    A run calls it while its Spark session starts in another thread (etl.orchestration.pipeline.SparkStart), when
+    the driver has nothing else to do: `load_references` then finds both loaded. In the demo, 1-2 s that came after
+    the JVM was ready now come while it starts. Harmless when done again.
+    """
+    import pandas  # noqa: F401
+
+    countries.countries_by_code()
+
+
 def load_references(
     spark: SparkSession,
     *,

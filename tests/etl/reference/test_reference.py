@@ -13,7 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 from etl.core.airports import airportsdata_airports
 from etl.core.columns import CONTINENTS, RAW_AIRPORT_COLUMNS
 from etl.core.errors import ReferenceDataError
-from etl.reference import _read_csv, _surely_kept, load_references, normalise_airports
+from etl.reference import _read_csv, _surely_kept, load_references, normalise_airports, prepare_references
 from etl.reference.aircraft import NO_TYPE_CODES, aircraft_types, manufacturer_name
 from etl.reference.airlines import AIRLINES, LEASED_FLEETS
 from etl.reference.countries import countries_by_code, resolve_countries, resolve_country
@@ -335,3 +335,17 @@ def test_reference_lists_on_s3_are_read_through_the_storage(spark: SparkSession,
     assert refs.airlines.where("airline_icao = 'AFR'").first()["airline_name"] == "Air France (S3)"
     with pytest.raises(ReferenceDataError, match=r"^airlines: cannot read s3://lake/raw/reference/none\.csv: "):
         load_references(spark, airports_csv=None, airlines_csv="s3://lake/raw/reference/none.csv", read=read)
+
+
+def test_preparing_the_references_loads_the_country_table_that_loading_them_then_reuses() -> None:
+    import sys
+
+    countries_by_code.cache_clear()
+
+    prepare_references()
+    hits = countries_by_code.cache_info().hits
+    countries_by_code()  # as load_references does
+
+    assert "pandas" in sys.modules
+    assert countries_by_code.cache_info().currsize == 1 and countries_by_code.cache_info().hits == hits + 1
+    assert countries_by_code()["FR"].continent == "Europe"
