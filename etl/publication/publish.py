@@ -1,25 +1,9 @@
 """Publication on Apache Iceberg: one overwrite of the slots per table, the manifests name the snapshots, repair.
 
-How a run (or a backfill) makes its slots visible, and what the decisions are:
-- Each table gets ONE Iceberg commit for all the slots it publishes: an overwrite of exactly those slots' partitions
-  (`DataFrameWriterV2.overwrite` with the slots' filter: rows of other slots are untouched, a slot left with no row
-  is emptied). The commit carries snapshot properties naming the run of each slot (RUNS_PROPERTY), validated with
-  Iceberg's serializable isolation from the snapshot read before the first commit: a commit of another run to the
-  same slots in between makes ours fail (PublicationConflict) instead of silently mixing. How a commit, a snapshot
-  listing and a time-travel read are done through Spark is etl/publication/spark_lake.py.
-- The tables of one run are committed side by side, then the run manifest `runs/<run_id>.json` is written with each
-  table's snapshot id, and only then is the run published: readers of a slot (etl show, the report, a backfill)
-  read the snapshots the newest published manifest names (time travel), so nobody sees two runs mixed even while
-  a run is half-way through its commits.
-- A run killed between commits, or failing after some, leaves tables whose slot now holds rows of a run with no
-  published manifest. `repair`, at the start of every run and backfill, finds them from Iceberg's own metadata (the
-  snapshot properties say which run last wrote each slot of each table) and the manifests, and rolls each such slot
-  back to the snapshot of the slot's newest published manifest (or empties it when none was ever published). The
-  decision is to roll back, not forward: the interrupted run passed no end-to-end check of its own (its manifest
-  is missing), so only what a manifest vouches for is restored. A manifest is written for the interrupted run
-  (status failed, naming the repair), and the runs table gets the rows a killed run did not append.
-- A run still going on is not repaired (etl/publication/run_lock.py says which are). Table maintenance (snapshot
-  expiry, orphan files, compaction) is Iceberg's own actions: etl/publication/maintenance.py.
+The decisions (one commit per table, the manifest publishes, conflicts refused, repair rolls back and never forward,
+runs still going on are left alone) are written once, for every reader, in docs/data.md (Publication and repair).
+The mechanism through Spark (a validated slot overwrite, snapshots, time travel) is etl/publication/spark_lake.py;
+which runs are still going on, etl/publication/run_lock.py; table maintenance, etl/publication/maintenance.py.
 """
 
 from __future__ import annotations
