@@ -41,6 +41,7 @@ class RawLanding:
     rows: int  # flights written (after de-duplication by id)
     capture_time: datetime  # tz-aware UTC: the newest position time in the capture
     stats: ExtractionStats  # the run manifest's "extraction" entry is stats.to_dict()
+    raw_columns: tuple[str, ...] = RAW_COLUMNS  # the raw file's header, as raw_csv writes it
 
 
 def raw_csv(rows: list[dict[str, str]]) -> bytes:

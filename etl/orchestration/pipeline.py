@@ -170,6 +170,7 @@ class SlotWork:
     slot: RunSlot
     manifest: Manifest
     raw_path: str | None = None  # re-clean this capture; None: recompute gold from the published silver
+    raw_header: tuple[str, ...] | None = None  # the capture's header, when known (else read by Spark)
     previous: dict[str, Any] | None = None  # the slot's newest published manifest (its snapshots)
     missing_columns: list[str] = field(default_factory=list)  # capture columns a KPI needs that the capture lacks
     error: str | None = None
@@ -216,9 +217,14 @@ def _raw_captures(spark: SparkSession, works: list[SlotWork]) -> DataFrame:
     slots = {PurePosixPath(str(w.raw_path)).name: str(w.slot) for w in works}
     # Each read apart: two captures of one name, or a name a file URI would spell otherwise (%20 for a space).
     if len(slots) < len(works) or not all(_PLAIN_NAME.fullmatch(name) for name in slots):
-        return reduce(DataFrame.unionByName, [_tag(read_raw_flights(spark, str(w.raw_path)), w.slot) for w in works])
+        return reduce(
+            DataFrame.unionByName,
+            [_tag(read_raw_flights(spark, str(w.raw_path), header=w.raw_header), w.slot) for w in works],
+        )
     names = F.create_map(*(F.lit(text) for item in slots.items() for text in item))
-    raw = read_raw_flights(spark, [str(w.raw_path) for w in works])
+    headers = {w.raw_header for w in works}
+    header = headers.pop() if len(headers) == 1 else None  # one header known for every capture, else each file's
+    raw = read_raw_flights(spark, [str(w.raw_path) for w in works], header=header)
     return raw.withColumn(SLOT_KEY, names[F.element_at(F.split(F.input_file_name(), "/"), -1)])
 
 
@@ -575,7 +581,7 @@ def run(
             manifest.extraction = landing.stats.to_dict()
             manifest.source = landing.stats.source  # with failover, the source that served the run
             manifest.outputs["raw"] = landing.raw_flights_path
-            work.raw_path = landing.raw_flights_path
+            work.raw_path, work.raw_header = landing.raw_flights_path, landing.raw_columns
             work.missing_columns = list(manifest.extraction.get("snapshot_missing_optional") or [])
 
             with timed(manifest.timings_s, "spark_start"):

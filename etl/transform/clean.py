@@ -112,24 +112,31 @@ class CleanResult:
             frame.unpersist()
 
 
-def read_raw_flights(spark: SparkSession, path: str | Sequence[str]) -> DataFrame:
+def read_raw_flights(
+    spark: SparkSession, path: str | Sequence[str], header: tuple[str, ...] | None = None
+) -> DataFrame:
     """The raw CSV (header = RAW_COLUMNS, comma, RFC 4180 quotes) with every column as text; of several, their rows.
 
     Captures with the same header are read in one scan (one branch of the query plan, however many files): a
     column is read by its position in the file, so captures whose headers differ (raw written before the airport
-    ICAO columns existed) are read apart and their rows put together by column name.
+    ICAO columns existed) are read apart and their rows put together by column name. Each file's header is read by
+    a Spark job of its own, unless the caller knows it (`header`, shared by every file): a run's own capture, which
+    its landing has just written (the job: 0.8 s of a cold run, 30 ms of a warm one).
     """
     paths = [path] if isinstance(path, str) else list(path)
     by_header: dict[tuple[str, ...], list[str]] = {}
     for one in paths:
+        if header is not None:
+            by_header.setdefault(header, []).append(one)
+            continue
         try:
-            header = tuple(spark.read.option("header", True).csv(one).columns)
+            found = tuple(spark.read.option("header", True).csv(one).columns)
         except AnalysisException as exc:
             raise SnapshotFormatError(f"raw flights: cannot read {one}: {str(exc).splitlines()[0]}") from None
-        missing = [c for c in RAW_COLUMNS if c not in header and c not in RAW_AIRPORT_ICAO_COLUMNS]
+        missing = [c for c in RAW_COLUMNS if c not in found and c not in RAW_AIRPORT_ICAO_COLUMNS]
         if missing:
             raise SnapshotFormatError(f"raw flights: {one} lacks column(s) {', '.join(missing)}")
-        by_header.setdefault(header, []).append(one)
+        by_header.setdefault(found, []).append(one)
     # Values keep their surrounding spaces here (the raw layer is as received); clean trims them.
     frames = [
         select_raw_columns(
@@ -137,10 +144,10 @@ def read_raw_flights(spark: SparkSession, path: str | Sequence[str]) -> DataFram
             .option("escape", '"')
             .option("ignoreLeadingWhiteSpace", False)
             .option("ignoreTrailingWhiteSpace", False)
-            .schema(T.StructType([T.StructField(c, T.StringType()) for c in header]))
+            .schema(T.StructType([T.StructField(c, T.StringType()) for c in columns]))
             .csv(files)
         )
-        for header, files in by_header.items()
+        for columns, files in by_header.items()
     ]
     return reduce(DataFrame.unionByName, frames)
 

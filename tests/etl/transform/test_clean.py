@@ -216,6 +216,23 @@ def test_raw_written_before_the_airport_icao_columns_reads_them_as_empty(spark: 
     assert tuple(row) == ("CDG", None, None)
 
 
+def test_a_capture_read_with_the_header_its_landing_wrote_reads_as_with_the_header_spark_finds(
+    spark: SparkSession, tmp_path: Path
+):
+    from etl.extract.landing import RawLanding, raw_csv
+
+    rows = [dict(GOOD, callsign='AF "1", heavy'), dict(GOOD, id="a2", latitude=" 11.0 ", registration="")]
+    path = tmp_path / "capture.csv"
+    path.write_bytes(raw_csv(rows))  # as a run's landing writes it
+    header = RawLanding.__dataclass_fields__["raw_columns"].default  # what a landing reports it wrote
+
+    known = read_raw_flights(spark, [str(path)], header=header)
+
+    assert known.columns == list(RAW_COLUMNS)
+    assertDataFrameEqual(known, read_raw_flights(spark, str(path)))
+    assert sorted(r["latitude"] for r in known.collect()) == [" 11.0 ", "10.5"]  # as received
+
+
 def test_read_raw_flights_missing_file(spark: SparkSession, tmp_path: Path):
     with pytest.raises(SnapshotFormatError, match="cannot read"):
         read_raw_flights(spark, str(tmp_path / "nope.csv"))
