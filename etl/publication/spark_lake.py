@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from etl.core.columns import PARTITION_COLUMNS, RUN_ID
 from etl.core.errors import JobError, first_line
 from etl.core.layout import RunSlot
+from etl.core.spark_session import jvm_class
 from etl.publication.lake import CATALOG, LAKE_TABLES, RUNS, LakeError, LakeTable, identifier
 
 RUNS_PROPERTY = "flight-kpis.runs"  # JSON {slot: run_id} of the slots a commit wrote
@@ -58,15 +59,6 @@ class Lake:
     def __init__(self, spark: SparkSession, database: str) -> None:
         self.spark = spark
         self.database = database
-        self._classes: dict[str, Any] = {}
-
-    def _jclass(self, name: str) -> Any:
-        """A JVM class, looked up once: each lookup through PySpark's gateway is a round trip per name part."""
-        if name not in self._classes:
-            jvm = self.spark.sparkContext._jvm
-            assert jvm is not None, "the Spark session is stopped"
-            self._classes[name] = reduce(getattr, name.split("."), jvm)
-        return self._classes[name]
 
     def ident(self, table: str) -> str:
         return identifier(self.database, table)
@@ -97,7 +89,7 @@ class Lake:
             for column in PARTITION_COLUMNS:
                 update = update.addField(column)
             update.commit()
-        schema = json.loads(self._jclass("org.apache.iceberg.SchemaParser").toJson(jtable.schema()))
+        schema = json.loads(jvm_class(self.spark, "org.apache.iceberg.SchemaParser").toJson(jtable.schema()))
         present = {field["name"] for field in schema["fields"]}
         missing = [(c, t) for c, t in table.columns.items() if c not in present]
         if missing:
@@ -107,7 +99,7 @@ class Lake:
     def java_table(self, table: str) -> Any:
         """Iceberg's own Table object (through the JVM), freshly loaded."""
         try:
-            jtable = self._jclass("org.apache.iceberg.spark.Spark3Util").loadIcebergTable(
+            jtable = jvm_class(self.spark, "org.apache.iceberg.spark.Spark3Util").loadIcebergTable(
                 self.spark._jsparkSession, self.ident(table)
             )
             jtable.refresh()
@@ -121,7 +113,7 @@ class Lake:
         """The table's current metadata, freshly loaded, as Iceberg writes it (`vN.metadata.json`): one call to the
         JVM for what walking its snapshot objects took several calls a snapshot."""
         current = self.java_table(table).operations().current()
-        return dict(json.loads(self._jclass("org.apache.iceberg.TableMetadataParser").toJson(current)))
+        return dict(json.loads(jvm_class(self.spark, "org.apache.iceberg.TableMetadataParser").toJson(current)))
 
     def snapshots(self, table: str) -> list[Snapshot]:
         """The table's snapshots, oldest first (metadata only: no data file is read)."""
