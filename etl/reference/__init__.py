@@ -312,8 +312,9 @@ def prepare_references() -> None:
     at the first `createDataFrame`) and country_converter's table of countries (read with pandas).
 
     A run calls it while its Spark session starts in another thread (etl.orchestration.pipeline.SparkStart), when
-    the driver has nothing else to do: `load_references` then finds both loaded. In the demo, 1-2 s that came after
-    the JVM was ready now come while it starts. Harmless when done again.
+    the driver has nothing else to do: `load_references` then finds both loaded, and takes 1-1.5 s less in the demo.
+    On 2 cores the JVM's start then takes about as much longer, as both want the cores (benchmarks/demo_time.py:
+    within its noise); where the JVM's start leaves a core idle, the time is saved. Harmless when done again.
     """
     import pandas  # noqa: F401
 
