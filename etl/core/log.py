@@ -29,11 +29,24 @@ class JsonLinesFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stdout` as it is when a record is written, not as it was when the handler was made (as
+    logging's own last-resort handler does for stderr): stdout replaced for a while (a caller's redirection, a
+    test's capture, since closed) never takes the job's later lines with it, nor fails them."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # StreamHandler's own would fix the stream now
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stdout
+
+
 def get_logger() -> logging.Logger:
     """The job's logger; unless `use_handlers` chose others, JSON lines on stdout (as the EMR step logs them)."""
     logger = logging.getLogger(_LOGGER_NAME)
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _CurrentStdout()
         handler.setFormatter(JsonLinesFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
@@ -51,8 +64,8 @@ def use_handlers(*handlers: logging.Handler) -> None:
 
 
 def json_stream_handler(stream: Any = None) -> logging.Handler:
-    """JSON lines on a stream (stdout by default)."""
-    handler = logging.StreamHandler(stream or sys.stdout)
+    """JSON lines on a stream (by default stdout, as it is at each record)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStdout()
     handler.setFormatter(JsonLinesFormatter())
     return handler
 
