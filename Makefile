@@ -45,7 +45,7 @@ demo: $(VENV)/.installed
 
 ## Runs every test, offline, in TEST_WORKERS processes (pytest-xdist; 0: in this one), each test file wholly in one.
 ## Each process starts its own Spark JVM of 3 GB, and a test may start one more. On 2 cores, 2 processes took
-## 11.3-11.8 min for 824-826 tests on three fresh clones of 2026-12-05 (10.1-10.8 min for 824 on a quieter day, commit
+## 11.3-12.4 min for 824-828 tests on four fresh clones of 2026-12-05 (10.1-10.8 min for 824 on a quieter day, commit
 ## af9ae7c). 3 processes were not faster (22.8 min once, with other work beside them, against 18.2 min for 2 at
 ## commit cacc7bd): the suite is bound by CPU.
 ## More cores may take more processes (`make test TEST_WORKERS=4`), given the memory.
