@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from py4j.java_gateway import JavaClass, JavaMember
+from py4j.java_gateway import JavaClass, JavaMember, java_import
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
@@ -145,8 +145,6 @@ def jvm_class(spark: SparkSession, name: str) -> JavaClass:
     short = name.rsplit(".", 1)[1]
     found = jvm.__dict__.get(short)
     if not isinstance(found, _MethodsFound):
-        from py4j.java_gateway import java_import
-
         java_import(jvm, name)
         found = getattr(jvm, short)
         found.__class__ = _MethodsFound
